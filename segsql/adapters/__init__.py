@@ -1,0 +1,38 @@
+"""Warehouse adapters: a connection, transactions, and the engine's write strategy.
+
+Adapters are imported only when their target is used, so a missing optional driver is
+an error only for the users of that engine.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from ..errors import ProfileError
+from .base import Adapter
+
+_ADAPTERS = {
+    "duckdb": ("duckdb", "DuckDBAdapter", None),
+    "postgres": ("postgres", "PostgresAdapter", "postgres"),
+    "clickhouse": ("clickhouse", "ClickHouseAdapter", "clickhouse"),
+    "spark": ("spark", "SparkAdapter", "spark"),
+    "databricks": ("spark", "DatabricksAdapter", "databricks"),
+}
+
+
+def connect(target) -> Adapter:
+    """Open the adapter for a rendered profile target."""
+    kind = target.type
+    if kind not in _ADAPTERS:
+        raise ProfileError(
+            f"target '{target.name}' has type '{kind}', which segsql compiles for but cannot "
+            f"run against yet; runnable types: {', '.join(_ADAPTERS)} "
+            f"(use `segsql compile --target {target.name}` for its SQL)")
+    module, cls, extra = _ADAPTERS[kind]
+    try:
+        adapter_module = import_module(f".{module}", __name__)
+    except ImportError as err:
+        hint = f' (pip install "segsql[{extra}]")' if extra else ""
+        raise ProfileError(f"the {kind} adapter needs a driver that is not installed: "
+                           f"{err.name or err}{hint}") from None
+    return getattr(adapter_module, cls)(target)

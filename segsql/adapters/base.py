@@ -1,0 +1,161 @@
+"""The adapter interface and the generic (transactional SQL) implementation.
+
+An adapter receives sqlglot trees and turns them into text only here, at the edge.
+Engines without transactions or DELETE override `write_segment` (see runner/state.py
+for the statements of the default strategy).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlglot import exp
+
+from ..dialects import get_dialect
+from ..dialects.base import Dialect
+from ..runner import faults
+from ..runner.state import (
+    CHANGES,
+    MEMBERSHIPS,
+    RUNS,
+    SegmentRun,
+    c,
+    change_rows,
+    columns_of,
+    delete_segment,
+    insert,
+    next_memberships,
+    run_row,
+)
+
+log = logging.getLogger("segsql.sql")
+
+
+class Adapter:
+    default_schema = "main"  # where an unqualified source table lives
+
+    def __init__(self, target: Any):
+        self.target = target
+        self.dialect: Dialect = get_dialect(target.type)
+        self.schema: str = target.schema
+
+    # -- primitives an engine implements
+    def _execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def _fetch(self, sql: str) -> list[tuple]:
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        self._execute("BEGIN")
+
+    def commit(self) -> None:
+        self._execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._execute("ROLLBACK")
+
+    def close(self) -> None:
+        pass
+
+    # -- generic
+    def sql(self, expression: exp.Expression) -> str:
+        return self.dialect.sql(expression)
+
+    def execute(self, expression: exp.Expression) -> None:
+        text = self.sql(expression)
+        log.debug("%s", text)
+        self._execute(text)
+
+    def fetch(self, expression: exp.Expression) -> list[tuple]:
+        text = self.sql(expression)
+        log.debug("%s", text)
+        return self._fetch(text)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
+
+    def table(self, name: str) -> exp.Table:
+        """A table in segsql's own schema."""
+        return self.dialect.table(self.schema, name)
+
+    def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
+        """Column names of a table or view, or None when it does not exist."""
+        *rest, name = parts
+        schema = rest[-1] if rest else self.default_schema
+        query = (exp.select(exp.column("column_name"))
+                 .from_(exp.table_("columns", db="information_schema"))
+                 .where(exp.and_(exp.column("table_schema").eq(exp.Literal.string(schema)),
+                                 exp.column("table_name").eq(exp.Literal.string(name))))
+                 .order_by(exp.column("ordinal_position")))
+        rows = self.fetch(query)
+        return [r[0] for r in rows] or None
+
+    def create_schema(self) -> None:
+        self.execute(exp.Create(this=exp.Table(this=self.dialect.ident(self.schema)),
+                                kind="SCHEMA", exists=True))
+
+    def replace_view(self, name: str, query: exp.Select) -> None:
+        self.execute(exp.Create(this=self.table(name), kind="VIEW", replace=True,
+                                expression=query))
+
+    def create_table(self, name: str, columns: list[tuple[str, str]]) -> None:
+        schema = exp.Schema(this=self.table(name), expressions=[
+            exp.ColumnDef(this=self.dialect.ident(c), kind=exp.DataType.build(t))
+            for c, t in columns])
+        self.execute(exp.Create(this=schema, kind="TABLE", exists=True))
+
+    def temp_table(self, name: str, query: exp.Select) -> exp.Table:
+        """(Re)create a session-local table from a query; returns a reference to it."""
+        table = exp.Table(this=self.dialect.ident(name))
+        self.execute(exp.Drop(tables=[table.copy()], kind="TABLE", exists=True))
+        self.execute(exp.Create(this=table.copy(), kind="TABLE", expression=query,
+                                properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
+        return table
+
+    # -- the write strategy of one segment's run (transactional engines)
+    def write_segment(self, run: SegmentRun, members: exp.Select, now) -> tuple[int, int, int]:
+        """Record the segment's new membership atomically; returns (members, entered,
+        exited). `members` selects (entity_id text, holdout)."""
+        d = self.dialect
+        T = d.timestamp(run.as_of)
+        memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
+        with self.transaction():
+            staged = self.temp_table("segsql_staged", members)
+            faults.checkpoint("staged")
+            for rows in change_rows(run, staged, memberships, T):
+                self.execute(insert(changes, rows, CHANGES))
+            faults.checkpoint("changes")
+            following = self.temp_table("segsql_next",
+                                        next_memberships(run, staged, memberships, T))
+            self.execute(delete_segment(memberships, run.segment))
+            self.execute(insert(memberships, exp.select(*columns_of(MEMBERSHIPS))
+                                .from_(following), MEMBERSHIPS))
+            faults.checkpoint("memberships")
+            counts = self.change_counts(run, staged)
+            self.execute(insert(self.table(RUNS), run_row(run, d, "success", now(), counts),
+                                RUNS))
+            faults.checkpoint("runs_row")
+        faults.checkpoint("committed")
+        return counts
+
+    def change_counts(self, run: SegmentRun, staged: exp.Table) -> tuple[int, int, int]:
+        members = self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(staged.copy()))
+        rows = self.fetch(
+            exp.select(c("change"), exp.func("COUNT", exp.Star())).from_(self.table(CHANGES))
+            .where(exp.and_(c("run_id").eq(exp.Literal.string(run.run_id)),
+                            c("segment").eq(exp.Literal.string(run.segment))))
+            .group_by(c("change")))
+        by_change = dict(rows)
+        return int(members[0][0]), int(by_change.get("entered", 0)), \
+            int(by_change.get("exited", 0))

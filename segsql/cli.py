@@ -1,0 +1,356 @@
+"""The `segsql` command line (dbt conventions: options after the command, exit codes
+0 success / 1 a run or test failed / 2 a definition, profile or usage error).
+
+Heavy modules (duckdb, sqlglot) are imported inside the commands, so `--help` is fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import SegsqlError, UsageError
+
+_SECRETS: list[str] = []
+
+
+def redact(text: str) -> str:
+    for secret in _SECRETS:
+        if len(secret) >= 3:
+            text = text.replace(secret, "****")
+    return text
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """ISO date or timestamp, with or without an offset (Airflow's `+00:00`, or `Z`)."""
+    if value is None:
+        return None
+    try:
+        ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            d = date.fromisoformat(value.strip())
+            ts = datetime(d.year, d.month, d.day)
+        except ValueError:
+            raise UsageError(f"--as-of expects an ISO date or timestamp such as 2026-01-01, "
+                             f"2026-01-01T06:00:00 or 2026-01-01T06:00:00+00:00; got "
+                             f"{value!r}") from None
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts
+
+
+# ---------------------------------------------------------------- shared options
+
+def common(func):
+    """Options every command takes, and the translation of errors into exit codes."""
+    @click.option("--project-dir", type=click.Path(file_okay=False), default=None,
+                  envvar="SEGSQL_PROJECT_DIR", help="The segsql project (default: current dir).")
+    @click.option("--profiles-dir", default=None,
+                  help="Folder holding profiles.yml (default: $SEGSQL_PROFILES_DIR, else the "
+                       "project dir).")
+    @click.option("--profile", default=None, help="Profile in profiles.yml (default: segsql).")
+    @click.option("--target", "-t", default=None, help="Target of the profile (default: its "
+                                                       "`target:`).")
+    @click.option("--debug", is_flag=True, help="Show SQL statements and full tracebacks.")
+    @functools.wraps(func)
+    def wrapper(project_dir, profiles_dir, profile, target, debug, **kwargs):
+        if debug:
+            logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        ctx = Context(Path(project_dir or ".").resolve(), profiles_dir, profile, target, debug)
+        try:
+            return func(ctx, **kwargs)
+        except SegsqlError as err:
+            if debug:
+                raise
+            click.echo(redact(f"Error: {err}"), err=True)
+            sys.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except Exception as err:  # an engine's own error type, or a bug
+            if debug:
+                raise
+            click.echo(redact(f"Error: {type(err).__name__}: {err}".splitlines()[0])
+                       + "\n(run with --debug for the full traceback)", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+class Context:
+    def __init__(self, project_dir: Path, profiles_dir, profile, target, debug):
+        self.project_dir, self.profiles_dir = project_dir, profiles_dir
+        self.profile, self.target_name, self.debug = profile, target, debug
+        self._target = None
+
+    def target(self):
+        if self._target is None:
+            from .definitions.profiles import load_target
+
+            self._target = load_target(self.project_dir, self.profiles_dir, self.profile,
+                                       self.target_name)
+            _SECRETS.extend(self._target.secrets())
+        return self._target
+
+    def has_profile(self) -> bool:
+        from .definitions.profiles import profiles_path
+
+        return profiles_path(self.project_dir, self.profiles_dir).is_file()
+
+    def project(self, sql_dialect: str | None = None):
+        from .definitions.project import load_project
+
+        if sql_dialect is None:
+            sql_dialect = self.target().type if self.has_profile() else "duckdb"
+        return load_project(self.project_dir, sql_dialect)
+
+    def connect(self):
+        from .adapters import connect
+
+        return connect(self.target())
+
+
+def select_option(func):
+    return click.option("--select", "-s", "select", multiple=True,
+                        help="Segments: a name, tag:X, +name (with its dependencies), name+; "
+                             "space-separated selectors are a union.")(func)
+
+
+def say(message: str) -> None:
+    click.echo(f"{datetime.now():%H:%M:%S}  {message}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="segsql")
+def cli() -> None:
+    """segsql: dynamic customer segments, compiled to SQL and refreshed in your warehouse.
+
+    \b
+    Quick start (embedded DuckDB):
+      segsql demo              write a demo warehouse (10k users, 1M events)
+      segsql run --all         refresh every segment, record who entered and exited
+      segsql compile -s power_users --dialect snowflake
+    """
+
+
+# ---------------------------------------------------------------- compile
+
+@cli.command()
+@common
+@select_option
+@click.option("--dialect", default=None,
+              help="Compile for this engine (duckdb, postgres, clickhouse, spark, databricks, "
+                   "snowflake, bigquery, redshift, trino) without any profile or connection.")
+@click.option("--plan", "show_plan", is_flag=True,
+              help="Print the refresh plan (features per entity type) instead of the views.")
+@click.option("--quiet", "-q", is_flag=True, help="Write the files, print only their paths.")
+def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
+    """Compile the segments' views to target/compiled/<segment>.sql (no connection needed)."""
+    from .compiler import view_query
+    from .dialects import get_dialect
+    from .plan import explain, plan_entity
+    from .selectors import select as pick
+
+    if dialect is None:
+        dialect = ctx.target().type if ctx.has_profile() else "duckdb"
+    d = get_dialect(dialect)
+    project = ctx.project()
+    segments = pick(project, select)
+    if show_plan:
+        by_entity: dict[str, dict] = {}
+        for seg in segments:
+            by_entity.setdefault(seg.entity, {})[seg.name] = seg.where
+        for entity, outputs in by_entity.items():
+            click.echo(explain(plan_entity(project, entity, outputs)))
+        return
+    out_dir = ctx.project_dir / "target" / "compiled"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for seg in segments:
+        sql = d.sql(view_query(project, seg, d), pretty=True) + ";\n"
+        path = out_dir / f"{seg.name}.sql"
+        path.write_text(f"-- segment {seg.name} ({dialect})\n{sql}")
+        if quiet:
+            click.echo(str(path.relative_to(ctx.project_dir)))
+        else:
+            click.echo(f"-- {seg.name}: {path.relative_to(ctx.project_dir)}\n{sql}")
+
+
+# ---------------------------------------------------------------- run
+
+@cli.command()
+@common
+@select_option
+@click.option("--as-of", "as_of", default=None,
+              help="Evaluation time T: ISO date or timestamp, offsets allowed "
+                   "(default: now, UTC).")
+@click.option("--all", "force", is_flag=True, help="Refresh every selected segment, ignoring "
+                                                   "`refresh:`.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first segment that fails.")
+def run(ctx: Context, select, as_of, force, fail_fast) -> None:
+    """Refresh the due segments and append membership changes."""
+    from .errors import RunFailed
+    from .runner.run import run_segments, utcnow
+    from .selectors import select as pick
+
+    when = parse_as_of(as_of) or utcnow()
+    project = ctx.project()
+    segments = pick(project, select)
+    target = ctx.target()
+    say(f"segsql run: {len(segments)} segment(s), target '{target.name}' ({target.type}), "
+        f"schema '{target.schema}', as of {when:%Y-%m-%d %H:%M:%S} UTC")
+    started = time.perf_counter()
+    adapter = ctx.connect()
+    tty = sys.stdout.isatty()
+
+    def report(event, result, i, n):
+        if event == "start":
+            if tty:
+                say(f"{i} of {n} START {result.segment} ...")
+            return
+        if result.status == "success":
+            say(f"{i} of {n} OK    {result.segment:<28} members {result.members:>8}  "
+                f"+{result.entered} -{result.exited}  in {result.seconds:.2f}s")
+        else:
+            say(f"{i} of {n} ERROR {result.segment:<28} {redact(result.error or '')}")
+
+    try:
+        results = run_segments(adapter, project, segments, when, force=force,
+                               fail_fast=fail_fast, report=report)
+    finally:
+        adapter.close()
+    ok = sum(r.status == "success" for r in results)
+    failed = [r for r in results if r.status == "error"]
+    skipped = sum(r.status == "skipped" for r in results)
+    say(f"Done in {time.perf_counter() - started:.2f}s: {ok} refreshed, {len(failed)} failed, "
+        f"{skipped} not due")
+    if failed:
+        raise RunFailed(f"{len(failed)} segment(s) failed: " + ", ".join(r.segment
+                                                                          for r in failed))
+
+
+# ---------------------------------------------------------------- validate, ls
+
+@cli.command()
+@common
+@click.option("--offline", is_flag=True, help="Check the definitions only (no connection).")
+def validate(ctx: Context, offline) -> None:
+    """Check the definitions, then the warehouse: tables, columns and event names."""
+    from .errors import RunFailed
+    from .validate import check_warehouse
+
+    project = ctx.project()
+    n = len(project.segments)
+    click.echo(f"Definitions OK: {len(project.sources)} source(s), {n} segment(s), "
+               f"{len(project.fixtures)} test(s).")
+    if offline:
+        return
+    adapter = ctx.connect()
+    try:
+        problems = check_warehouse(adapter, project)
+    finally:
+        adapter.close()
+    for p in problems:
+        click.echo(f"Error: {p}", err=True)
+    if problems:
+        raise RunFailed(f"{len(problems)} problem(s) found in the warehouse")
+    click.echo(f"Warehouse OK: every table, column and event name used exists "
+               f"(target '{ctx.target().name}').")
+
+
+@cli.command(name="ls")
+@common
+@select_option
+def ls(ctx: Context, select) -> None:
+    """List segments: entity, tags, owner, refresh, last run and size."""
+    from .runner.status import segment_status
+    from .selectors import select as pick
+
+    project = ctx.project()
+    segments = pick(project, select, include_disabled=True)
+    status: dict[str, Any] = {}
+    if ctx.has_profile():
+        try:
+            adapter = ctx.connect()
+            try:
+                status = segment_status(adapter)
+            finally:
+                adapter.close()
+        except SegsqlError as err:
+            click.echo(f"(no run state: {redact(str(err))})", err=True)
+    rows = [("SEGMENT", "ENTITY", "TAGS", "OWNER", "REFRESH", "LAST RUN (as of)", "MEMBERS")]
+    for s in segments:
+        last = status.get(s.name)
+        rows.append((s.name + ("" if s.enabled else " (disabled)"), s.entity,
+                     ",".join(s.tags) or "-", s.owner or "-", str(s.refresh or "every run"),
+                     f"{last[0]:%Y-%m-%d %H:%M}" if last else "never",
+                     str(last[1]) if last else "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+
+
+# ---------------------------------------------------------------- test, demo
+
+@cli.command()
+@common
+@select_option
+def test(ctx: Context, select) -> None:
+    """Run the `tests:` fixtures, each in a fresh embedded DuckDB."""
+    from .errors import RunFailed
+    from .fixtures import run_fixtures
+    from .selectors import select as pick
+
+    project = ctx.project()
+    chosen = {s.name for s in pick(project, select)} if select else None
+    results = run_fixtures(project, chosen)
+    failed = 0
+    for r in results:
+        if r.ok:
+            click.echo(f"PASS  {r.fixture.name} ({r.fixture.segment})")
+        else:
+            failed += 1
+            click.echo(f"FAIL  {r.fixture.name} ({r.fixture.segment}) at {r.fixture.loc}")
+            for line in r.details:
+                click.echo(f"      {line}")
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise RunFailed(f"{failed} test(s) failed")
+
+
+@cli.command()
+@common
+@click.option("--users", default=10_000, show_default=True)
+@click.option("--events", default=1_000_000, show_default=True)
+@click.option("--seed", default=42, show_default=True)
+@click.option("--end", default=None, help="Last day of data (default: today, UTC).")
+def demo(ctx: Context, users, events, seed, end) -> None:
+    """Write a deterministic demo warehouse (SaaS + e-commerce) into the DuckDB target."""
+    from .demo import generate
+
+    target = ctx.target()
+    if target.type != "duckdb":
+        raise UsageError(f"`segsql demo` writes to a DuckDB target; '{target.name}' is "
+                         f"{target.type}")
+    path = target.options.get("path", "warehouse.duckdb")
+    if not os.path.isabs(path):
+        path = str(ctx.project_dir / path)
+    started = time.perf_counter()
+    counts = generate(path, users=users, events=events, seed=seed, end=parse_as_of(end))
+    summary = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    say(f"Demo warehouse written to {path} in {time.perf_counter() - started:.1f}s: {summary}")
+
+
+def main() -> None:
+    cli(prog_name="segsql")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""From the model to SQL: the live view of a segment, and the evaluation query of a run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlglot import exp
+
+from ..dialects.base import Dialect
+from ..model.types import Project, Segment
+from ..plan import plan_entity
+from .render import ENTITY, Renderer, col
+
+__all__ = ["view_query", "evaluation_query", "holdout_expr", "Renderer"]
+
+
+def holdout_expr(d: Dialect, segment: Segment, entity_text: exp.Expression) -> exp.Expression:
+    """TRUE for the held-out members: a stable hash of (segment name, entity id text)."""
+    if not segment.holdout:
+        return exp.false()
+    seed = exp.DPipe(this=exp.Literal.string(f"{segment.name}:"), expression=entity_text,
+                     safe=True)
+    return exp.LT(this=d.holdout_bucket(seed), expression=exp.Literal.number(segment.holdout))
+
+
+def view_query(project: Project, segment: Segment, d: Dialect,
+               as_of: datetime | None = None) -> exp.Select:
+    """The segment's members at T (now, unless `as_of`): entity_id (the key's own type)
+    and holdout."""
+    renderer = Renderer(d, as_of)
+    key = col(project.entity_source(segment.entity).key, ENTITY)
+    holdout = holdout_expr(d, segment, d.to_text(key))
+    # the condition is planned like an output, but rendered in WHERE
+    plan = plan_entity(project, segment.entity, {segment.name: segment.where})
+    where = renderer.boolean(plan, segment.where)
+    plan.outputs = {}
+    return renderer.select(plan, columns={"holdout": holdout}, where=where)
+
+
+def evaluation_query(project: Project, entity: str, segments: list[Segment], d: Dialect,
+                     as_of: datetime) -> exp.Select:
+    """One row per existing entity: entity_id as text and one boolean per segment."""
+    plan = plan_entity(project, entity, {s.name: s.where for s in segments})
+    return Renderer(d, as_of).select(plan, key_as_text=True)

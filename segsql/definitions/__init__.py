@@ -1,0 +1,1 @@
+"""Reading the project's files: YAML with line numbers, profiles, project discovery."""

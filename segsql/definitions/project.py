@@ -1,0 +1,152 @@
+"""Find and load a project's `segments/` files into a validated `Project`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DefinitionError, Location, did_you_mean
+from ..model.parse import (
+    FILE_KEYS,
+    check_keys,
+    expect_list,
+    expect_map,
+    parse_fixture,
+    parse_segment,
+    parse_source,
+)
+from ..model.types import InSegment, Project, Segment, Source
+from ..model.walk import walk
+from .yaml import YMap, load_file
+
+SEGMENTS_DIR = "segments"
+
+
+def segment_files(root: Path) -> list[Path]:
+    base = root / SEGMENTS_DIR
+    if not base.is_dir():
+        raise DefinitionError(f"no '{SEGMENTS_DIR}/' folder in {root}: is this a segsql project? "
+                              "(use --project-dir)")
+    return sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+
+
+def load_project(root: str | Path, sql_dialect: str = "duckdb") -> Project:
+    """Read every YAML file under `segments/`; `sql_dialect` reads `sql:` conditions."""
+    root = Path(root)
+    docs: list[tuple[str, YMap]] = []
+    for path in segment_files(root):
+        display = str(path.relative_to(root))
+        doc = load_file(path, display)
+        if doc is None:
+            continue  # an empty file is harmless
+        doc = expect_map(doc, Location(display, 1), "a segments file")
+        check_keys(doc, FILE_KEYS, "file")
+        docs.append((display, doc))
+
+    sources: dict[str, Source] = {}
+    for _display, doc in docs:
+        if "sources" not in doc or doc["sources"] is None:
+            continue
+        block = expect_map(doc["sources"], doc.loc_of("sources"), "'sources'")
+        for name, body in block.items():
+            if name in sources:
+                raise DefinitionError(f"source '{name}' is declared twice (first at "
+                                      f"{sources[name].loc})", block.loc_of(name))
+            sources[name] = parse_source(name, body, block.loc_of(name))
+    _check_sources(sources)
+
+    segments: dict[str, Segment] = {}
+    refs: dict[str, list[tuple[str, Location, str]]] = {}
+    fixtures = []
+    for _display, doc in docs:
+        for i, node in _items(doc, "segments"):
+            seg, seg_refs = parse_segment(node, i, sources, sql_dialect)
+            if seg.name in segments:
+                raise DefinitionError(f"segment '{seg.name}' is defined twice (first at "
+                                      f"{segments[seg.name].loc})", seg.loc)
+            segments[seg.name] = seg
+            refs[seg.name] = seg_refs
+        for i, node in _items(doc, "tests"):
+            fixtures.append(parse_fixture(node, i))
+    _check_references(segments, refs)
+    _check_fixtures(fixtures, segments, sources)
+    return Project(str(root), sources, segments, fixtures)
+
+
+def _items(doc: YMap, key: str):
+    if doc.get(key) is None:
+        return []
+    items = expect_list(doc[key], doc.loc_of(key), f"'{key}'")
+    return [(items.loc_of(i), node) for i, node in enumerate(items)]
+
+
+def _check_sources(sources: dict[str, Source]) -> None:
+    seen: dict[str, Source] = {}
+    for s in sources.values():
+        if s.entity:
+            if s.entity in seen:
+                raise DefinitionError(f"entity '{s.entity}' has two entity sources, "
+                                      f"'{seen[s.entity].name}' and '{s.name}'; keep one", s.loc)
+            seen[s.entity] = s
+    for s in sources.values():
+        if s.events_of and s.events_of not in seen:
+            raise DefinitionError(f"source '{s.name}': 'events_of: {s.events_of}' names no entity"
+                                  f"{did_you_mean(s.events_of, seen)}", s.loc)
+        for parent, _column in s.parents:
+            if parent not in seen:
+                raise DefinitionError(f"source '{s.name}': parent '{parent}' has no entity "
+                                      f"source{did_you_mean(parent, seen)}", s.loc)
+
+
+def _check_references(segments: dict[str, Segment], refs) -> None:
+    for name, seg_refs in refs.items():
+        seg = segments[name]
+        for target, loc, entity in seg_refs:
+            ctx = f"segment '{name}'"
+            if target not in segments:
+                raise DefinitionError(f"in_segment: unknown segment '{target}'"
+                                      f"{did_you_mean(target, segments)}", loc, ctx)
+            other = segments[target]
+            if other.entity != entity:
+                raise DefinitionError(f"in_segment: '{target}' is a segment of "
+                                      f"'{other.entity}', not '{entity}'", loc, ctx)
+            if seg.enabled and not other.enabled:
+                raise DefinitionError(f"in_segment: '{target}' is disabled (enabled: false)",
+                                      loc, ctx)
+    # cycles: depth-first search over in_segment edges, reporting the cycle's path
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in dependencies(segments[name]):
+            if state.get(target) == 1:
+                cycle = path[path.index(target):] + [target] if target in path else [name, target]
+                raise DefinitionError("in_segment references form a cycle: "
+                                      + " -> ".join(cycle), segments[name].loc)
+            if target not in state:
+                visit(target, path + [target])
+        state[name] = 2
+
+    for name in segments:
+        if name not in state:
+            visit(name, [name])
+
+
+def dependencies(segment: Segment) -> list[str]:
+    """Names of the segments this one references with in_segment (direct only)."""
+    return sorted({c.segment for c in walk(segment.where) if isinstance(c, InSegment)})
+
+
+def _check_fixtures(fixtures, segments, sources) -> None:
+    names: dict[str, Location | None] = {}
+    for f in fixtures:
+        if f.name in names:
+            raise DefinitionError(f"test '{f.name}' is defined twice (first at {names[f.name]})",
+                                  f.loc)
+        names[f.name] = f.loc
+        if f.segment not in segments:
+            raise DefinitionError(f"test '{f.name}': unknown segment '{f.segment}'"
+                                  f"{did_you_mean(f.segment, segments)}", f.loc)
+        for table in f.given:
+            if table not in sources:
+                raise DefinitionError(f"test '{f.name}': 'given' names unknown source '{table}'"
+                                      f"{did_you_mean(table, sources)}", f.loc)

@@ -1,0 +1,86 @@
+"""YAML loading that remembers where every mapping, list and key came from.
+
+Mappings load as `YMap` (a dict) and lists as `YList` (a list); both carry `.loc` and
+the location of each key / item, so the model can point errors at `file:line`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import DefinitionError, Location
+
+
+class YMap(dict):
+    loc: Location
+    key_locs: dict[Any, Location]
+
+    def loc_of(self, key: Any) -> Location:
+        return self.key_locs.get(key, self.loc)
+
+
+class YList(list):
+    loc: Location
+    item_locs: list[Location]
+
+    def loc_of(self, index: int) -> Location:
+        return self.item_locs[index] if index < len(self.item_locs) else self.loc
+
+
+def _loader(file: str) -> type[yaml.SafeLoader]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def where(node: yaml.Node) -> Location:
+        return Location(file, node.start_mark.line + 1)
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> YMap:
+        loader.flatten_mapping(node)
+        out = YMap()
+        out.loc, out.key_locs = where(node), {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise DefinitionError("a mapping key must be a plain value", where(key_node))
+            if key in out:
+                raise DefinitionError(f"duplicate key '{key}'", where(key_node))
+            out[key] = loader.construct_object(value_node, deep=True)
+            out.key_locs[key] = where(key_node)
+        return out
+
+    def sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> YList:
+        out = YList(loader.construct_object(child, deep=True) for child in node.value)
+        out.loc, out.item_locs = where(node), [where(child) for child in node.value]
+        return out
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, sequence)
+    return Loader
+
+
+def load_text(text: str, file: str) -> Any:
+    """Parse one YAML document; syntax errors become DefinitionErrors with a line."""
+    try:
+        return yaml.load(text, Loader=_loader(file))  # noqa: S506 - SafeLoader subclass
+    except DefinitionError:
+        raise
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = err.problem or "invalid YAML"
+        if "\t" in text and "tab" in str(err).lower():
+            problem += " (YAML does not allow tabs for indentation; use spaces)"
+        raise DefinitionError(f"invalid YAML: {problem}", Location(file, line)) from None
+    except yaml.YAMLError as err:
+        raise DefinitionError(f"invalid YAML: {err}", Location(file, 1)) from None
+
+
+def load_file(path: Path, display: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DefinitionError("file is not UTF-8 text", Location(display, 1)) from None
+    return load_text(text, display)

@@ -1,0 +1,97 @@
+"""What a project reads from each source: columns and event names (for `validate` and for
+the tables of `segsql test` fixtures)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlglot
+from sqlglot import exp
+
+from .types import (
+    All,
+    AnyOf,
+    Condition,
+    EventCond,
+    MembersCond,
+    Not,
+    ParentCond,
+    Project,
+    PropertyCond,
+    SequenceCond,
+    SinceNthLast,
+    SinceProperty,
+    SqlCond,
+)
+
+
+class Usage:
+    def __init__(self) -> None:
+        # source -> column -> "where it is used" (for messages)
+        self.columns: dict[str, dict[str, str]] = defaultdict(dict)
+        # (sources searched, event names, where) for event-name checks
+        self.events: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
+
+
+def project_usage(project: Project) -> Usage:
+    usage = Usage()
+    for s in project.sources.values():
+        cols = usage.columns[s.name]
+        for role in ("key", "event", "timestamp", "created_at"):
+            if getattr(s, role):
+                cols.setdefault(getattr(s, role), f"source '{s.name}' {role}")
+        for column in s.json:
+            cols.setdefault(column, f"source '{s.name}' json")
+        for parent, column in s.parents:
+            cols.setdefault(column, f"source '{s.name}' parent {parent}")
+    for seg in project.enabled.values():
+        _walk(project, usage, seg.entity, seg.where, f"segment '{seg.name}'")
+    return usage
+
+
+def _walk(project: Project, usage: Usage, entity: str, cond: Condition, ctx: str) -> None:
+    entity_src = project.entity_source(entity).name
+    if isinstance(cond, (All, AnyOf)):
+        for item in cond.items:
+            _walk(project, usage, entity, item, ctx)
+    elif isinstance(cond, Not):
+        _walk(project, usage, entity, cond.item, ctx)
+    elif isinstance(cond, PropertyCond):
+        usage.columns[entity_src].setdefault(cond.prop.column, f"{ctx} ({cond.loc})")
+    elif isinstance(cond, SqlCond):
+        for column in sqlglot.parse_one(cond.sql, read=cond.dialect).find_all(exp.Column):
+            usage.columns[entity_src].setdefault(column.name, f"{ctx} sql ({cond.loc})")
+    elif isinstance(cond, EventCond):
+        where = f"{ctx} ({cond.loc})"
+        for s in cond.sources:
+            _filter_columns(usage, s, cond.where, where)
+            if cond.measure.of is not None:
+                usage.columns[s].setdefault(cond.measure.of.column, where)
+        if cond.events is not None:
+            usage.events.append((cond.sources, cond.events, where))
+        if isinstance(cond.window, SinceProperty):
+            usage.columns[entity_src].setdefault(cond.window.prop.column, where)
+        if isinstance(cond.window, SinceNthLast) and cond.window.events is not None:
+            usage.events.append((cond.window.sources, cond.window.events, where))
+    elif isinstance(cond, SequenceCond):
+        for step in cond.steps:
+            for s in step.sources:
+                _filter_columns(usage, s, step.where, f"{ctx} ({cond.loc})")
+            if step.events is not None:
+                usage.events.append((step.sources, step.events, f"{ctx} ({cond.loc})"))
+    elif isinstance(cond, ParentCond) and cond.where is not None:
+        _walk(project, usage, cond.parent, cond.where, ctx)
+    elif isinstance(cond, MembersCond) and cond.where is not None:
+        _walk(project, usage, cond.child, cond.where, ctx)
+
+
+def _filter_columns(usage: Usage, source: str, cond: Condition | None, where: str) -> None:
+    if cond is None:
+        return
+    if isinstance(cond, (All, AnyOf)):
+        for item in cond.items:
+            _filter_columns(usage, source, item, where)
+    elif isinstance(cond, Not):
+        _filter_columns(usage, source, cond.item, where)
+    elif isinstance(cond, PropertyCond):
+        usage.columns[source].setdefault(cond.prop.column, where)

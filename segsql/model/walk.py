@@ -1,0 +1,25 @@
+"""Generic traversal of condition trees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .types import All, AnyOf, Condition, MembersCond, Not, ParentCond
+
+
+def children(cond: Condition) -> list[Condition]:
+    """Direct sub-conditions on the same entity (not event filters, nor parent/child ones)."""
+    if isinstance(cond, (All, AnyOf)):
+        return list(cond.items)
+    if isinstance(cond, Not):
+        return [cond.item]
+    return []
+
+
+def walk(cond: Condition, *, nested: bool = True) -> Iterator[Condition]:
+    """Every node of the tree; with `nested`, also inside parent/members conditions."""
+    yield cond
+    for child in children(cond):
+        yield from walk(child, nested=nested)
+    if nested and isinstance(cond, (ParentCond, MembersCond)) and cond.where is not None:
+        yield from walk(cond.where, nested=nested)

@@ -1,0 +1,1 @@
+"""Running segments: schedule, evaluate, diff against stored membership, record state."""

@@ -1,0 +1,28 @@
+"""Named points in a segment's write, where tests can inject a failure or a crash.
+
+Set `SEGSQL_FAULT=<point>` to raise there, or `SEGSQL_FAULT=<point>:kill` to SIGKILL the
+process there (crash-safety tests). Unset, a checkpoint costs one dict lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+POINTS = ("staged", "changes", "memberships", "runs_row", "committed")
+
+
+class InjectedFault(RuntimeError):
+    pass
+
+
+def checkpoint(point: str) -> None:
+    spec = os.environ.get("SEGSQL_FAULT")
+    if not spec:
+        return
+    name, _, action = spec.partition(":")
+    if name != point:
+        return
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise InjectedFault(f"injected fault at '{point}'")
