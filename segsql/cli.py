@@ -40,9 +40,11 @@ def parse_as_of(value: str | None) -> datetime | None:
             d = date.fromisoformat(value.strip())
             ts = datetime(d.year, d.month, d.day)
         except ValueError:
-            raise UsageError(f"--as-of expects an ISO date or timestamp such as 2026-01-01, "
-                             f"2026-01-01T06:00:00 or 2026-01-01T06:00:00+00:00; got "
-                             f"{value!r}") from None
+            raise UsageError(
+                f"--as-of expects an ISO date or timestamp such as 2026-01-01, "
+                f"2026-01-01T06:00:00 or 2026-01-01T06:00:00+00:00; got "
+                f"{value!r}"
+            ) from None
     if ts.tzinfo is not None:
         ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
     return ts
@@ -50,16 +52,26 @@ def parse_as_of(value: str | None) -> datetime | None:
 
 # ---------------------------------------------------------------- shared options
 
+
 def common(func):
     """Options every command takes, and the translation of errors into exit codes."""
-    @click.option("--project-dir", type=click.Path(file_okay=False), default=None,
-                  envvar="SEGSQL_PROJECT_DIR", help="The segsql project (default: current dir).")
-    @click.option("--profiles-dir", default=None,
-                  help="Folder holding profiles.yml (default: $SEGSQL_PROFILES_DIR, else the "
-                       "project dir).")
+
+    @click.option(
+        "--project-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        envvar="SEGSQL_PROJECT_DIR",
+        help="The segsql project (default: current dir).",
+    )
+    @click.option(
+        "--profiles-dir",
+        default=None,
+        help="Folder holding profiles.yml (default: $SEGSQL_PROFILES_DIR, else the project dir).",
+    )
     @click.option("--profile", default=None, help="Profile in profiles.yml (default: segsql).")
-    @click.option("--target", "-t", default=None, help="Target of the profile (default: its "
-                                                       "`target:`).")
+    @click.option(
+        "--target", "-t", default=None, help="Target of the profile (default: its `target:`)."
+    )
     @click.option("--debug", is_flag=True, help="Show SQL statements and full tracebacks.")
     @functools.wraps(func)
     def wrapper(project_dir, profiles_dir, profile, target, debug, **kwargs):
@@ -79,9 +91,13 @@ def common(func):
         except Exception as err:  # an engine's own error type, or a bug
             if debug:
                 raise
-            click.echo(redact(f"Error: {type(err).__name__}: {err}".splitlines()[0])
-                       + "\n(run with --debug for the full traceback)", err=True)
+            click.echo(
+                redact(f"Error: {type(err).__name__}: {err}".splitlines()[0])
+                + "\n(run with --debug for the full traceback)",
+                err=True,
+            )
             sys.exit(1)
+
     return wrapper
 
 
@@ -95,8 +111,9 @@ class Context:
         if self._target is None:
             from .definitions.profiles import load_target
 
-            self._target = load_target(self.project_dir, self.profiles_dir, self.profile,
-                                       self.target_name)
+            self._target = load_target(
+                self.project_dir, self.profiles_dir, self.profile, self.target_name
+            )
             _SECRETS.extend(self._target.secrets())
         return self._target
 
@@ -119,9 +136,14 @@ class Context:
 
 
 def select_option(func):
-    return click.option("--select", "-s", "select", multiple=True,
-                        help="Segments: a name, tag:X, +name (with its dependencies), name+; "
-                             "space-separated selectors are a union.")(func)
+    return click.option(
+        "--select",
+        "-s",
+        "select",
+        multiple=True,
+        help="Segments: a name, tag:X, +name (with its dependencies), name+; "
+        "space-separated selectors are a union.",
+    )(func)
 
 
 def say(message: str) -> None:
@@ -143,14 +165,22 @@ def cli() -> None:
 
 # ---------------------------------------------------------------- compile
 
+
 @cli.command()
 @common
 @select_option
-@click.option("--dialect", default=None,
-              help="Compile for this engine (duckdb, postgres, clickhouse, spark, databricks, "
-                   "snowflake, bigquery, redshift, trino) without any profile or connection.")
-@click.option("--plan", "show_plan", is_flag=True,
-              help="Print the refresh plan (features per entity type) instead of the views.")
+@click.option(
+    "--dialect",
+    default=None,
+    help="Compile for this engine (duckdb, postgres, clickhouse, spark, databricks, "
+    "snowflake, bigquery, redshift, trino) without any profile or connection.",
+)
+@click.option(
+    "--plan",
+    "show_plan",
+    is_flag=True,
+    help="Print the refresh plan (features per entity type) instead of the views.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Write the files, print only their paths.")
 def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     """Compile the segments' views to target/compiled/<segment>.sql (no connection needed)."""
@@ -185,14 +215,19 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
 
 # ---------------------------------------------------------------- run
 
+
 @cli.command()
 @common
 @select_option
-@click.option("--as-of", "as_of", default=None,
-              help="Evaluation time T: ISO date or timestamp, offsets allowed "
-                   "(default: now, UTC).")
-@click.option("--all", "force", is_flag=True, help="Refresh every selected segment, ignoring "
-                                                   "`refresh:`.")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Evaluation time T: ISO date or timestamp, offsets allowed (default: now, UTC).",
+)
+@click.option(
+    "--all", "force", is_flag=True, help="Refresh every selected segment, ignoring `refresh:`."
+)
 @click.option("--fail-fast", is_flag=True, help="Stop at the first segment that fails.")
 def run(ctx: Context, select, as_of, force, fail_fast) -> None:
     """Refresh the due segments and append membership changes."""
@@ -204,8 +239,10 @@ def run(ctx: Context, select, as_of, force, fail_fast) -> None:
     project = ctx.project()
     segments = pick(project, select)
     target = ctx.target()
-    say(f"segsql run: {len(segments)} segment(s), target '{target.name}' ({target.type}), "
-        f"schema '{target.schema}', as of {when:%Y-%m-%d %H:%M:%S} UTC")
+    say(
+        f"segsql run: {len(segments)} segment(s), target '{target.name}' ({target.type}), "
+        f"schema '{target.schema}', as of {when:%Y-%m-%d %H:%M:%S} UTC"
+    )
     started = time.perf_counter()
     adapter = ctx.connect()
     tty = sys.stdout.isatty()
@@ -216,27 +253,32 @@ def run(ctx: Context, select, as_of, force, fail_fast) -> None:
                 say(f"{i} of {n} START {result.segment} ...")
             return
         if result.status == "success":
-            say(f"{i} of {n} OK    {result.segment:<28} members {result.members:>8}  "
-                f"+{result.entered} -{result.exited}  in {result.seconds:.2f}s")
+            say(
+                f"{i} of {n} OK    {result.segment:<28} members {result.members:>8}  "
+                f"+{result.entered} -{result.exited}  in {result.seconds:.2f}s"
+            )
         else:
             say(f"{i} of {n} ERROR {result.segment:<28} {redact(result.error or '')}")
 
     try:
-        results = run_segments(adapter, project, segments, when, force=force,
-                               fail_fast=fail_fast, report=report)
+        results = run_segments(
+            adapter, project, segments, when, force=force, fail_fast=fail_fast, report=report
+        )
     finally:
         adapter.close()
     ok = sum(r.status == "success" for r in results)
     failed = [r for r in results if r.status == "error"]
     skipped = sum(r.status == "skipped" for r in results)
-    say(f"Done in {time.perf_counter() - started:.2f}s: {ok} refreshed, {len(failed)} failed, "
-        f"{skipped} not due")
+    say(
+        f"Done in {time.perf_counter() - started:.2f}s: {ok} refreshed, {len(failed)} failed, "
+        f"{skipped} not due"
+    )
     if failed:
-        raise RunFailed(f"{len(failed)} segment(s) failed: " + ", ".join(r.segment
-                                                                          for r in failed))
+        raise RunFailed(f"{len(failed)} segment(s) failed: " + ", ".join(r.segment for r in failed))
 
 
 # ---------------------------------------------------------------- validate, ls
+
 
 @cli.command()
 @common
@@ -248,8 +290,10 @@ def validate(ctx: Context, offline) -> None:
 
     project = ctx.project()
     n = len(project.segments)
-    click.echo(f"Definitions OK: {len(project.sources)} source(s), {n} segment(s), "
-               f"{len(project.fixtures)} test(s).")
+    click.echo(
+        f"Definitions OK: {len(project.sources)} source(s), {n} segment(s), "
+        f"{len(project.fixtures)} test(s)."
+    )
     if offline:
         return
     adapter = ctx.connect()
@@ -261,8 +305,10 @@ def validate(ctx: Context, offline) -> None:
         click.echo(f"Error: {p}", err=True)
     if problems:
         raise RunFailed(f"{len(problems)} problem(s) found in the warehouse")
-    click.echo(f"Warehouse OK: every table, column and event name used exists "
-               f"(target '{ctx.target().name}').")
+    click.echo(
+        f"Warehouse OK: every table, column and event name used exists "
+        f"(target '{ctx.target().name}')."
+    )
 
 
 @cli.command(name="ls")
@@ -288,16 +334,24 @@ def ls(ctx: Context, select) -> None:
     rows = [("SEGMENT", "ENTITY", "TAGS", "OWNER", "REFRESH", "LAST RUN (as of)", "MEMBERS")]
     for s in segments:
         last = status.get(s.name)
-        rows.append((s.name + ("" if s.enabled else " (disabled)"), s.entity,
-                     ",".join(s.tags) or "-", s.owner or "-", str(s.refresh or "every run"),
-                     f"{last[0]:%Y-%m-%d %H:%M}" if last else "never",
-                     str(last[1]) if last else "-"))
+        rows.append(
+            (
+                s.name + ("" if s.enabled else " (disabled)"),
+                s.entity,
+                ",".join(s.tags) or "-",
+                s.owner or "-",
+                str(s.refresh or "every run"),
+                f"{last[0]:%Y-%m-%d %H:%M}" if last else "never",
+                str(last[1]) if last else "-",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
 # ---------------------------------------------------------------- test, demo
+
 
 @cli.command()
 @common
@@ -337,8 +391,9 @@ def demo(ctx: Context, users, events, seed, end) -> None:
 
     target = ctx.target()
     if target.type != "duckdb":
-        raise UsageError(f"`segsql demo` writes to a DuckDB target; '{target.name}' is "
-                         f"{target.type}")
+        raise UsageError(
+            f"`segsql demo` writes to a DuckDB target; '{target.name}' is {target.type}"
+        )
     path = target.options.get("path", "warehouse.duckdb")
     if not os.path.isabs(path):
         path = str(ctx.project_dir / path)

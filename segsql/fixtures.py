@@ -16,7 +16,6 @@ from sqlglot import exp
 
 from .compiler import evaluation_query
 from .dialects import get_dialect
-from .dialects.base import lit
 from .model.types import Fixture, Project
 from .model.usage import project_usage
 
@@ -58,22 +57,25 @@ def _is_timestamp(text: str) -> bool:
     return len(text) >= 10 and text[4] == "-"
 
 
-def _value(v: Any, kind: str, d) -> exp.Expression:
+def _param(v: Any, kind: str) -> Any:
+    """A fixture value as a bound parameter (values never become SQL text)."""
     if v is None:
-        return exp.cast(exp.null(), kind)
+        return None
     if kind == "JSON":
-        return exp.cast(exp.Literal.string(json.dumps(v, default=str)), "JSON")
+        return json.dumps(v, default=str)
     if kind == "TIMESTAMP":
         from .model.parse import parse_timestamp
 
-        return d.timestamp(parse_timestamp(v, None, "value"))  # type: ignore[arg-type]
+        return parse_timestamp(v, None, "value")  # type: ignore[arg-type]
     if kind == "VARCHAR":
-        return exp.Literal.string(str(v))
-    return exp.cast(lit(v), kind)
+        return str(v)
+    return v
 
 
-def _default_type(project: Project, source: str, column: str) -> str:
+def _default_type(project: Project, usage, source: str, column: str) -> str:
     s = project.sources[source]
+    if (source, column) in usage.types:
+        return usage.types[(source, column)]
     if column in (s.timestamp, s.created_at):
         return "TIMESTAMP"
     if column in s.json:
@@ -88,20 +90,45 @@ def load_tables(con, project: Project, given: dict[str, list[dict]]) -> None:
     for name, source in project.sources.items():
         rows = given.get(name, [])
         columns = list(dict.fromkeys([c for r in rows for c in r] + list(usage.columns[name])))
-        types = {c: column_type([r.get(c) for r in rows]) if any(r.get(c) is not None
-                                                                  for r in rows)
-                 else _default_type(project, name, c) for c in columns}
+        types = {
+            c: column_type([r.get(c) for r in rows])
+            if any(r.get(c) is not None for r in rows)
+            else _default_type(project, usage, name, c)
+            for c in columns
+        }
         if len(source.table) > 1:
-            con.execute(d.sql(exp.Create(this=exp.Table(this=d.ident(source.table[-2])),
-                                         kind="SCHEMA", exists=True)))
+            con.execute(
+                d.sql(
+                    exp.Create(
+                        this=exp.Table(this=d.ident(source.table[-2])), kind="SCHEMA", exists=True
+                    )
+                )
+            )
         table = d.table(*source.table)
-        con.execute(d.sql(exp.Create(kind="TABLE", this=exp.Schema(this=table, expressions=[
-            exp.ColumnDef(this=d.ident(c), kind=exp.DataType.build(types[c])) for c in columns]))))
+        con.execute(
+            d.sql(
+                exp.Create(
+                    kind="TABLE",
+                    this=exp.Schema(
+                        this=table,
+                        expressions=[
+                            exp.ColumnDef(this=d.ident(c), kind=exp.DataType.build(types[c]))
+                            for c in columns
+                        ],
+                    ),
+                )
+            )
+        )
         if rows:
-            values = exp.values([tuple(_value(r.get(c), types[c], d) for c in columns)
-                                 for r in rows])
-            con.execute(d.sql(exp.insert(values, table.copy(),
-                                         columns=[d.ident(c) for c in columns])))
+            placeholders = [exp.cast(exp.Placeholder(), types[c]) for c in columns]
+            statement = exp.insert(
+                exp.values([tuple(placeholders)]),
+                table.copy(),
+                columns=[d.ident(c) for c in columns],
+            )
+            con.executemany(
+                d.sql(statement), [[_param(r.get(c), types[c]) for c in columns] for r in rows]
+            )
 
 
 def run_fixture(project: Project, fixture: Fixture) -> FixtureResult:
@@ -135,5 +162,8 @@ def _ids(ids: set[str]) -> str:
 
 
 def run_fixtures(project: Project, segments: set[str] | None = None) -> list[FixtureResult]:
-    return [run_fixture(project, f) for f in project.fixtures
-            if segments is None or f.segment in segments]
+    return [
+        run_fixture(project, f)
+        for f in project.fixtures
+        if segments is None or f.segment in segments
+    ]

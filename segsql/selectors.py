@@ -10,8 +10,9 @@ from .errors import UsageError, did_you_mean
 from .model.types import Project, Segment
 
 
-def select(project: Project, selectors: Iterable[str] | None,
-           include_disabled: bool = False) -> list[Segment]:
+def select(
+    project: Project, selectors: Iterable[str] | None, include_disabled: bool = False
+) -> list[Segment]:
     """Selected segments in definition order (all enabled ones when nothing is given)."""
     pool = project.segments if include_disabled else project.enabled
     words = [w for s in (selectors or ()) for w in s.split()]
@@ -32,14 +33,17 @@ def _one(project: Project, pool: dict[str, Segment], selector: str) -> set[str]:
         found = {n for n, s in pool.items() if tag in s.tags}
         if not found:
             tags = sorted({t for s in project.segments.values() for t in s.tags})
-            raise UsageError(f"selector '{selector}' matches no segment: no tag '{tag}'"
-                             f"{did_you_mean(tag, tags)}")
+            raise UsageError(
+                f"selector '{selector}' matches no segment: no tag '{tag}'{did_you_mean(tag, tags)}"
+            )
     elif core in pool:
         found = {core}
     else:
         state = " (it is disabled)" if core in project.segments else ""
-        raise UsageError(f"selector '{selector}' matches no segment{state}"
-                         f"{did_you_mean(core, pool) if not state else ''}")
+        raise UsageError(
+            f"selector '{selector}' matches no segment{state}"
+            f"{did_you_mean(core, pool) if not state else ''}"
+        )
     if upstream:
         todo = list(found)
         while todo:
@@ -50,8 +54,7 @@ def _one(project: Project, pool: dict[str, Segment], selector: str) -> set[str]:
     if downstream:
         changed = True
         while changed:
-            more = {n for n, s in pool.items() if n not in found
-                    and set(dependencies(s)) & found}
+            more = {n for n, s in pool.items() if n not in found and set(dependencies(s)) & found}
             found |= more
             changed = bool(more)
     return found

@@ -27,12 +27,14 @@ def connect(target) -> Adapter:
         raise ProfileError(
             f"target '{target.name}' has type '{kind}', which segsql compiles for but cannot "
             f"run against yet; runnable types: {', '.join(_ADAPTERS)} "
-            f"(use `segsql compile --target {target.name}` for its SQL)")
+            f"(use `segsql compile --target {target.name}` for its SQL)"
+        )
     module, cls, extra = _ADAPTERS[kind]
     try:
         adapter_module = import_module(f".{module}", __name__)
     except ImportError as err:
         hint = f' (pip install "segsql[{extra}]")' if extra else ""
-        raise ProfileError(f"the {kind} adapter needs a driver that is not installed: "
-                           f"{err.name or err}{hint}") from None
+        raise ProfileError(
+            f"the {kind} adapter needs a driver that is not installed: {err.name or err}{hint}"
+        ) from None
     return getattr(adapter_module, cls)(target)

@@ -93,34 +93,52 @@ class Adapter:
         """Column names of a table or view, or None when it does not exist."""
         *rest, name = parts
         schema = rest[-1] if rest else self.default_schema
-        query = (exp.select(exp.column("column_name"))
-                 .from_(exp.table_("columns", db="information_schema"))
-                 .where(exp.and_(exp.column("table_schema").eq(exp.Literal.string(schema)),
-                                 exp.column("table_name").eq(exp.Literal.string(name))))
-                 .order_by(exp.column("ordinal_position")))
+        query = (
+            exp.select(exp.column("column_name"))
+            .from_(exp.table_("columns", db="information_schema"))
+            .where(
+                exp.and_(
+                    exp.column("table_schema").eq(exp.Literal.string(schema)),
+                    exp.column("table_name").eq(exp.Literal.string(name)),
+                )
+            )
+            .order_by(exp.column("ordinal_position"))
+        )
         rows = self.fetch(query)
         return [r[0] for r in rows] or None
 
     def create_schema(self) -> None:
-        self.execute(exp.Create(this=exp.Table(this=self.dialect.ident(self.schema)),
-                                kind="SCHEMA", exists=True))
+        self.execute(
+            exp.Create(
+                this=exp.Table(this=self.dialect.ident(self.schema)), kind="SCHEMA", exists=True
+            )
+        )
 
     def replace_view(self, name: str, query: exp.Select) -> None:
-        self.execute(exp.Create(this=self.table(name), kind="VIEW", replace=True,
-                                expression=query))
+        self.execute(exp.Create(this=self.table(name), kind="VIEW", replace=True, expression=query))
 
     def create_table(self, name: str, columns: list[tuple[str, str]]) -> None:
-        schema = exp.Schema(this=self.table(name), expressions=[
-            exp.ColumnDef(this=self.dialect.ident(c), kind=exp.DataType.build(t))
-            for c, t in columns])
+        schema = exp.Schema(
+            this=self.table(name),
+            expressions=[
+                exp.ColumnDef(this=self.dialect.ident(c), kind=exp.DataType.build(t))
+                for c, t in columns
+            ],
+        )
         self.execute(exp.Create(this=schema, kind="TABLE", exists=True))
 
     def temp_table(self, name: str, query: exp.Select) -> exp.Table:
         """(Re)create a session-local table from a query; returns a reference to it."""
         table = exp.Table(this=self.dialect.ident(name))
         self.execute(exp.Drop(tables=[table.copy()], kind="TABLE", exists=True))
-        self.execute(exp.Create(this=table.copy(), kind="TABLE", expression=query,
-                                properties=exp.Properties(expressions=[exp.TemporaryProperty()])))
+        self.execute(
+            exp.Create(
+                this=table.copy(),
+                kind="TABLE",
+                expression=query,
+                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            )
+        )
         return table
 
     # -- the write strategy of one segment's run (transactional engines)
@@ -136,15 +154,18 @@ class Adapter:
             for rows in change_rows(run, staged, memberships, T):
                 self.execute(insert(changes, rows, CHANGES))
             faults.checkpoint("changes")
-            following = self.temp_table("segsql_next",
-                                        next_memberships(run, staged, memberships, T))
+            following = self.temp_table(
+                "segsql_next", next_memberships(run, staged, memberships, T)
+            )
             self.execute(delete_segment(memberships, run.segment))
-            self.execute(insert(memberships, exp.select(*columns_of(MEMBERSHIPS))
-                                .from_(following), MEMBERSHIPS))
+            self.execute(
+                insert(
+                    memberships, exp.select(*columns_of(MEMBERSHIPS)).from_(following), MEMBERSHIPS
+                )
+            )
             faults.checkpoint("memberships")
             counts = self.change_counts(run, staged)
-            self.execute(insert(self.table(RUNS), run_row(run, d, "success", now(), counts),
-                                RUNS))
+            self.execute(insert(self.table(RUNS), run_row(run, d, "success", now(), counts), RUNS))
             faults.checkpoint("runs_row")
         faults.checkpoint("committed")
         return counts
@@ -152,10 +173,15 @@ class Adapter:
     def change_counts(self, run: SegmentRun, staged: exp.Table) -> tuple[int, int, int]:
         members = self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(staged.copy()))
         rows = self.fetch(
-            exp.select(c("change"), exp.func("COUNT", exp.Star())).from_(self.table(CHANGES))
-            .where(exp.and_(c("run_id").eq(exp.Literal.string(run.run_id)),
-                            c("segment").eq(exp.Literal.string(run.segment))))
-            .group_by(c("change")))
+            exp.select(c("change"), exp.func("COUNT", exp.Star()))
+            .from_(self.table(CHANGES))
+            .where(
+                exp.and_(
+                    c("run_id").eq(exp.Literal.string(run.run_id)),
+                    c("segment").eq(exp.Literal.string(run.segment)),
+                )
+            )
+            .group_by(c("change"))
+        )
         by_change = dict(rows)
-        return int(members[0][0]), int(by_change.get("entered", 0)), \
-            int(by_change.get("exited", 0))
+        return int(members[0][0]), int(by_change.get("entered", 0)), int(by_change.get("exited", 0))

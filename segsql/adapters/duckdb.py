@@ -19,13 +19,17 @@ class DuckDBAdapter(Adapter):
         path = target.options.get("path", "warehouse.duckdb")
         if path != ":memory:" and not Path(path).is_absolute():
             path = str(Path(target.project_dir) / path)
-        config = {k: str(target.options[k]) for k in ("threads", "memory_limit")
-                  if target.options.get(k) is not None}
+        config = {
+            k: str(target.options[k])
+            for k in ("threads", "memory_limit")
+            if target.options.get(k) is not None
+        }
         try:
             self.con = duckdb.connect(path, config=config)
         except duckdb.Error as err:
-            raise WarehouseError(f"cannot open DuckDB database {path}: "
-                                 f"{str(err).splitlines()[0]}") from None
+            raise WarehouseError(
+                f"cannot open DuckDB database {path}: {str(err).splitlines()[0]}"
+            ) from None
         self._duckdb = duckdb
 
     def _execute(self, sql: str) -> None:

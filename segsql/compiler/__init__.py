@@ -18,13 +18,13 @@ def holdout_expr(d: Dialect, segment: Segment, entity_text: exp.Expression) -> e
     """TRUE for the held-out members: a stable hash of (segment name, entity id text)."""
     if not segment.holdout:
         return exp.false()
-    seed = exp.DPipe(this=exp.Literal.string(f"{segment.name}:"), expression=entity_text,
-                     safe=True)
+    seed = exp.DPipe(this=exp.Literal.string(f"{segment.name}:"), expression=entity_text, safe=True)
     return exp.LT(this=d.holdout_bucket(seed), expression=exp.Literal.number(segment.holdout))
 
 
-def view_query(project: Project, segment: Segment, d: Dialect,
-               as_of: datetime | None = None) -> exp.Select:
+def view_query(
+    project: Project, segment: Segment, d: Dialect, as_of: datetime | None = None
+) -> exp.Select:
     """The segment's members at T (now, unless `as_of`): entity_id (the key's own type)
     and holdout."""
     renderer = Renderer(d, as_of)
@@ -37,8 +37,9 @@ def view_query(project: Project, segment: Segment, d: Dialect,
     return renderer.select(plan, columns={"holdout": holdout}, where=where)
 
 
-def evaluation_query(project: Project, entity: str, segments: list[Segment], d: Dialect,
-                     as_of: datetime) -> exp.Select:
+def evaluation_query(
+    project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
+) -> exp.Select:
     """One row per existing entity: entity_id as text and one boolean per segment."""
     plan = plan_entity(project, entity, {s.name: s.where for s in segments})
     return Renderer(d, as_of).select(plan, key_as_text=True)

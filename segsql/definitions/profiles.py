@@ -29,8 +29,11 @@ class Target:
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output (for redaction)."""
-        return [str(v) for k, v in self.options.items()
-                if any(s in k.lower() for s in SECRET_KEYS) and v not in (None, "")]
+        return [
+            str(v)
+            for k, v in self.options.items()
+            if any(s in k.lower() for s in SECRET_KEYS) and v not in (None, "")
+        ]
 
 
 def profiles_path(project_dir: Path, profiles_dir: str | None) -> Path:
@@ -65,8 +68,10 @@ def render_value(value: Any, where: str) -> Any:
     try:
         rendered = env.from_string(value).render()
     except _MissingEnv as err:
-        raise ProfileError(f"profiles.yml: '{where}' needs environment variable '{err}', which "
-                           "is not set (and has no default)") from None
+        raise ProfileError(
+            f"profiles.yml: '{where}' needs environment variable '{err}', which "
+            "is not set (and has no default)"
+        ) from None
     except jinja2.TemplateError as err:
         raise ProfileError(f"profiles.yml: '{where}' is not a valid template: {err}") from None
     if rendered.lstrip("-").isdigit():
@@ -74,12 +79,18 @@ def render_value(value: Any, where: str) -> Any:
     return {"true": True, "false": False}.get(rendered.lower(), rendered)
 
 
-def load_target(project_dir: Path, profiles_dir: str | None = None, profile: str | None = None,
-                target: str | None = None) -> Target:
+def load_target(
+    project_dir: Path,
+    profiles_dir: str | None = None,
+    profile: str | None = None,
+    target: str | None = None,
+) -> Target:
     path = profiles_path(project_dir, profiles_dir)
     if not path.is_file():
-        raise ProfileError(f"no profiles.yml at {path}: create one (see README, 'profiles.yml'),"
-                           " or point to it with --profiles-dir or SEGSQL_PROFILES_DIR")
+        raise ProfileError(
+            f"no profiles.yml at {path}: create one (see README, 'profiles.yml'),"
+            " or point to it with --profiles-dir or SEGSQL_PROFILES_DIR"
+        )
     try:
         doc = load_file(path, str(path))
     except DefinitionError as err:
@@ -87,17 +98,21 @@ def load_target(project_dir: Path, profiles_dir: str | None = None, profile: str
     name = profile or DEFAULT_PROFILE
     if not isinstance(doc, dict) or name not in doc:
         names = list(doc) if isinstance(doc, dict) else []
-        raise ProfileError(f"{path}: no profile named '{name}'{did_you_mean(name, names)}; "
-                           f"profiles here: {', '.join(map(str, names)) or '(none)'}")
+        raise ProfileError(
+            f"{path}: no profile named '{name}'{did_you_mean(name, names)}; "
+            f"profiles here: {', '.join(map(str, names)) or '(none)'}"
+        )
     prof = doc[name]
     if not isinstance(prof, dict) or not isinstance(prof.get("outputs"), dict):
         raise ProfileError(f"{path}: profile '{name}' needs 'outputs:' with at least one target")
     outputs = prof["outputs"]
     chosen = target or prof.get("target") or next(iter(outputs))
     if chosen not in outputs:
-        raise ProfileError(f"{path}: profile '{name}' has no target '{chosen}'"
-                           f"{did_you_mean(chosen, outputs)}; the valid target names for this "
-                           f"profile are: {', '.join(outputs)}")
+        raise ProfileError(
+            f"{path}: profile '{name}' has no target '{chosen}'"
+            f"{did_you_mean(chosen, outputs)}; the valid target names for this "
+            f"profile are: {', '.join(outputs)}"
+        )
     raw = outputs[chosen]
     if not isinstance(raw, dict):
         raise ProfileError(f"{path}: target '{chosen}' must be a mapping")
@@ -106,9 +121,16 @@ def load_target(project_dir: Path, profiles_dir: str | None = None, profile: str
 
     kind = options.get("type")
     if kind not in TARGETS:
-        raise ProfileError(f"{path}: target '{chosen}' has type {kind!r}"
-                           f"{did_you_mean(str(kind), TARGETS)}; expected one of: "
-                           + ", ".join(TARGETS))
+        raise ProfileError(
+            f"{path}: target '{chosen}' has type {kind!r}"
+            f"{did_you_mean(str(kind), TARGETS)}; expected one of: " + ", ".join(TARGETS)
+        )
     schema = str(options.get("schema") or "segsql")
-    return Target(name=chosen, type=kind, schema=schema, project_dir=str(project_dir),
-                  options=options, profile=name)
+    return Target(
+        name=chosen,
+        type=kind,
+        schema=schema,
+        project_dir=str(project_dir),
+        options=options,
+        profile=name,
+    )

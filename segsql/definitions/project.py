@@ -24,8 +24,9 @@ SEGMENTS_DIR = "segments"
 def segment_files(root: Path) -> list[Path]:
     base = root / SEGMENTS_DIR
     if not base.is_dir():
-        raise DefinitionError(f"no '{SEGMENTS_DIR}/' folder in {root}: is this a segsql project? "
-                              "(use --project-dir)")
+        raise DefinitionError(
+            f"no '{SEGMENTS_DIR}/' folder in {root}: is this a segsql project? (use --project-dir)"
+        )
     return sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
@@ -49,8 +50,10 @@ def load_project(root: str | Path, sql_dialect: str = "duckdb") -> Project:
         block = expect_map(doc["sources"], doc.loc_of("sources"), "'sources'")
         for name, body in block.items():
             if name in sources:
-                raise DefinitionError(f"source '{name}' is declared twice (first at "
-                                      f"{sources[name].loc})", block.loc_of(name))
+                raise DefinitionError(
+                    f"source '{name}' is declared twice (first at {sources[name].loc})",
+                    block.loc_of(name),
+                )
             sources[name] = parse_source(name, body, block.loc_of(name))
     _check_sources(sources)
 
@@ -61,8 +64,10 @@ def load_project(root: str | Path, sql_dialect: str = "duckdb") -> Project:
         for i, node in _items(doc, "segments"):
             seg, seg_refs = parse_segment(node, i, sources, sql_dialect)
             if seg.name in segments:
-                raise DefinitionError(f"segment '{seg.name}' is defined twice (first at "
-                                      f"{segments[seg.name].loc})", seg.loc)
+                raise DefinitionError(
+                    f"segment '{seg.name}' is defined twice (first at {segments[seg.name].loc})",
+                    seg.loc,
+                )
             segments[seg.name] = seg
             refs[seg.name] = seg_refs
         for i, node in _items(doc, "tests"):
@@ -84,17 +89,26 @@ def _check_sources(sources: dict[str, Source]) -> None:
     for s in sources.values():
         if s.entity:
             if s.entity in seen:
-                raise DefinitionError(f"entity '{s.entity}' has two entity sources, "
-                                      f"'{seen[s.entity].name}' and '{s.name}'; keep one", s.loc)
+                raise DefinitionError(
+                    f"entity '{s.entity}' has two entity sources, "
+                    f"'{seen[s.entity].name}' and '{s.name}'; keep one",
+                    s.loc,
+                )
             seen[s.entity] = s
     for s in sources.values():
         if s.events_of and s.events_of not in seen:
-            raise DefinitionError(f"source '{s.name}': 'events_of: {s.events_of}' names no entity"
-                                  f"{did_you_mean(s.events_of, seen)}", s.loc)
+            raise DefinitionError(
+                f"source '{s.name}': 'events_of: {s.events_of}' names no entity"
+                f"{did_you_mean(s.events_of, seen)}",
+                s.loc,
+            )
         for parent, _column in s.parents:
             if parent not in seen:
-                raise DefinitionError(f"source '{s.name}': parent '{parent}' has no entity "
-                                      f"source{did_you_mean(parent, seen)}", s.loc)
+                raise DefinitionError(
+                    f"source '{s.name}': parent '{parent}' has no entity "
+                    f"source{did_you_mean(parent, seen)}",
+                    s.loc,
+                )
 
 
 def _check_references(segments: dict[str, Segment], refs) -> None:
@@ -103,15 +117,22 @@ def _check_references(segments: dict[str, Segment], refs) -> None:
         for target, loc, entity in seg_refs:
             ctx = f"segment '{name}'"
             if target not in segments:
-                raise DefinitionError(f"in_segment: unknown segment '{target}'"
-                                      f"{did_you_mean(target, segments)}", loc, ctx)
+                raise DefinitionError(
+                    f"in_segment: unknown segment '{target}'{did_you_mean(target, segments)}",
+                    loc,
+                    ctx,
+                )
             other = segments[target]
             if other.entity != entity:
-                raise DefinitionError(f"in_segment: '{target}' is a segment of "
-                                      f"'{other.entity}', not '{entity}'", loc, ctx)
+                raise DefinitionError(
+                    f"in_segment: '{target}' is a segment of '{other.entity}', not '{entity}'",
+                    loc,
+                    ctx,
+                )
             if seg.enabled and not other.enabled:
-                raise DefinitionError(f"in_segment: '{target}' is disabled (enabled: false)",
-                                      loc, ctx)
+                raise DefinitionError(
+                    f"in_segment: '{target}' is disabled (enabled: false)", loc, ctx
+                )
     # cycles: depth-first search over in_segment edges, reporting the cycle's path
     state: dict[str, int] = {}
 
@@ -119,9 +140,10 @@ def _check_references(segments: dict[str, Segment], refs) -> None:
         state[name] = 1
         for target in dependencies(segments[name]):
             if state.get(target) == 1:
-                cycle = path[path.index(target):] + [target] if target in path else [name, target]
-                raise DefinitionError("in_segment references form a cycle: "
-                                      + " -> ".join(cycle), segments[name].loc)
+                cycle = path[path.index(target) :] + [target] if target in path else [name, target]
+                raise DefinitionError(
+                    "in_segment references form a cycle: " + " -> ".join(cycle), segments[name].loc
+                )
             if target not in state:
                 visit(target, path + [target])
         state[name] = 2
@@ -140,13 +162,20 @@ def _check_fixtures(fixtures, segments, sources) -> None:
     names: dict[str, Location | None] = {}
     for f in fixtures:
         if f.name in names:
-            raise DefinitionError(f"test '{f.name}' is defined twice (first at {names[f.name]})",
-                                  f.loc)
+            raise DefinitionError(
+                f"test '{f.name}' is defined twice (first at {names[f.name]})", f.loc
+            )
         names[f.name] = f.loc
         if f.segment not in segments:
-            raise DefinitionError(f"test '{f.name}': unknown segment '{f.segment}'"
-                                  f"{did_you_mean(f.segment, segments)}", f.loc)
+            raise DefinitionError(
+                f"test '{f.name}': unknown segment '{f.segment}'"
+                f"{did_you_mean(f.segment, segments)}",
+                f.loc,
+            )
         for table in f.given:
             if table not in sources:
-                raise DefinitionError(f"test '{f.name}': 'given' names unknown source '{table}'"
-                                      f"{did_you_mean(table, sources)}", f.loc)
+                raise DefinitionError(
+                    f"test '{f.name}': 'given' names unknown source '{table}'"
+                    f"{did_you_mean(table, sources)}",
+                    f.loc,
+                )

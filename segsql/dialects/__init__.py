@@ -8,9 +8,15 @@ from importlib import import_module
 from .base import Dialect
 
 _MODULES = {
-    "duckdb": "duckdb", "postgres": "postgres", "clickhouse": "clickhouse", "spark": "spark",
-    "databricks": "spark", "snowflake": "warehouses", "bigquery": "warehouses",
-    "redshift": "postgres", "trino": "warehouses",
+    "duckdb": "duckdb",
+    "postgres": "postgres",
+    "clickhouse": "clickhouse",
+    "spark": "spark",
+    "databricks": "spark",
+    "snowflake": "warehouses",
+    "bigquery": "warehouses",
+    "redshift": "postgres",
+    "trino": "warehouses",
 }
 TARGETS = tuple(_MODULES)
 
@@ -20,7 +26,9 @@ def get_dialect(name: str) -> Dialect:
     from ..errors import UsageError, did_you_mean
 
     if name not in _MODULES:
-        raise UsageError(f"unknown dialect '{name}'{did_you_mean(name, TARGETS)}; supported: "
-                         + ", ".join(TARGETS))
+        raise UsageError(
+            f"unknown dialect '{name}'{did_you_mean(name, TARGETS)}; supported: "
+            + ", ".join(TARGETS)
+        )
     module = import_module(f".{_MODULES[name]}", __name__)
     return module.DIALECTS[name]()

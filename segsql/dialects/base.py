@@ -21,8 +21,8 @@ def lit(value: object) -> exp.Expression:
 
 
 class Dialect:
-    name = "duckdb"          # the target type
-    sqlglot = "duckdb"       # the sqlglot dialect that writes its SQL
+    name = "duckdb"  # the target type
+    sqlglot = "duckdb"  # the sqlglot dialect that writes its SQL
     text_type = "TEXT"
     number_type = "DOUBLE"
     timestamp_type = "TIMESTAMP"
@@ -32,6 +32,10 @@ class Dialect:
     # and keep the case the user wrote.
 
     # -- rendering
+    def dtype(self, name: str) -> exp.DataType:
+        """A type name parsed in this dialect (e.g. ClickHouse's DateTime64(6))."""
+        return exp.DataType.build(name, dialect=self.sqlglot)
+
     def sql(self, expression: exp.Expression, pretty: bool = False) -> str:
         return expression.sql(dialect=self.sqlglot, pretty=pretty)
 
@@ -43,25 +47,28 @@ class Dialect:
         *rest, name = parts
         db = rest[-1] if rest else None
         catalog = rest[-2] if len(rest) > 1 else None
-        return exp.Table(this=self.ident(name), db=self.ident(db) if db else None,
-                         catalog=self.ident(catalog) if catalog else None)
+        return exp.Table(
+            this=self.ident(name),
+            db=self.ident(db) if db else None,
+            catalog=self.ident(catalog) if catalog else None,
+        )
 
     # -- time
     def timestamp(self, value: datetime) -> exp.Expression:
         """A naive UTC timestamp literal."""
-        text = value.isoformat(sep=" ", timespec="microseconds" if value.microsecond
-                               else "seconds")
-        return exp.cast(exp.Literal.string(text), self.timestamp_type)
+        text = value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
+        return exp.cast(exp.Literal.string(text), self.dtype(self.timestamp_type))
 
     def now(self) -> exp.Expression:
         """The current time in UTC as a naive timestamp (T of the live views)."""
-        return exp.cast(exp.AtTimeZone(this=exp.CurrentTimestamp(),
-                                       zone=exp.Literal.string("UTC")), self.timestamp_type)
+        return exp.cast(
+            exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC")),
+            self.dtype(self.timestamp_type),
+        )
 
     def shift(self, ts: exp.Expression, amount: int, unit: str) -> exp.Expression:
         """`ts` plus `amount` (may be negative) of SECOND/MINUTE/HOUR/DAY, time of day kept."""
-        interval = exp.Interval(this=exp.Literal.string(str(abs(amount))),
-                                unit=exp.Var(this=unit))
+        interval = exp.Interval(this=exp.Literal.string(str(abs(amount))), unit=exp.Var(this=unit))
         node = exp.Sub if amount < 0 else exp.Add
         return node(this=ts, expression=interval)
 
@@ -71,26 +78,38 @@ class Dialect:
         return exp.JSONExtractScalar(this=column, expression=_json_path(path))
 
     def to_number(self, text: exp.Expression) -> exp.Expression:
-        """Text to a number, NULL when it is not one."""
-        return exp.TryCast(this=text, to=exp.DataType.build(self.number_type))
+        """Text to a number, NULL when it is not one. A regex-guarded CAST, because sqlglot
+        writes TRY_CAST as a plain (failing) CAST for several engines."""
+        return exp.Case(
+            ifs=[
+                exp.If(
+                    this=self.matches(text, NUMBER_PATTERN),
+                    true=exp.cast(text.copy(), self.dtype(self.number_type)),
+                )
+            ]
+        )
 
     def to_bool(self, text: exp.Expression) -> exp.Expression:
         """JSON boolean text to a boolean, NULL otherwise."""
-        return exp.Case(ifs=[
-            exp.If(this=text.eq(exp.Literal.string("true")), true=exp.true()),
-            exp.If(this=text.eq(exp.Literal.string("false")), true=exp.false()),
-        ])
+        return exp.Case(
+            ifs=[
+                exp.If(this=text.eq(exp.Literal.string("true")), true=exp.true()),
+                exp.If(this=text.eq(exp.Literal.string("false")), true=exp.false()),
+            ]
+        )
 
     def to_timestamp(self, text: exp.Expression) -> exp.Expression:
-        return exp.TryCast(this=text, to=exp.DataType.build(self.timestamp_type))
+        return exp.TryCast(this=text, to=self.dtype(self.timestamp_type))
 
     def to_text(self, value: exp.Expression) -> exp.Expression:
-        return exp.cast(value, self.text_type)
+        return exp.cast(value, self.dtype(self.text_type))
 
     # -- text predicates (% and _ are ordinary characters; regex matches anywhere)
     def contains(self, x: exp.Expression, text: str) -> exp.Expression:
-        return exp.GT(this=exp.StrPosition(this=x, substr=exp.Literal.string(text)),
-                      expression=exp.Literal.number(0))
+        return exp.GT(
+            this=exp.StrPosition(this=x, substr=exp.Literal.string(text)),
+            expression=exp.Literal.number(0),
+        )
 
     def starts_with(self, x: exp.Expression, text: str) -> exp.Expression:
         return exp.StartsWith(this=x, expression=exp.Literal.string(text))
@@ -103,17 +122,24 @@ class Dialect:
 
     # -- holdout: bucket = int(first 7 hex digits of md5(text)) mod 100, on every engine
     def hex_to_int(self, hex_text: exp.Expression) -> exp.Expression:
-        return exp.cast(exp.DPipe(this=exp.Literal.string("0x"), expression=hex_text),
-                        self.bigint_type)
+        return exp.cast(
+            exp.DPipe(this=exp.Literal.string("0x"), expression=hex_text),
+            self.dtype(self.bigint_type),
+        )
 
     def md5_hex(self, text: exp.Expression) -> exp.Expression:
         return exp.MD5(this=text)
 
     def holdout_bucket(self, text: exp.Expression) -> exp.Expression:
-        prefix = exp.Substring(this=self.md5_hex(text), start=exp.Literal.number(1),
-                               length=exp.Literal.number(7))
-        return exp.Mod(this=exp.paren(self.hex_to_int(prefix), copy=False),
-                       expression=exp.Literal.number(100))
+        prefix = exp.Substring(
+            this=self.md5_hex(text), start=exp.Literal.number(1), length=exp.Literal.number(7)
+        )
+        return exp.Mod(
+            this=exp.paren(self.hex_to_int(prefix), copy=False), expression=exp.Literal.number(100)
+        )
+
+
+NUMBER_PATTERN = r"^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$"
 
 
 def _json_path(path: tuple[str, ...]) -> exp.JSONPath:

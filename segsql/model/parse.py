@@ -44,13 +44,24 @@ from .types import (
 SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-CONDITION_KINDS = ("all", "any", "not", "property", "event", "sequence", "in_segment",
-                   "parent", "members", "sql")
+CONDITION_KINDS = (
+    "all",
+    "any",
+    "not",
+    "property",
+    "event",
+    "sequence",
+    "in_segment",
+    "parent",
+    "members",
+    "sql",
+)
 WINDOWS = ("within", "during", "since_property", "since_nth_last")
 FILE_KEYS = ("sources", "segments", "tests")
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _loc(node: Any, default: Location) -> Location:
     return getattr(node, "loc", default)
@@ -78,13 +89,17 @@ def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def check_keys(m: YMap, allowed: tuple[str, ...], context: str,
-               required: tuple[str, ...] = ()) -> None:
+def check_keys(
+    m: YMap, allowed: tuple[str, ...], context: str, required: tuple[str, ...] = ()
+) -> None:
     for key in m:
         if key not in allowed:
             raise DefinitionError(
                 f"unknown key '{key}'{did_you_mean(key, allowed)}; expected one of: "
-                + ", ".join(allowed), m.loc_of(key), context)
+                + ", ".join(allowed),
+                m.loc_of(key),
+                context,
+            )
     for key in required:
         if key not in m:
             raise DefinitionError(f"missing required key '{key}'", m.loc, context)
@@ -95,7 +110,8 @@ def parse_duration(value: Any, loc: Location, field: str) -> Duration:
     if not match or isinstance(value, bool) or int(match.group(1)) <= 0:
         raise DefinitionError(
             f"'{field}' expects a positive duration like 30s, 15m, 24h, 90d or 2w, got {value!r}",
-            loc)
+            loc,
+        )
     return Duration(int(match.group(1)), match.group(2))
 
 
@@ -113,10 +129,13 @@ def parse_timestamp(value: Any, loc: Location, field: str) -> datetime:
         if ts is None:
             raise DefinitionError(
                 f"'{field}' expects an ISO date or timestamp like 2026-01-31 or "
-                f"2026-01-31T12:00:00, got {value!r}", loc)
+                f"2026-01-31T12:00:00, got {value!r}",
+                loc,
+            )
     else:
-        raise DefinitionError(f"'{field}' expects an ISO date or timestamp, got {_kind(value)}",
-                              loc)
+        raise DefinitionError(
+            f"'{field}' expects an ISO date or timestamp, got {_kind(value)}", loc
+        )
     if ts.tzinfo is not None:
         ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
     return ts
@@ -129,12 +148,14 @@ def _scalar(value: Any, loc: Location, field: str) -> Any:
         return value
     if value is None:
         raise DefinitionError(f"'{field}' needs a value; to match NULL use 'is_null: true'", loc)
-    raise DefinitionError(f"'{field}' expects a text, number, boolean or timestamp, got "
-                          f"{_kind(value)}", loc)
+    raise DefinitionError(
+        f"'{field}' expects a text, number, boolean or timestamp, got {_kind(value)}", loc
+    )
 
 
-def parse_tests(m: YMap, allowed: tuple[str, ...], context: str,
-                skip: tuple[str, ...] = ()) -> tuple[Test, ...]:
+def parse_tests(
+    m: YMap, allowed: tuple[str, ...], context: str, skip: tuple[str, ...] = ()
+) -> tuple[Test, ...]:
     """The comparison keys of a mapping (ANDed)."""
     tests = []
     for key, value in m.items():
@@ -144,7 +165,10 @@ def parse_tests(m: YMap, allowed: tuple[str, ...], context: str,
         if key not in allowed:
             raise DefinitionError(
                 f"unknown comparison '{key}'{did_you_mean(key, allowed)}; expected one of: "
-                + ", ".join(allowed), loc, context)
+                + ", ".join(allowed),
+                loc,
+                context,
+            )
         tests.append(Test(key, _test_value(key, value, loc)))
     return tuple(tests)
 
@@ -167,8 +191,9 @@ def _test_value(op: str, value: Any, loc: Location) -> Any:
             try:
                 re.compile(value)
             except re.error as err:
-                raise DefinitionError(f"'matches' is not a valid regular expression: {err}",
-                                      loc) from None
+                raise DefinitionError(
+                    f"'matches' is not a valid regular expression: {err}", loc
+                ) from None
         return value
     if op == "is_null":
         if not isinstance(value, bool):
@@ -183,33 +208,46 @@ def _test_value(op: str, value: Any, loc: Location) -> Any:
 
 # --------------------------------------------------------------------------- sources
 
+
 def parse_source(name: Any, m: Any, loc: Location) -> Source:
     ctx = f"source '{name}'"
     if not isinstance(name, str) or not IDENTIFIER.match(name):
         raise DefinitionError("a source name must be a plain identifier", loc, ctx)
     m = expect_map(m, loc, ctx)
     is_events = "events_of" in m
-    allowed = (("table", "events_of", "key", "event", "timestamp", "json", "description")
-               if is_events else
-               ("table", "entity", "key", "created_at", "json", "parents", "description"))
+    allowed = (
+        ("table", "events_of", "key", "event", "timestamp", "json", "description")
+        if is_events
+        else ("table", "entity", "key", "created_at", "json", "parents", "description")
+    )
     if "entity" not in m and not is_events:
-        raise DefinitionError("a source needs 'entity: <type>' (a table of entities) or "
-                              "'events_of: <type>' (an event stream)", m.loc, ctx)
-    check_keys(m, allowed, ctx, required=("table", "key")
-               + (("event", "timestamp") if is_events else ()))
+        raise DefinitionError(
+            "a source needs 'entity: <type>' (a table of entities) or "
+            "'events_of: <type>' (an event stream)",
+            m.loc,
+            ctx,
+        )
+    check_keys(
+        m, allowed, ctx, required=("table", "key") + (("event", "timestamp") if is_events else ())
+    )
     table = m["table"]
-    if not isinstance(table, str) or not all(IDENTIFIER.match(p) for p in table.split(".")) \
-            or len(table.split(".")) > 3:
-        raise DefinitionError(f"'table' expects [catalog.][schema.]table, got {table!r}",
-                              m.loc_of("table"), ctx)
+    if (
+        not isinstance(table, str)
+        or not all(IDENTIFIER.match(p) for p in table.split("."))
+        or len(table.split(".")) > 3
+    ):
+        raise DefinitionError(
+            f"'table' expects [catalog.][schema.]table, got {table!r}", m.loc_of("table"), ctx
+        )
 
     def ident(key: str) -> str | None:
         value = m.get(key)
         if value is None:
             return None
         if not isinstance(value, str) or not IDENTIFIER.match(value):
-            raise DefinitionError(f"'{key}' expects a column or type name, got {value!r}",
-                                  m.loc_of(key), ctx)
+            raise DefinitionError(
+                f"'{key}' expects a column or type name, got {value!r}", m.loc_of(key), ctx
+            )
         return value
 
     json_cols: tuple[str, ...] = ()
@@ -221,13 +259,22 @@ def parse_source(name: Any, m: Any, loc: Location) -> Source:
         pm = expect_map(m["parents"], m.loc_of("parents"), "'parents'")
         parents = tuple((str(k), str(v)) for k, v in pm.items())
     return Source(
-        name=name, table=tuple(table.split(".")), key=ident("key") or "",
-        entity=ident("entity"), events_of=ident("events_of"), created_at=ident("created_at"),
-        event=ident("event"), timestamp=ident("timestamp"), json=json_cols, parents=parents,
-        loc=loc)
+        name=name,
+        table=tuple(table.split(".")),
+        key=ident("key") or "",
+        entity=ident("entity"),
+        events_of=ident("events_of"),
+        created_at=ident("created_at"),
+        event=ident("event"),
+        timestamp=ident("timestamp"),
+        json=json_cols,
+        parents=parents,
+        loc=loc,
+    )
 
 
 # --------------------------------------------------------------------------- conditions
+
 
 class ConditionParser:
     """Parses condition trees for one segment, resolving sources against the project."""
@@ -247,8 +294,9 @@ class ConditionParser:
             if s.entity == entity:
                 return s
         types = sorted({s.entity for s in self.sources.values() if s.entity})
-        raise DefinitionError(f"no source declares entity '{entity}'{did_you_mean(entity, types)}",
-                              loc, self.ctx)
+        raise DefinitionError(
+            f"no source declares entity '{entity}'{did_you_mean(entity, types)}", loc, self.ctx
+        )
 
     def event_sources(self, entity: str, name: Any, loc: Location) -> tuple[str, ...]:
         all_sources = [s for s in self.sources.values() if s.events_of == entity]
@@ -261,57 +309,81 @@ class ConditionParser:
             raise DefinitionError(
                 f"unknown event source '{name}' for entity '{entity}'"
                 f"{did_you_mean(name, names)}; expected one of: {', '.join(names) or '(none)'}",
-                loc, self.ctx)
+                loc,
+                self.ctx,
+            )
         return (name,)
 
     # -- properties
     def prop(self, value: Any, loc: Location, sources: list[Source]) -> Prop:
         if not isinstance(value, str) or not value:
-            raise DefinitionError(f"'property' expects a column name, got {_kind(value)}", loc,
-                                  self.ctx)
+            raise DefinitionError(
+                f"'property' expects a column name, got {_kind(value)}", loc, self.ctx
+            )
         column, *path = value.split(".")
         if not IDENTIFIER.match(column) or any(not p for p in path):
-            raise DefinitionError(f"invalid property '{value}': expected column or "
-                                  "json_column.key.path", loc, self.ctx)
+            raise DefinitionError(
+                f"invalid property '{value}': expected column or json_column.key.path",
+                loc,
+                self.ctx,
+            )
         if path:
             for s in sources:
                 if column not in s.json:
                     raise DefinitionError(
                         f"property '{value}' reads a JSON key, but '{column}' is not listed "
-                        f"in 'json:' of source '{s.name}'"
-                        + did_you_mean(column, s.json), loc, self.ctx)
+                        f"in 'json:' of source '{s.name}'" + did_you_mean(column, s.json),
+                        loc,
+                        self.ctx,
+                    )
         return Prop(column, tuple(path))
 
     # -- the dispatcher
-    def condition(self, node: Any, loc: Location, entity: str, *, events: list[Source] | None
-                  = None) -> Condition:
+    def condition(
+        self, node: Any, loc: Location, entity: str, *, events: list[Source] | None = None
+    ) -> Condition:
         """A condition on `entity`; with `events`, a filter over those event sources'
         rows (only property tests and combinators are allowed then)."""
         if isinstance(node, list):
-            raise DefinitionError("expected one condition (a mapping); to combine several, "
-                                  "put them under 'all:' or 'any:'", loc, self.ctx)
+            raise DefinitionError(
+                "expected one condition (a mapping); to combine several, "
+                "put them under 'all:' or 'any:'",
+                loc,
+                self.ctx,
+            )
         m = expect_map(node, loc, "a condition")
         kinds = [k for k in CONDITION_KINDS if k in m]
         if not kinds:
             first = next(iter(m), "")
             raise DefinitionError(
                 f"unknown condition '{first}'{did_you_mean(first, CONDITION_KINDS)}; "
-                "expected one of: " + ", ".join(CONDITION_KINDS), m.loc_of(first) if first
-                else m.loc, self.ctx)
+                "expected one of: " + ", ".join(CONDITION_KINDS),
+                m.loc_of(first) if first else m.loc,
+                self.ctx,
+            )
         if len(kinds) > 1:
-            raise DefinitionError(f"a condition has one kind, found {' and '.join(kinds)}; "
-                                  "combine them with 'all:' or 'any:'", m.loc, self.ctx)
+            raise DefinitionError(
+                f"a condition has one kind, found {' and '.join(kinds)}; "
+                "combine them with 'all:' or 'any:'",
+                m.loc,
+                self.ctx,
+            )
         kind = kinds[0]
         if events is not None and kind not in ("all", "any", "not", "property"):
-            raise DefinitionError(f"'{kind}' cannot be used inside an event filter 'where' "
-                                  "(only property, all, any, not)", m.loc_of(kind), self.ctx)
+            raise DefinitionError(
+                f"'{kind}' cannot be used inside an event filter 'where' "
+                "(only property, all, any, not)",
+                m.loc_of(kind),
+                self.ctx,
+            )
         return getattr(self, f"_{kind}")(m, entity, events)
 
     def _combinator(self, m: YMap, key: str, entity: str, events) -> list[Condition]:
         check_keys(m, (key,), self.ctx)
         items = expect_list(m[key], m.loc_of(key), f"'{key}'")
-        return [self.condition(c, items.loc_of(i), entity, events=events)
-                for i, c in enumerate(items)]
+        return [
+            self.condition(c, items.loc_of(i), entity, events=events) for i, c in enumerate(items)
+        ]
 
     def _all(self, m, entity, events):
         return All(tuple(self._combinator(m, "all", entity, events)), loc=m.loc)
@@ -328,8 +400,11 @@ class ConditionParser:
         prop = self.prop(m["property"], m.loc_of("property"), sources)
         tests = parse_tests(m, COMPARISON_OPS, self.ctx, skip=("property",))
         if not tests:
-            raise DefinitionError(f"property '{prop}' needs a comparison, one of: "
-                                  + ", ".join(COMPARISON_OPS), m.loc, self.ctx)
+            raise DefinitionError(
+                f"property '{prop}' needs a comparison, one of: " + ", ".join(COMPARISON_OPS),
+                m.loc,
+                self.ctx,
+            )
         return PropertyCond(prop, tests, loc=m.loc)
 
     def _event_names(self, value: Any, loc: Location) -> tuple[str, ...] | None:
@@ -337,8 +412,11 @@ class ConditionParser:
             return None
         names = value if isinstance(value, list) else [value]
         if not names or not all(isinstance(v, str) and v for v in names):
-            raise DefinitionError(f"'event' expects an event name, a list of names or '*', got "
-                                  f"{_kind(value)}", loc, self.ctx)
+            raise DefinitionError(
+                f"'event' expects an event name, a list of names or '*', got {_kind(value)}",
+                loc,
+                self.ctx,
+            )
         return tuple(sorted(set(names)))
 
     def _event(self, m, entity, _events):
@@ -347,21 +425,31 @@ class ConditionParser:
         names = self._event_names(m["event"], m.loc_of("event"))
         sources = self.event_sources(entity, m.get("source"), m.loc_of("source"))
         src_objs = [self.sources[s] for s in sources]
-        where = (self.condition(m["where"], m.loc_of("where"), entity, events=src_objs)
-                 if "where" in m else None)
+        where = (
+            self.condition(m["where"], m.loc_of("where"), entity, events=src_objs)
+            if "where" in m
+            else None
+        )
         windows = [k for k in WINDOWS if k in m]
         if len(windows) > 1:
-            raise DefinitionError(f"an event condition takes at most one window, found "
-                                  f"{' and '.join(windows)}", m.loc, self.ctx)
+            raise DefinitionError(
+                f"an event condition takes at most one window, found {' and '.join(windows)}",
+                m.loc,
+                self.ctx,
+            )
         if "for" in m and windows != ["since_property"]:
-            raise DefinitionError("'for' only goes with 'since_property'", m.loc_of("for"),
-                                  self.ctx)
+            raise DefinitionError(
+                "'for' only goes with 'since_property'", m.loc_of("for"), self.ctx
+            )
         window = self._window(m, windows[0], entity, sources) if windows else None
         measures = [k for k in MEASURES if k in m]
         if len(measures) > 1:
-            raise DefinitionError(f"an event condition takes exactly one measure, found "
-                                  f"{' and '.join(measures)}", m.loc, self.ctx)
-        measure = (self._measure(m, measures[0], src_objs) if measures else Measure("count"))
+            raise DefinitionError(
+                f"an event condition takes exactly one measure, found {' and '.join(measures)}",
+                m.loc,
+                self.ctx,
+            )
+        measure = self._measure(m, measures[0], src_objs) if measures else Measure("count")
         return EventCond(names, sources, where, window, measure, loc=m.loc)
 
     def _window(self, m: YMap, key: str, entity: str, sources: tuple[str, ...]):
@@ -385,8 +473,9 @@ class ConditionParser:
         check_keys(d, ("event", "n"), self.ctx, required=("event", "n"))
         n = d["n"]
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise DefinitionError(f"'n' expects a whole number >= 1, got {n!r}", d.loc_of("n"),
-                                  self.ctx)
+            raise DefinitionError(
+                f"'n' expects a whole number >= 1, got {n!r}", d.loc_of("n"), self.ctx
+            )
         return SinceNthLast(self._event_names(d["event"], d.loc_of("event")), n, sources)
 
     def _measure(self, m: YMap, kind: str, sources: list[Source]) -> Measure:
@@ -398,8 +487,7 @@ class ConditionParser:
         if not needs_of and "of" in body:
             raise DefinitionError(f"'{kind}' takes no 'of'", body.loc_of("of"), self.ctx)
         of = self.prop(body["of"], body.loc_of("of"), sources) if needs_of else None
-        allowed = (COMPARISON_OPS if kind in ("first", "last")
-                   else NUMERIC_OPS + ("is_null",))
+        allowed = COMPARISON_OPS if kind in ("first", "last") else NUMERIC_OPS + ("is_null",)
         tests = parse_tests(body, allowed, self.ctx, skip=("of",))
         if not tests:
             raise DefinitionError(f"'{kind}' needs a comparison, e.g. {{gte: 1}}", loc, self.ctx)
@@ -411,37 +499,53 @@ class ConditionParser:
         check_keys(s, ("within", "completed_within", "steps"), self.ctx, required=("steps",))
         raw = expect_list(s["steps"], s.loc_of("steps"), "'steps'")
         if not 2 <= len(raw) <= 5:
-            raise DefinitionError(f"a sequence has 2 to 5 steps, found {len(raw)}",
-                                  s.loc_of("steps"), self.ctx)
+            raise DefinitionError(
+                f"a sequence has 2 to 5 steps, found {len(raw)}", s.loc_of("steps"), self.ctx
+            )
         steps = []
         for i, node in enumerate(raw):
             st = expect_map(node, raw.loc_of(i), "a step")
             check_keys(st, ("event", "where", "source", "absent"), self.ctx, required=("event",))
             absent = st.get("absent", False)
             if not isinstance(absent, bool):
-                raise DefinitionError("'absent' expects true or false", st.loc_of("absent"),
-                                      self.ctx)
+                raise DefinitionError(
+                    "'absent' expects true or false", st.loc_of("absent"), self.ctx
+                )
             if absent and i != len(raw) - 1:
-                raise DefinitionError("only the last step of a sequence may be absent",
-                                      st.loc_of("absent"), self.ctx)
+                raise DefinitionError(
+                    "only the last step of a sequence may be absent", st.loc_of("absent"), self.ctx
+                )
             sources = self.event_sources(entity, st.get("source"), st.loc_of("source"))
-            where = (self.condition(st["where"], st.loc_of("where"), entity,
-                                    events=[self.sources[n] for n in sources])
-                     if "where" in st else None)
-            steps.append(Step(self._event_names(st["event"], st.loc_of("event")), sources,
-                              where, absent))
-        within = parse_duration(s["within"], s.loc_of("within"), "within") \
-            if "within" in s else None
-        done = parse_duration(s["completed_within"], s.loc_of("completed_within"),
-                              "completed_within") if "completed_within" in s else None
+            where = (
+                self.condition(
+                    st["where"],
+                    st.loc_of("where"),
+                    entity,
+                    events=[self.sources[n] for n in sources],
+                )
+                if "where" in st
+                else None
+            )
+            steps.append(
+                Step(self._event_names(st["event"], st.loc_of("event")), sources, where, absent)
+            )
+        within = (
+            parse_duration(s["within"], s.loc_of("within"), "within") if "within" in s else None
+        )
+        done = (
+            parse_duration(s["completed_within"], s.loc_of("completed_within"), "completed_within")
+            if "completed_within" in s
+            else None
+        )
         return SequenceCond(tuple(steps), within, done, loc=m.loc)
 
     def _in_segment(self, m, entity, _events):
         check_keys(m, ("in_segment",), self.ctx)
         name = m["in_segment"]
         if not isinstance(name, str):
-            raise DefinitionError("'in_segment' expects a segment name", m.loc_of("in_segment"),
-                                  self.ctx)
+            raise DefinitionError(
+                "'in_segment' expects a segment name", m.loc_of("in_segment"), self.ctx
+            )
         self.references.append((name, m.loc_of("in_segment"), entity))
         return InSegment(name, loc=m.loc_of("in_segment"))
 
@@ -453,10 +557,12 @@ class ConditionParser:
         if parent not in parents:
             raise DefinitionError(
                 f"entity '{entity}' has no parent '{parent}'{did_you_mean(parent, parents)}; "
-                f"declare it under 'parents:' of source '{src.name}'", m.loc_of("parent"),
-                self.ctx)
+                f"declare it under 'parents:' of source '{src.name}'",
+                m.loc_of("parent"),
+                self.ctx,
+            )
         self.entity_source(parent, m.loc_of("parent"))
-        where = (self.condition(m["where"], m.loc_of("where"), parent) if "where" in m else None)
+        where = self.condition(m["where"], m.loc_of("where"), parent) if "where" in m else None
         return ParentCond(parent, parents[parent], where, loc=m.loc)
 
     def _members(self, m, entity, _events):
@@ -468,23 +574,27 @@ class ConditionParser:
             raise DefinitionError(
                 f"entity '{child}' has no parent '{entity}': declare "
                 f"'parents: {{{entity}: <column>}}' on source '{src.name}'",
-                m.loc_of("members"), self.ctx)
-        where = (self.condition(m["where"], m.loc_of("where"), child) if "where" in m else None)
+                m.loc_of("members"),
+                self.ctx,
+            )
+        where = self.condition(m["where"], m.loc_of("where"), child) if "where" in m else None
         tests: tuple[Test, ...] = (Test("gte", 1),)
         if "count" in m:
             body = expect_map(m["count"], m.loc_of("count"), "'count'")
             tests = parse_tests(body, NUMERIC_OPS, self.ctx)
             if not tests:
-                raise DefinitionError("'count' needs a comparison, e.g. {gte: 3}",
-                                      m.loc_of("count"), self.ctx)
+                raise DefinitionError(
+                    "'count' needs a comparison, e.g. {gte: 3}", m.loc_of("count"), self.ctx
+                )
         return MembersCond(child, parents[entity], where, tests, loc=m.loc)
 
     def _sql(self, m, entity, _events):
         check_keys(m, ("sql",), self.ctx)
         text = m["sql"]
         if not isinstance(text, str) or not text.strip():
-            raise DefinitionError("'sql' expects a boolean SQL expression as text",
-                                  m.loc_of("sql"), self.ctx)
+            raise DefinitionError(
+                "'sql' expects a boolean SQL expression as text", m.loc_of("sql"), self.ctx
+            )
         import sqlglot
         from sqlglot.errors import ParseError
 
@@ -492,15 +602,27 @@ class ConditionParser:
             sqlglot.parse_one(text, read=self.sql_dialect)
         except (ParseError, ValueError) as err:
             first = str(err).splitlines()[0]
-            raise DefinitionError(f"'sql' does not parse as {self.sql_dialect} SQL: {first}",
-                                  m.loc_of("sql"), self.ctx) from None
+            raise DefinitionError(
+                f"'sql' does not parse as {self.sql_dialect} SQL: {first}",
+                m.loc_of("sql"),
+                self.ctx,
+            ) from None
         return SqlCond(text, self.sql_dialect, loc=m.loc_of("sql"))
 
 
 # --------------------------------------------------------------------------- segments, fixtures
 
-SEGMENT_KEYS = ("name", "description", "entity", "owner", "tags", "refresh", "holdout",
-                "enabled", "where")
+SEGMENT_KEYS = (
+    "name",
+    "description",
+    "entity",
+    "owner",
+    "tags",
+    "refresh",
+    "holdout",
+    "enabled",
+    "where",
+)
 
 
 def parse_segment(m: Any, loc: Location, sources: dict[str, Source], sql_dialect: str):
@@ -509,11 +631,17 @@ def parse_segment(m: Any, loc: Location, sources: dict[str, Source], sql_dialect
     ctx = f"segment '{name}'" if name else "segment"
     check_keys(m, SEGMENT_KEYS, ctx, required=("name", "where"))
     if not isinstance(name, str) or not SEGMENT_NAME.match(name):
-        raise DefinitionError(f"invalid segment name {name!r}: expected lowercase letters, "
-                              "digits and _ starting with a letter", m.loc_of("name"))
+        raise DefinitionError(
+            f"invalid segment name {name!r}: expected lowercase letters, "
+            "digits and _ starting with a letter",
+            m.loc_of("name"),
+        )
     if name.startswith("segsql_"):
-        raise DefinitionError(f"segment name '{name}' is reserved: names starting with "
-                              "'segsql_' belong to segsql's own tables", m.loc_of("name"))
+        raise DefinitionError(
+            f"segment name '{name}' is reserved: names starting with "
+            "'segsql_' belong to segsql's own tables",
+            m.loc_of("name"),
+        )
     entity = m.get("entity", "user")
     if not isinstance(entity, str):
         raise DefinitionError("'entity' expects an entity type", m.loc_of("entity"), ctx)
@@ -522,8 +650,11 @@ def parse_segment(m: Any, loc: Location, sources: dict[str, Source], sql_dialect
     where = parser.condition(m["where"], m.loc_of("where"), entity)
     holdout = m.get("holdout", 0)
     if not isinstance(holdout, int) or isinstance(holdout, bool) or not 0 <= holdout <= 50:
-        raise DefinitionError(f"'holdout' expects a whole percentage from 0 to 50, got "
-                              f"{holdout!r}", m.loc_of("holdout"), ctx)
+        raise DefinitionError(
+            f"'holdout' expects a whole percentage from 0 to 50, got {holdout!r}",
+            m.loc_of("holdout"),
+            ctx,
+        )
     enabled = m.get("enabled", True)
     if not isinstance(enabled, bool):
         raise DefinitionError("'enabled' expects true or false", m.loc_of("enabled"), ctx)
@@ -537,11 +668,19 @@ def parse_segment(m: Any, loc: Location, sources: dict[str, Source], sql_dialect
     from .types import Segment
 
     segment = Segment(
-        name=name, entity=entity, where=where, description=(m.get("description") or "").strip(),
-        owner=m.get("owner"), tags=tuple(tags),
+        name=name,
+        entity=entity,
+        where=where,
+        description=(m.get("description") or "").strip(),
+        owner=m.get("owner"),
+        tags=tuple(tags),
         refresh=parse_duration(m["refresh"], m.loc_of("refresh"), "refresh")
-        if "refresh" in m else None,
-        holdout=holdout, enabled=enabled, loc=m.loc_of("name"))
+        if "refresh" in m
+        else None,
+        holdout=holdout,
+        enabled=enabled,
+        loc=m.loc_of("name"),
+    )
     return segment, parser.references
 
 
@@ -549,8 +688,12 @@ def parse_fixture(m: Any, loc: Location) -> Fixture:
     m = expect_map(m, loc, "a test")
     name = m.get("name")
     ctx = f"test '{name}'"
-    check_keys(m, ("name", "segment", "as_of", "given", "expect", "description"), ctx,
-               required=("name", "segment", "as_of", "given", "expect"))
+    check_keys(
+        m,
+        ("name", "segment", "as_of", "given", "expect", "description"),
+        ctx,
+        required=("name", "segment", "as_of", "given", "expect"),
+    )
     given = expect_map(m["given"], m.loc_of("given"), "'given'")
     tables: dict[str, list[dict]] = {}
     for source, rows in given.items():
@@ -562,6 +705,11 @@ def parse_fixture(m: Any, loc: Location) -> Fixture:
     check_keys(expect, ("members",), ctx, required=("members",))
     members = expect["members"] or []
     members = expect_list(members, expect.loc_of("members"), "'members'") if members else []
-    return Fixture(name=str(name), segment=str(m["segment"]),
-                   as_of=parse_timestamp(m["as_of"], m.loc_of("as_of"), "as_of"),
-                   given=tables, members=tuple(members), loc=m.loc_of("name"))
+    return Fixture(
+        name=str(name),
+        segment=str(m["segment"]),
+        as_of=parse_timestamp(m["as_of"], m.loc_of("as_of"), "as_of"),
+        given=tables,
+        members=tuple(members),
+        loc=m.loc_of("name"),
+    )

@@ -11,11 +11,36 @@ from typing import Any
 from ..errors import Location
 
 __all__ = [
-    "Duration", "Prop", "Test", "Condition", "All", "AnyOf", "Not", "PropertyCond",
-    "Measure", "Within", "During", "SinceProperty", "SinceNthLast", "Window", "EventCond",
-    "Step", "SequenceCond", "InSegment", "ParentCond", "MembersCond", "SqlCond",
-    "Source", "Segment", "Fixture", "Project", "NUMERIC_OPS", "TEXT_OPS", "TIME_OPS",
-    "COMPARISON_OPS", "MEASURES",
+    "Duration",
+    "Prop",
+    "Test",
+    "Condition",
+    "All",
+    "AnyOf",
+    "Not",
+    "PropertyCond",
+    "Measure",
+    "Within",
+    "During",
+    "SinceProperty",
+    "SinceNthLast",
+    "Window",
+    "EventCond",
+    "Step",
+    "SequenceCond",
+    "InSegment",
+    "ParentCond",
+    "MembersCond",
+    "SqlCond",
+    "Source",
+    "Segment",
+    "Fixture",
+    "Project",
+    "NUMERIC_OPS",
+    "TEXT_OPS",
+    "TIME_OPS",
+    "COMPARISON_OPS",
+    "MEASURES",
 ]
 
 NUMERIC_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "between")
@@ -24,8 +49,13 @@ TIME_OPS = ("within", "older_than", "before", "after")
 COMPARISON_OPS = NUMERIC_OPS + TEXT_OPS + ("is_null",) + TIME_OPS
 MEASURES = ("count", "count_distinct", "sum", "avg", "min", "max", "first", "last")
 
-_UNITS = {"s": ("SECOND", 1), "m": ("MINUTE", 60), "h": ("HOUR", 3600), "d": ("DAY", 86400),
-          "w": ("DAY", 7 * 86400)}
+_UNITS = {
+    "s": ("SECOND", 1),
+    "m": ("MINUTE", 60),
+    "h": ("HOUR", 3600),
+    "d": ("DAY", 86400),
+    "w": ("DAY", 7 * 86400),
+}
 
 
 @dataclass(frozen=True)
@@ -138,7 +168,7 @@ Window = Within | During | SinceProperty | SinceNthLast
 @dataclass(frozen=True)
 class EventCond(Condition):
     events: tuple[str, ...] | None  # None: any event ("*")
-    sources: tuple[str, ...]        # the event sources searched (resolved)
+    sources: tuple[str, ...]  # the event sources searched (resolved)
     where: Condition | None
     window: Window | None
     measure: Measure
@@ -171,8 +201,8 @@ class InSegment(Condition):
 class ParentCond(Condition):
     """The entity's parent (via `column`) exists and satisfies `where`."""
 
-    parent: str   # parent entity type
-    column: str   # the child's column holding the parent key
+    parent: str  # parent entity type
+    column: str  # the child's column holding the parent key
     where: Condition | None
     loc: Location | None = _loc()
 
@@ -200,7 +230,7 @@ class Source:
     name: str
     table: tuple[str, ...]  # (catalog?, schema?, table)
     key: str
-    entity: str | None = None     # an entity source ...
+    entity: str | None = None  # an entity source ...
     events_of: str | None = None  # ... or an event source
     created_at: str | None = None
     event: str | None = None
@@ -242,7 +272,7 @@ class Fixture:
 class Project:
     root: str
     sources: dict[str, Source]
-    segments: dict[str, Segment]          # every segment, disabled ones too
+    segments: dict[str, Segment]  # every segment, disabled ones too
     fixtures: list[Fixture]
 
     def entity_source(self, entity: str) -> Source:

@@ -9,6 +9,7 @@ import sqlglot
 from sqlglot import exp
 
 from .types import (
+    NUMERIC_OPS,
     All,
     AnyOf,
     Condition,
@@ -31,6 +32,13 @@ class Usage:
         self.columns: dict[str, dict[str, str]] = defaultdict(dict)
         # (sources searched, event names, where) for event-name checks
         self.events: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
+        # (source, column) -> SQL type the conditions imply (for fixture tables)
+        self.types: dict[tuple[str, str], str] = {}
+
+    def hint(self, source: str, column: str, where: str, kind: str | None) -> None:
+        self.columns[source].setdefault(column, where)
+        if kind:
+            self.types.setdefault((source, column), kind)
 
 
 def project_usage(project: Project) -> Usage:
@@ -57,7 +65,7 @@ def _walk(project: Project, usage: Usage, entity: str, cond: Condition, ctx: str
     elif isinstance(cond, Not):
         _walk(project, usage, entity, cond.item, ctx)
     elif isinstance(cond, PropertyCond):
-        usage.columns[entity_src].setdefault(cond.prop.column, f"{ctx} ({cond.loc})")
+        usage.hint(entity_src, cond.prop.column, f"{ctx} ({cond.loc})", _implied_type(cond))
     elif isinstance(cond, SqlCond):
         for column in sqlglot.parse_one(cond.sql, read=cond.dialect).find_all(exp.Column):
             usage.columns[entity_src].setdefault(column.name, f"{ctx} sql ({cond.loc})")
@@ -65,12 +73,15 @@ def _walk(project: Project, usage: Usage, entity: str, cond: Condition, ctx: str
         where = f"{ctx} ({cond.loc})"
         for s in cond.sources:
             _filter_columns(usage, s, cond.where, where)
-            if cond.measure.of is not None:
-                usage.columns[s].setdefault(cond.measure.of.column, where)
+            of = cond.measure.of
+            if of is not None:
+                numeric = not of.path and cond.measure.kind in ("sum", "avg", "min", "max")
+                usage.hint(s, of.column, where, "DOUBLE" if numeric else None)
         if cond.events is not None:
             usage.events.append((cond.sources, cond.events, where))
         if isinstance(cond.window, SinceProperty):
-            usage.columns[entity_src].setdefault(cond.window.prop.column, where)
+            prop = cond.window.prop
+            usage.hint(entity_src, prop.column, where, None if prop.path else "TIMESTAMP")
         if isinstance(cond.window, SinceNthLast) and cond.window.events is not None:
             usage.events.append((cond.window.sources, cond.window.events, where))
     elif isinstance(cond, SequenceCond):
@@ -94,4 +105,21 @@ def _filter_columns(usage: Usage, source: str, cond: Condition | None, where: st
     elif isinstance(cond, Not):
         _filter_columns(usage, source, cond.item, where)
     elif isinstance(cond, PropertyCond):
-        usage.columns[source].setdefault(cond.prop.column, where)
+        usage.hint(source, cond.prop.column, where, _implied_type(cond))
+
+
+def _implied_type(cond: PropertyCond) -> str | None:
+    """The column type a property test implies (None: text will do)."""
+    if cond.prop.path:
+        return None
+    for test in cond.tests:
+        if test.op in ("within", "older_than", "before", "after"):
+            return "TIMESTAMP"
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        if (
+            test.op in NUMERIC_OPS
+            and values
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        ):
+            return "DOUBLE"
+    return None

@@ -132,8 +132,7 @@ def _collect(plan: EntityPlan, cond: Condition) -> None:
     elif isinstance(cond, ParentCond):
         if cond not in plan.parents:
             outputs = {"ok": cond.where} if cond.where is not None else {}
-            plan.parents[cond] = (plan._name("p"), plan_entity(plan.project, cond.parent,
-                                                              outputs))
+            plan.parents[cond] = (plan._name("p"), plan_entity(plan.project, cond.parent, outputs))
     elif isinstance(cond, MembersCond) and cond not in plan.members:
         outputs = {"ok": cond.where} if cond.where is not None else {}
         plan.members[cond] = (plan._name("m"), plan_entity(plan.project, cond.child, outputs))
@@ -142,23 +141,30 @@ def _collect(plan: EntityPlan, cond: Condition) -> None:
 def explain(plan: EntityPlan, indent: str = "") -> str:
     """A human-readable account of the plan (what `compile --plan` prints)."""
     src = plan.project.entity_source(plan.entity)
-    lines = [f"{indent}entity '{plan.entity}' from {src.table_name} "
-             f"({len(plan.outputs)} output(s): {', '.join(plan.outputs) or '-'})"]
+    lines = [
+        f"{indent}entity '{plan.entity}' from {src.table_name} "
+        f"({len(plan.outputs)} output(s): {', '.join(plan.outputs) or '-'})"
+    ]
     for scan in plan.scans.values():
         names = scan.event_names()
         bound = scan.lower_bound()
-        lines.append(f"{indent}  scan {scan.alias}: {' + '.join(scan.sources)}, events "
-                     f"{', '.join(names) if names else 'any'}"
-                     + (f", from {_window_text(bound)}" if bound else "")
-                     + f", group by entity -> {len(scan.columns)} aggregate(s)")
+        lines.append(
+            f"{indent}  scan {scan.alias}: {' + '.join(scan.sources)}, events "
+            f"{', '.join(names) if names else 'any'}"
+            + (f", from {_window_text(bound)}" if bound else "")
+            + f", group by entity -> {len(scan.columns)} aggregate(s)"
+        )
         for agg, column in scan.columns.items():
             lines.append(f"{indent}    {column}: {_agg_text(agg)}")
     for anchor, alias in plan.anchors.items():
-        lines.append(f"{indent}  anchor {alias}: {anchor.n}-th most recent "
-                     f"{_events_text(anchor.events)} (window function)")
+        lines.append(
+            f"{indent}  anchor {alias}: {anchor.n}-th most recent "
+            f"{_events_text(anchor.events)} (window function)"
+        )
     for seq, alias in plan.sequences.items():
-        steps = " -> ".join(("not " if s.absent else "") + _events_text(s.events)
-                            for s in seq.steps)
+        steps = " -> ".join(
+            ("not " if s.absent else "") + _events_text(s.events) for s in seq.steps
+        )
         lines.append(f"{indent}  sequence {alias}: {steps} (step-by-step joins)")
     for cond, (alias, sub) in plan.parents.items():
         lines.append(f"{indent}  parent {alias}: join on {cond.column}")

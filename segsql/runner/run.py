@@ -61,18 +61,30 @@ def read_last_success(adapter: Adapter) -> dict[str, datetime]:
     return {seg: ts for seg, ts in adapter.fetch(last_success(adapter.table(RUNS)))}
 
 
-def due_segments(segments: list[Segment], last: dict[str, datetime], as_of: datetime,
-                 force: bool) -> list[Segment]:
-    return [s for s in segments if force or s.refresh is None or s.name not in last
-            or as_of >= last[s.name] + timedelta(seconds=s.refresh.seconds)]
+def due_segments(
+    segments: list[Segment], last: dict[str, datetime], as_of: datetime, force: bool
+) -> list[Segment]:
+    return [
+        s
+        for s in segments
+        if force
+        or s.refresh is None
+        or s.name not in last
+        or as_of >= last[s.name] + timedelta(seconds=s.refresh.seconds)
+    ]
 
 
 def check_as_of(due: list[Segment], last: dict[str, datetime], as_of: datetime) -> None:
-    late = [f"{s.name} (last run at {last[s.name]:%Y-%m-%d %H:%M:%S})" for s in due
-            if s.name in last and as_of < last[s.name]]
+    late = [
+        f"{s.name} (last run at {last[s.name]:%Y-%m-%d %H:%M:%S})"
+        for s in due
+        if s.name in last and as_of < last[s.name]
+    ]
     if late:
-        raise UsageError(f"--as-of {as_of:%Y-%m-%d %H:%M:%S} is earlier than the last successful "
-                         "run of: " + ", ".join(late) + "; nothing was written")
+        raise UsageError(
+            f"--as-of {as_of:%Y-%m-%d %H:%M:%S} is earlier than the last successful "
+            "run of: " + ", ".join(late) + "; nothing was written"
+        )
 
 
 def prepare(adapter: Adapter, project: Project, segments: list[Segment]) -> None:
@@ -84,10 +96,16 @@ def prepare(adapter: Adapter, project: Project, segments: list[Segment]) -> None
         adapter.replace_view(seg.name, view_query(project, seg, adapter.dialect))
 
 
-def run_segments(adapter: Adapter, project: Project, selected: list[Segment], as_of: datetime,
-                 *, force: bool = False, fail_fast: bool = False,
-                 report: Callable[[str, SegmentResult | None, int, int], None] | None = None
-                 ) -> list[SegmentResult]:
+def run_segments(
+    adapter: Adapter,
+    project: Project,
+    selected: list[Segment],
+    as_of: datetime,
+    *,
+    force: bool = False,
+    fail_fast: bool = False,
+    report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
+) -> list[SegmentResult]:
     """Refresh the due segments among `selected`; returns one result per selected segment."""
     report = report or (lambda *_: None)
     last = read_last_success(adapter)
@@ -116,39 +134,53 @@ def run_segments(adapter: Adapter, project: Project, selected: list[Segment], as
     return list(results.values())
 
 
-def _evaluate(adapter: Adapter, project: Project, entity: str, segments: list[Segment],
-              as_of: datetime) -> exp.Table | None:
+def _evaluate(
+    adapter: Adapter, project: Project, entity: str, segments: list[Segment], as_of: datetime
+) -> exp.Table | None:
     """All due segments of one entity type in one query, into a temp table; None when it
     fails (each segment is then evaluated on its own, so one bad segment fails alone)."""
     try:
-        return adapter.temp_table(f"segsql_eval_{entity}",
-                                  evaluation_query(project, entity, segments, adapter.dialect,
-                                                   as_of))
+        return adapter.temp_table(
+            f"segsql_eval_{entity}",
+            evaluation_query(project, entity, segments, adapter.dialect, as_of),
+        )
     except Exception:  # noqa: BLE001 - retried per segment, where the error is reported
         return None
 
 
-def _refresh(adapter: Adapter, project: Project, seg: Segment, evaluated: exp.Table | None,
-             as_of: datetime, run_id: str) -> SegmentResult:
+def _refresh(
+    adapter: Adapter,
+    project: Project,
+    seg: Segment,
+    evaluated: exp.Table | None,
+    as_of: datetime,
+    run_id: str,
+) -> SegmentResult:
     start = time.perf_counter()
     run = SegmentRun(run_id, seg.name, seg.entity, as_of, utcnow(), definition_hash(project, seg))
     try:
         source = evaluated
         if source is None:
-            source = adapter.temp_table("segsql_eval_one", evaluation_query(
-                project, seg.entity, [seg], adapter.dialect, as_of))
-        members = (exp.select(c("entity_id"),
-                              exp.alias_(holdout_expr(adapter.dialect, seg, c("entity_id")),
-                                         "holdout", quoted=True))
-                   .from_(source.copy()).where(c(seg.name)))
+            source = adapter.temp_table(
+                "segsql_eval_one",
+                evaluation_query(project, seg.entity, [seg], adapter.dialect, as_of),
+            )
+        members = (
+            exp.select(
+                c("entity_id"),
+                exp.alias_(
+                    holdout_expr(adapter.dialect, seg, c("entity_id")), "holdout", quoted=True
+                ),
+            )
+            .from_(source.copy())
+            .where(c(seg.name))
+        )
         counts = adapter.write_segment(run, members, lambda: utcnow())
-        return SegmentResult(seg.name, "success", *counts,
-                             seconds=time.perf_counter() - start)
+        return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
     except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
         message = " ".join(str(err).split()) or type(err).__name__
         _record_error(adapter, run, message)
-        return SegmentResult(seg.name, "error", seconds=time.perf_counter() - start,
-                             error=message)
+        return SegmentResult(seg.name, "error", seconds=time.perf_counter() - start, error=message)
 
 
 def _record_error(adapter: Adapter, run: SegmentRun, message: str) -> None:
@@ -157,9 +189,13 @@ def _record_error(adapter: Adapter, run: SegmentRun, message: str) -> None:
 
     try:
         with adapter.transaction():
-            adapter.execute(insert(adapter.table(RUNS),
-                                   run_row(run, adapter.dialect, "error", utcnow(), None,
-                                           message[:2000]), RUNS))
+            adapter.execute(
+                insert(
+                    adapter.table(RUNS),
+                    run_row(run, adapter.dialect, "error", utcnow(), None, message[:2000]),
+                    RUNS,
+                )
+            )
     except Exception:  # noqa: BLE001 - the warehouse is gone; the CLI still reports it
         pass
 

@@ -1,0 +1,28 @@
+SELECT
+  e.`account_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`accounts` AS e
+LEFT JOIN (
+  SELECT
+    c.`parent` AS `segsql_k`,
+    COUNT(1) AS `n`
+  FROM (
+    SELECT
+      e.`user_id` AS `entity_id`,
+      e.`account_id` AS `parent`
+    FROM `main`.`users` AS e
+    WHERE
+      (
+        e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+      )
+  ) AS c
+  WHERE
+    NOT c.`parent` IS NULL
+  GROUP BY
+    c.`parent`
+) AS m1
+  ON m1.`segsql_k` = e.`account_id`
+WHERE
+  (
+    COALESCE(m1.`n`, 0) = 0
+  )

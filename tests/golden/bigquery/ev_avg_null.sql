@@ -1,0 +1,27 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+LEFT JOIN (
+  SELECT
+    ev.`user_id` AS `segsql_k`,
+    AVG(
+      CASE
+        WHEN ev.`event_name` IN ('order_completed')
+        THEN SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)
+      END
+    ) AS `f1`
+  FROM `main`.`events` AS ev
+  WHERE
+    ev.`ts` <= CURRENT_DATETIME('UTC') AND ev.`event_name` IN ('order_completed')
+  GROUP BY
+    ev.`user_id`
+) AS s1
+  ON s1.`segsql_k` = e.`user_id`
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+  )
+  AND (
+    s1.`f1` IS NULL
+  )

@@ -1,0 +1,46 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+LEFT JOIN (
+  SELECT
+    ev.`segsql_k` AS `segsql_k`,
+    COUNT(
+      CASE
+        WHEN ev.`segsql_event` IN ('login')
+        AND ev.`segsql_ts` >= (
+          CURRENT_DATETIME('UTC') - INTERVAL '14' DAY
+        )
+        THEN 1
+      END
+    ) AS `f1`
+  FROM (
+    SELECT
+      `user_id` AS `segsql_k`,
+      `event_name` AS `segsql_event`,
+      `ts` AS `segsql_ts`
+    FROM `main`.`events`
+    UNION ALL
+    SELECT
+      `user_id` AS `segsql_k`,
+      `event_name` AS `segsql_event`,
+      `ts` AS `segsql_ts`
+    FROM `main`.`email_events`
+  ) AS ev
+  WHERE
+    ev.`segsql_ts` <= CURRENT_DATETIME('UTC')
+    AND ev.`segsql_event` IN ('login')
+    AND ev.`segsql_ts` >= (
+      CURRENT_DATETIME('UTC') - INTERVAL '14' DAY
+    )
+  GROUP BY
+    ev.`segsql_k`
+) AS s1
+  ON s1.`segsql_k` = e.`user_id`
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+  )
+  AND NOT COALESCE((
+    COALESCE(s1.`f1`, 0) >= 1
+  ), FALSE)

@@ -1,0 +1,11 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  MOD(
+    CAST('0x' || SUBSTRING(TO_HEX(MD5('holdout_half:' || CAST(e.`user_id` AS STRING))), 1, 7) AS INT64),
+    100
+  ) < 50 AS `holdout`
+FROM `main`.`users` AS e
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+  ) AND TRUE

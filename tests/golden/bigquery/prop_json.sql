@@ -1,0 +1,22 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+  )
+  AND (
+    JSON_EXTRACT_SCALAR(e.`traits`, '$.address.city') = 'Berlin'
+    AND SAFE_CAST(JSON_EXTRACT_SCALAR(e.`traits`, '$.size') AS FLOAT64) >= 50
+    AND CASE
+      WHEN (
+        JSON_EXTRACT_SCALAR(e.`traits`, '$.newsletter')
+      ) = 'true'
+      THEN TRUE
+      WHEN (
+        JSON_EXTRACT_SCALAR(e.`traits`, '$.newsletter')
+      ) = 'false'
+      THEN FALSE
+    END = TRUE
+  )

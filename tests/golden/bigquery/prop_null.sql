@@ -1,0 +1,9 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+  )
+  AND e.`plan` IS NULL

@@ -1,0 +1,14 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+  )
+  AND (
+    INSTR(e.`email`, '%_') > 0
+    OR STARTS_WITH(e.`email`, 'vip_')
+    OR ENDS_WITH(e.`email`, '@corp.io')
+    OR REGEXP_CONTAINS(e.`email`, '^[0-9]+@')
+  )

@@ -1,0 +1,17 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+  )
+  AND (
+    (
+      e.`last_seen_at` >= (
+        CURRENT_DATETIME('UTC') - INTERVAL '2' DAY
+      )
+      AND e.`last_seen_at` <= CURRENT_DATETIME('UTC')
+    )
+    OR e.`last_seen_at` < CAST('2020-01-01 00:00:00' AS DATETIME)
+  )

@@ -1,0 +1,28 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT
+    ev."user_id" AS "segsql_k",
+    COUNT(
+      DISTINCT CASE
+        WHEN ev."event_name" IN ('page_view')
+        THEN JSONExtractString(ev."properties", 'page')
+      END
+    ) AS "f1"
+  FROM "main"."events" AS ev
+  WHERE
+    ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    AND ev."event_name" IN ('page_view')
+  GROUP BY
+    ev."user_id"
+) AS s1
+  ON s1."segsql_k" = e."user_id"
+WHERE
+  (
+    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+  )
+  AND (
+    COALESCE(s1."f1", 0) >= 2
+  )

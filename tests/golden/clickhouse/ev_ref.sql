@@ -1,0 +1,60 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT
+    ev."segsql_k" AS "segsql_k",
+    COUNT(
+      CASE
+        WHEN ev."segsql_event" IN ('add_to_cart')
+        AND ev."segsql_ts" >= (
+          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '7' DAY
+        )
+        THEN 1
+      END
+    ) AS "f1",
+    COUNT(
+      CASE
+        WHEN ev."segsql_event" IN ('login')
+        AND ev."segsql_ts" >= (
+          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '14' DAY
+        )
+        THEN 1
+      END
+    ) AS "f2"
+  FROM (
+    SELECT
+      "user_id" AS "segsql_k",
+      "event_name" AS "segsql_event",
+      "ts" AS "segsql_ts"
+    FROM "main"."events"
+    UNION ALL
+    SELECT
+      "user_id" AS "segsql_k",
+      "event_name" AS "segsql_event",
+      "ts" AS "segsql_ts"
+    FROM "main"."email_events"
+  ) AS ev
+  WHERE
+    ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    AND ev."segsql_event" IN ('add_to_cart', 'login')
+    AND ev."segsql_ts" >= (
+      CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '14' DAY
+    )
+  GROUP BY
+    ev."segsql_k"
+) AS s1
+  ON s1."segsql_k" = e."user_id"
+WHERE
+  (
+    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+  )
+  AND (
+    (
+      COALESCE(s1."f1", 0) >= 2
+    )
+    AND NOT COALESCE(NOT COALESCE((
+      COALESCE(s1."f2", 0) >= 1
+    ), FALSE), FALSE)
+  )

@@ -1,0 +1,14 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+WHERE
+  (
+    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+  )
+  AND (
+    POSITION(e."email", '%_') > 0
+    OR startsWith(e."email", 'vip_')
+    OR endsWith(e."email", '@corp.io')
+    OR match(e."email", '^[0-9]+@')
+  )

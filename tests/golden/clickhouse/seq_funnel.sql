@@ -1,0 +1,116 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT DISTINCT
+    c."segsql_k"
+  FROM (
+    SELECT
+      c."segsql_k",
+      c."t1",
+      MIN(x."ts") AS "t"
+    FROM (
+      SELECT
+        c."segsql_k",
+        c."t1",
+        MIN(x."ts") AS "t"
+      FROM (
+        SELECT
+          x."segsql_k" AS "segsql_k",
+          x."ts" AS "t1",
+          x."ts" AS "t"
+        FROM (
+          SELECT
+            ev."segsql_k" AS "segsql_k",
+            ev."segsql_ts" AS "ts"
+          FROM (
+            SELECT
+              "user_id" AS "segsql_k",
+              "event_name" AS "segsql_event",
+              "ts" AS "segsql_ts"
+            FROM "main"."events"
+            UNION ALL
+            SELECT
+              "user_id" AS "segsql_k",
+              "event_name" AS "segsql_event",
+              "ts" AS "segsql_ts"
+            FROM "main"."email_events"
+          ) AS ev
+          WHERE
+            ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+            AND ev."segsql_event" IN ('product_viewed')
+        ) AS x
+      ) AS c
+      JOIN (
+        SELECT
+          ev."segsql_k" AS "segsql_k",
+          ev."segsql_ts" AS "ts"
+        FROM (
+          SELECT
+            "user_id" AS "segsql_k",
+            "event_name" AS "segsql_event",
+            "ts" AS "segsql_ts",
+            "platform"
+          FROM "main"."events"
+          UNION ALL
+          SELECT
+            "user_id" AS "segsql_k",
+            "event_name" AS "segsql_event",
+            "ts" AS "segsql_ts",
+            "platform"
+          FROM "main"."email_events"
+        ) AS ev
+        WHERE
+          ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+          AND ev."segsql_event" IN ('add_to_cart')
+          AND ev."platform" = 'web'
+      ) AS x
+        ON x."segsql_k" = c."segsql_k"
+        AND x."ts" > c."t"
+        AND x."ts" <= (
+          c."t1" + INTERVAL '1' HOUR
+        )
+      GROUP BY
+        c."segsql_k",
+        c."t1"
+    ) AS c
+    JOIN (
+      SELECT
+        ev."segsql_k" AS "segsql_k",
+        ev."segsql_ts" AS "ts"
+      FROM (
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."events"
+        UNION ALL
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."email_events"
+      ) AS ev
+      WHERE
+        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+        AND ev."segsql_event" IN ('checkout_completed')
+    ) AS x
+      ON x."segsql_k" = c."segsql_k"
+      AND x."ts" > c."t"
+      AND x."ts" <= (
+        c."t1" + INTERVAL '1' HOUR
+      )
+    GROUP BY
+      c."segsql_k",
+      c."t1"
+  ) AS c
+) AS q1
+  ON q1."segsql_k" = e."user_id"
+WHERE
+  (
+    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+  )
+  AND NOT (
+    q1."segsql_k" IS NULL
+  )

@@ -1,0 +1,20 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT
+    p."entity_id" AS "segsql_k"
+  FROM (
+    SELECT
+      e."account_id" AS "entity_id"
+    FROM "main"."accounts" AS e
+  ) AS p
+) AS p1
+  ON p1."segsql_k" = e."account_id"
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND NOT p1."segsql_k" IS NULL

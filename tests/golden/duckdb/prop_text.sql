@@ -1,0 +1,15 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND (
+    STRPOS(e."email", '%_') > 0
+    OR STARTS_WITH(e."email", 'vip_')
+    OR ENDS_WITH(e."email", '@corp.io')
+    OR REGEXP_MATCHES(e."email", '^[0-9]+@')
+  )

@@ -1,0 +1,18 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND (
+    (
+      e."last_seen_at" >= (
+        CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '2' DAY
+      )
+      AND e."last_seen_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+    )
+    OR e."last_seen_at" < CAST('2020-01-01 00:00:00' AS TIMESTAMP)
+  )

@@ -1,0 +1,45 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT
+    ev."user_id" AS "segsql_k",
+    MIN(
+      CASE
+        WHEN ev."event_name" IN ('order_completed')
+        THEN CASE
+          WHEN ev."properties" #>> '{"amount"}' ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+          THEN CAST(ev."properties" #>> '{"amount"}' AS DOUBLE PRECISION)
+        END
+      END
+    ) AS "f1",
+    MAX(
+      CASE
+        WHEN ev."event_name" IN ('order_completed')
+        THEN CASE
+          WHEN ev."properties" #>> '{"amount"}' ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+          THEN CAST(ev."properties" #>> '{"amount"}' AS DOUBLE PRECISION)
+        END
+      END
+    ) AS "f2"
+  FROM "main"."events" AS ev
+  WHERE
+    ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+    AND ev."event_name" IN ('order_completed')
+  GROUP BY
+    ev."user_id"
+) AS s1
+  ON s1."segsql_k" = e."user_id"
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND (
+    (
+      s1."f1" >= 10
+    ) AND (
+      s1."f2" <= 100
+    )
+  )

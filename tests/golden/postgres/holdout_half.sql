@@ -1,0 +1,12 @@
+SELECT
+  e."user_id" AS "entity_id",
+  (
+    CAST(CAST('x' || SUBSTRING(MD5('holdout_half:' || CAST(e."user_id" AS TEXT)) FROM 1 FOR 7) AS BIT(28)) AS INT)
+  ) % 100 < 50 AS "holdout"
+FROM "main"."users" AS e
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND TRUE

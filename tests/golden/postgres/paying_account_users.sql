@@ -1,0 +1,48 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT
+    p."entity_id" AS "segsql_k"
+  FROM (
+    SELECT
+      e."account_id" AS "entity_id",
+      COALESCE((
+        COALESCE(s1."f1", 0) >= 1
+      ), FALSE) AS "ok"
+    FROM "main"."accounts" AS e
+    LEFT JOIN (
+      SELECT
+        ev."account_id" AS "segsql_k",
+        COUNT(
+          CASE
+            WHEN ev."event_name" IN ('invoice_paid')
+            AND ev."ts" >= (
+              CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
+            )
+            THEN 1
+          END
+        ) AS "f1"
+      FROM "main"."account_events" AS ev
+      WHERE
+        ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+        AND ev."event_name" IN ('invoice_paid')
+        AND ev."ts" >= (
+          CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
+        )
+      GROUP BY
+        ev."account_id"
+    ) AS s1
+      ON s1."segsql_k" = e."account_id"
+  ) AS p
+  WHERE
+    p."ok"
+) AS p1
+  ON p1."segsql_k" = e."account_id"
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND NOT p1."segsql_k" IS NULL

@@ -1,0 +1,16 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND (
+    (
+      e."score" > 10 AND e."score" <= 20
+    )
+    OR e."score" BETWEEN 100 AND 101
+    OR e."plan" IN ('gold', 'x''); DROP TABLE users; --')
+  )

@@ -1,0 +1,15 @@
+SELECT
+  e."user_id" AS "entity_id",
+  (
+    STRTOL(
+      SUBSTRING(MD5('holdout_half:' || CAST(e."user_id" AS VARCHAR(65535))) FROM 1 FOR 7),
+      16
+    )
+  ) % 100 < 50 AS "holdout"
+FROM "main"."users" AS e
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+  )
+  AND TRUE

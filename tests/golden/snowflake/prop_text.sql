@@ -1,0 +1,15 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+  )
+  AND (
+    CHARINDEX('%_', e."email") > 0
+    OR STARTSWITH(e."email", 'vip_')
+    OR ENDSWITH(e."email", '@corp.io')
+    OR REGEXP_INSTR(e."email", '^[0-9]+@') > 0
+  )

@@ -1,0 +1,22 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+LEFT JOIN (
+  SELECT
+    p.`entity_id` AS `segsql_k`
+  FROM (
+    SELECT
+      e.`account_id` AS `entity_id`,
+      COALESCE(e.`tier` = 'enterprise', FALSE) AS `ok`
+    FROM `main`.`accounts` AS e
+  ) AS p
+  WHERE
+    p.`ok`
+) AS p1
+  ON p1.`segsql_k` = e.`account_id`
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+  )
+  AND NOT p1.`segsql_k` IS NULL

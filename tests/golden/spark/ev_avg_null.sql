@@ -1,0 +1,30 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+LEFT JOIN (
+  SELECT
+    ev.`user_id` AS `segsql_k`,
+    AVG(
+      CASE
+        WHEN ev.`event_name` IN ('order_completed')
+        THEN CASE
+          WHEN GET_JSON_OBJECT(ev.`properties`, '$.amount') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+          THEN CAST(GET_JSON_OBJECT(ev.`properties`, '$.amount') AS DOUBLE)
+        END
+      END
+    ) AS `f1`
+  FROM `main`.`events` AS ev
+  WHERE
+    ev.`ts` <= CURRENT_TIMESTAMP() AND ev.`event_name` IN ('order_completed')
+  GROUP BY
+    ev.`user_id`
+) AS s1
+  ON s1.`segsql_k` = e.`user_id`
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+  )
+  AND (
+    s1.`f1` IS NULL
+  )

@@ -1,0 +1,27 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+LEFT JOIN (
+  SELECT
+    ev.`user_id` AS `segsql_k`,
+    COUNT(
+      DISTINCT CASE
+        WHEN ev.`event_name` IN ('page_view')
+        THEN GET_JSON_OBJECT(ev.`properties`, '$.page')
+      END
+    ) AS `f1`
+  FROM `main`.`events` AS ev
+  WHERE
+    ev.`ts` <= CURRENT_TIMESTAMP() AND ev.`event_name` IN ('page_view')
+  GROUP BY
+    ev.`user_id`
+) AS s1
+  ON s1.`segsql_k` = e.`user_id`
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+  )
+  AND (
+    COALESCE(s1.`f1`, 0) >= 2
+  )

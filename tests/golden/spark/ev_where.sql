@@ -1,0 +1,34 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+LEFT JOIN (
+  SELECT
+    ev.`user_id` AS `segsql_k`,
+    COUNT(
+      CASE
+        WHEN ev.`event_name` IN ('order_completed')
+        AND (
+          GET_JSON_OBJECT(ev.`properties`, '$.category') = 'shoes'
+          AND ev.`platform` IN ('web', 'ios')
+          AND NOT COALESCE(NOT (
+            GET_JSON_OBJECT(ev.`properties`, '$.coupon')
+          ) IS NULL, FALSE)
+        )
+        THEN 1
+      END
+    ) AS `f1`
+  FROM `main`.`events` AS ev
+  WHERE
+    ev.`ts` <= CURRENT_TIMESTAMP() AND ev.`event_name` IN ('order_completed')
+  GROUP BY
+    ev.`user_id`
+) AS s1
+  ON s1.`segsql_k` = e.`user_id`
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+  )
+  AND (
+    COALESCE(s1.`f1`, 0) >= 1
+  )

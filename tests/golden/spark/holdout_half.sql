@@ -1,0 +1,10 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  (
+    CAST(CONV(SUBSTRING(MD5('holdout_half:' || CAST(e.`user_id` AS STRING)), 1, 7), 16, 10) AS BIGINT)
+  ) % 100 < 50 AS `holdout`
+FROM `main`.`users` AS e
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+  ) AND TRUE

@@ -1,0 +1,14 @@
+SELECT
+  e.`user_id` AS `entity_id`,
+  FALSE AS `holdout`
+FROM `main`.`users` AS e
+WHERE
+  (
+    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+  )
+  AND (
+    LOCATE('%_', e.`email`) > 0
+    OR STARTSWITH(e.`email`, 'vip_')
+    OR ENDSWITH(e.`email`, '@corp.io')
+    OR e.`email` RLIKE '^[0-9]+@'
+  )

@@ -1,0 +1,67 @@
+SELECT
+  e."account_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."accounts" AS e
+LEFT JOIN (
+  SELECT
+    c."parent" AS "segsql_k",
+    COUNT(CASE WHEN c."ok" THEN 1 END) AS "n"
+  FROM (
+    SELECT
+      e."user_id" AS "entity_id",
+      COALESCE((
+        COALESCE(s1."f1", 0) >= 1
+      ), FALSE) AS "ok",
+      e."account_id" AS "parent"
+    FROM "main"."users" AS e
+    LEFT JOIN (
+      SELECT
+        ev."segsql_k" AS "segsql_k",
+        COUNT(
+          CASE
+            WHEN ev."segsql_event" IN ('report_created')
+            AND ev."segsql_ts" >= (
+              CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP) - INTERVAL '30' DAY
+            )
+            THEN 1
+          END
+        ) AS "f1"
+      FROM (
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."events"
+        UNION ALL
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."email_events"
+      ) AS ev
+      WHERE
+        ev."segsql_ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+        AND ev."segsql_event" IN ('report_created')
+        AND ev."segsql_ts" >= (
+          CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP) - INTERVAL '30' DAY
+        )
+      GROUP BY
+        ev."segsql_k"
+    ) AS s1
+      ON s1."segsql_k" = e."user_id"
+    WHERE
+      (
+        e."signup_at" IS NULL
+        OR e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+      )
+  ) AS c
+  WHERE
+    NOT c."parent" IS NULL
+  GROUP BY
+    c."parent"
+) AS m1
+  ON m1."segsql_k" = e."account_id"
+WHERE
+  (
+    COALESCE(m1."n", 0) >= 2
+  )

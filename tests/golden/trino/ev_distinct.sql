@@ -1,0 +1,29 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT
+    ev."user_id" AS "segsql_k",
+    COUNT(
+      DISTINCT CASE
+        WHEN ev."event_name" IN ('page_view')
+        THEN JSON_EXTRACT_SCALAR(ev."properties", '$.page')
+      END
+    ) AS "f1"
+  FROM "main"."events" AS ev
+  WHERE
+    ev."ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+    AND ev."event_name" IN ('page_view')
+  GROUP BY
+    ev."user_id"
+) AS s1
+  ON s1."segsql_k" = e."user_id"
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+  )
+  AND (
+    COALESCE(s1."f1", 0) >= 2
+  )

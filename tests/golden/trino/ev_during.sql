@@ -1,0 +1,44 @@
+SELECT
+  e."user_id" AS "entity_id",
+  FALSE AS "holdout"
+FROM "main"."users" AS e
+LEFT JOIN (
+  SELECT
+    ev."segsql_k" AS "segsql_k",
+    COUNT(
+      CASE
+        WHEN ev."segsql_event" IN ('login')
+        AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+        AND ev."segsql_ts" <= CAST('2026-01-31 23:59:59' AS TIMESTAMP)
+        THEN 1
+      END
+    ) AS "f1"
+  FROM (
+    SELECT
+      "user_id" AS "segsql_k",
+      "event_name" AS "segsql_event",
+      "ts" AS "segsql_ts"
+    FROM "main"."events"
+    UNION ALL
+    SELECT
+      "user_id" AS "segsql_k",
+      "event_name" AS "segsql_event",
+      "ts" AS "segsql_ts"
+    FROM "main"."email_events"
+  ) AS ev
+  WHERE
+    ev."segsql_ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+    AND ev."segsql_event" IN ('login')
+    AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+  GROUP BY
+    ev."segsql_k"
+) AS s1
+  ON s1."segsql_k" = e."user_id"
+WHERE
+  (
+    e."signup_at" IS NULL
+    OR e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+  )
+  AND (
+    COALESCE(s1."f1", 0) >= 1
+  )
