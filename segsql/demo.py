@@ -224,7 +224,7 @@ positions AS (
 shaped AS (
     SELECT
         s.user_id, s.i, s.sid, s.p,
-        u.does_setup, u.upgraded, u.plan, u.buy_rate,
+        u.does_setup, u.upgraded, u.plan,
         CASE WHEN s.sid = 0
              THEN u.signup_us + CAST(demo_rnd(s.user_id, 0, 's_start') * 10 * $min_us AS BIGINT)
              ELSE demo_between(u.signup_us, u.last_us, sqrt(demo_rnd(s.user_id, s.sid, 's_start')))
@@ -241,8 +241,11 @@ shaped AS (
         END AS cat,
         -- position inside the repeating shopping (6 steps) and work (5 steps) patterns
         (s.p - 2) % 6 AS shop_step,
-        (s.p - 2) // 6 AS shop_round,
         (s.p - 2) % 5 AS work_step,
+        -- most shopping rounds put something in the cart, some only browse; a cart is
+        -- bought with the user's conversion rate
+        demo_rnd(s.user_id, s.sid * 1000 + (s.p - 2) // 6, 's_cart') < 0.65 AS carted,
+        demo_rnd(s.user_id, s.sid * 1000 + (s.p - 2) // 6, 's_buy') < u.buy_rate AS bought,
         demo_rnd(s.user_id, s.i, 'e_r1') AS r1,
         demo_rnd(s.user_id, s.i, 'e_r2') AS r2,
         demo_rnd(s.user_id, s.i, 'e_r3') AS r3
@@ -260,10 +263,9 @@ named AS (
             WHEN stype = 'shop' THEN CASE shop_step
                 WHEN 0 THEN 'product_viewed'
                 WHEN 1 THEN 'product_viewed'
-                WHEN 2 THEN 'add_to_cart'
+                WHEN 2 THEN CASE WHEN carted THEN 'add_to_cart' ELSE 'product_viewed' END
                 WHEN 3 THEN
-                    CASE WHEN demo_rnd(user_id, sid * 1000 + shop_round, 's_buy') < buy_rate
-                         THEN 'checkout_completed' ELSE 'page_view' END
+                    CASE WHEN carted AND bought THEN 'checkout_completed' ELSE 'page_view' END
                 WHEN 4 THEN 'page_view'
                 ELSE 'product_viewed'
             END

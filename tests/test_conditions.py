@@ -69,7 +69,7 @@ def test_holdout_fraction_and_formula_on_100k_entities(percent):
     sql = d.sql(view_query(PROJECT, seg, d))
     first = dict(con.execute(sql).fetchall())
     assert first == dict(con.execute(sql).fetchall())
-    expected = {i: int(hashlib.md5(f"holdout_half:{i}".encode()).hexdigest()[:7], 16) % 100
+    expected = {str(i): int(hashlib.md5(f"holdout_half:{i}".encode()).hexdigest()[:7], 16) % 100
                 < percent for i in range(100000)}
     assert first == expected
     share = 100 * sum(first.values()) / len(first)
