@@ -69,9 +69,13 @@ def load_text(text: str, file: str) -> Any:
         raise
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else 1
         problem = err.problem or "invalid YAML"
-        if "\t" in text and "tab" in str(err).lower():
+        if err.context_mark and "<stream end>" in problem:  # e.g. an unclosed [ or {
+            mark = err.context_mark
+            problem += f" ({err.context} that is never closed)"
+        line = mark.line + 1 if mark else 1
+        lines = text.splitlines()
+        if line <= len(lines) and "\t" in lines[line - 1]:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
         raise DefinitionError(f"invalid YAML: {problem}", Location(file, line)) from None
     except yaml.YAMLError as err:

@@ -344,6 +344,7 @@ class ConditionParser:
     ) -> Condition:
         """A condition on `entity`; with `events`, a filter over those event sources'
         rows (only property tests and combinators are allowed then)."""
+        loc = _loc(node, loc)
         if isinstance(node, list):
             raise DefinitionError(
                 "expected one condition (a mapping); to combine several, "
