@@ -87,13 +87,26 @@ def check_as_of(due: list[Segment], last: dict[str, datetime], as_of: datetime) 
         )
 
 
-def prepare(adapter: Adapter, project: Project, segments: list[Segment]) -> None:
-    """Schema, state tables and the live views of the selected segments."""
+def prepare(adapter: Adapter) -> None:
+    """segsql's schema and state tables."""
     adapter.create_schema()
     for name, columns in TABLES.items():
         adapter.create_table(name, columns)
+
+
+def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -> dict[str, str]:
+    """(Re)create the live view of each segment; returns segment -> error for failures."""
+    failed = {}
     for seg in segments:
-        adapter.replace_view(seg.name, view_query(project, seg, adapter.dialect))
+        try:
+            adapter.replace_view(seg.name, view_query(project, seg, adapter.dialect))
+        except Exception as err:  # noqa: BLE001 - that segment fails, the others go on
+            failed[seg.name] = f"cannot create view: {one_line(err)}"
+    return failed
+
+
+def one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def run_segments(
@@ -111,10 +124,12 @@ def run_segments(
     last = read_last_success(adapter)
     due = due_segments(selected, last, as_of, force)
     check_as_of(due, last, as_of)
-    prepare(adapter, project, selected)
+    prepare(adapter)
+    view_errors = replace_views(adapter, project, selected)
     started = utcnow()
     run_id = f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
-    results = {s.name: SegmentResult(s.name, "skipped") for s in selected}
+    results = {s.name: SegmentResult(s.name, "error" if s.name in view_errors else "skipped",
+                                     error=view_errors.get(s.name)) for s in selected}
     order = {name: i for i, name in enumerate(topological([s.name for s in due], project))}
     due.sort(key=lambda s: order[s.name])
     by_entity: dict[str, list[Segment]] = {}
@@ -126,7 +141,11 @@ def run_segments(
         for seg in segments:
             done += 1
             report("start", SegmentResult(seg.name, "running"), done, len(due))
-            result = _refresh(adapter, project, seg, evaluated, as_of, run_id)
+            if seg.name in view_errors:
+                result = results[seg.name]
+                _record_error(adapter, _segment_run(project, seg, as_of, run_id), result.error)
+            else:
+                result = _refresh(adapter, project, seg, evaluated, as_of, run_id)
             results[seg.name] = result
             report("done", result, done, len(due))
             if result.status == "error" and fail_fast:
@@ -157,7 +176,7 @@ def _refresh(
     run_id: str,
 ) -> SegmentResult:
     start = time.perf_counter()
-    run = SegmentRun(run_id, seg.name, seg.entity, as_of, utcnow(), definition_hash(project, seg))
+    run = _segment_run(project, seg, as_of, run_id)
     try:
         source = evaluated
         if source is None:
@@ -178,9 +197,13 @@ def _refresh(
         counts = adapter.write_segment(run, members, lambda: utcnow())
         return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
     except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
-        message = " ".join(str(err).split()) or type(err).__name__
+        message = one_line(err)
         _record_error(adapter, run, message)
         return SegmentResult(seg.name, "error", seconds=time.perf_counter() - start, error=message)
+
+
+def _segment_run(project: Project, seg: Segment, as_of: datetime, run_id: str) -> SegmentRun:
+    return SegmentRun(run_id, seg.name, seg.entity, as_of, utcnow(), definition_hash(project, seg))
 
 
 def _record_error(adapter: Adapter, run: SegmentRun, message: str) -> None:
