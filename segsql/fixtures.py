@@ -7,15 +7,14 @@ VARCHAR); columns the project reads but no row gives are NULL.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlglot import exp
 
+from .adapters.base import Adapter
 from .compiler import evaluation_query
-from .dialects import get_dialect
 from .model.types import Fixture, Project
 from .model.usage import project_usage
 
@@ -57,21 +56,6 @@ def _is_timestamp(text: str) -> bool:
     return len(text) >= 10 and text[4] == "-"
 
 
-def _param(v: Any, kind: str) -> Any:
-    """A fixture value as a bound parameter (values never become SQL text)."""
-    if v is None:
-        return None
-    if kind == "JSON":
-        return json.dumps(v, default=str)
-    if kind == "TIMESTAMP":
-        from .model.parse import parse_timestamp
-
-        return parse_timestamp(v, None, "value")  # type: ignore[arg-type]
-    if kind == "VARCHAR":
-        return str(v)
-    return v
-
-
 def _default_type(project: Project, usage, source: str, column: str) -> str:
     s = project.sources[source]
     if (source, column) in usage.types:
@@ -83,69 +67,82 @@ def _default_type(project: Project, usage, source: str, column: str) -> str:
     return "VARCHAR"
 
 
-def load_tables(con, project: Project, given: dict[str, list[dict]]) -> None:
-    """Create every source's table in `con` (a DuckDB connection) from fixture rows."""
-    d = get_dialect("duckdb")
+def _key_types(project: Project, given: dict[str, list[dict]]) -> dict[str, dict[str, str]]:
+    """Every column holding an entity's key (its own key, event keys, parent columns) gets
+    one type, taken from whichever rows give one: a UNION of event sources needs it."""
+    holders: dict[str, list[tuple[str, str]]] = {}
+    for s in project.sources.values():
+        holders.setdefault(s.entity or s.events_of or "", []).append((s.name, s.key))
+        for parent, column in s.parents:
+            holders.setdefault(parent, []).append((s.name, column))
+    out: dict[str, dict[str, str]] = {}
+    for columns in holders.values():
+        values = [r.get(c) for s, c in columns for r in given.get(s, [])]
+        if any(v is not None for v in values):
+            for s, c in columns:
+                out.setdefault(s, {})[c] = column_type(values)
+    return out
+
+
+def _value(v: Any, kind: str) -> Any:
+    if kind == "TIMESTAMP" and v is not None:
+        from .model.parse import parse_timestamp
+
+        return parse_timestamp(v, None, "value")  # type: ignore[arg-type]
+    return v
+
+
+def load_tables(adapter: Adapter, project: Project, given: dict[str, list[dict]],
+                types: dict[str, dict[str, str]] | None = None) -> None:
+    """(Re)create every source's table from rows; `types` may fix column types
+    (source -> column -> generic type), otherwise they follow the values."""
     usage = project_usage(project)
+    keys = _key_types(project, given)
     for name, source in project.sources.items():
         rows = given.get(name, [])
-        columns = list(dict.fromkeys([c for r in rows for c in r] + list(usage.columns[name])))
-        types = {
-            c: column_type([r.get(c) for r in rows])
-            if any(r.get(c) is not None for r in rows)
-            else _default_type(project, usage, name, c)
-            for c in columns
-        }
+        fixed = {**keys.get(name, {}), **(types or {}).get(name, {})}
+        columns = list(dict.fromkeys([c for r in rows for c in r] + list(usage.columns[name])
+                                     + list(fixed)))
+        kinds = {c: fixed.get(c) or (column_type([r.get(c) for r in rows])
+                                     if any(r.get(c) is not None for r in rows)
+                                     else _default_type(project, usage, name, c))
+                 for c in columns}
         if len(source.table) > 1:
-            con.execute(
-                d.sql(
-                    exp.Create(
-                        this=exp.Table(this=d.ident(source.table[-2])), kind="SCHEMA", exists=True
-                    )
-                )
-            )
-        table = d.table(*source.table)
-        con.execute(
-            d.sql(
-                exp.Create(
-                    kind="TABLE",
-                    this=exp.Schema(
-                        this=table,
-                        expressions=[
-                            exp.ColumnDef(this=d.ident(c), kind=exp.DataType.build(types[c]))
-                            for c in columns
-                        ],
-                    ),
-                )
-            )
-        )
-        if rows:
-            placeholders = [exp.cast(exp.Placeholder(), types[c]) for c in columns]
-            statement = exp.insert(
-                exp.values([tuple(placeholders)]),
-                table.copy(),
-                columns=[d.ident(c) for c in columns],
-            )
-            con.executemany(
-                d.sql(statement), [[_param(r.get(c), types[c]) for c in columns] for r in rows]
-            )
+            adapter.execute(exp.Create(this=exp.Table(this=adapter.dialect.ident(
+                source.table[-2])), kind="SCHEMA", exists=True))
+        table = adapter.dialect.table(*source.table)
+        adapter.create_table(table, [(c, kinds[c]) for c in columns], replace=True)
+        adapter.insert_rows(table, columns, [
+            [adapter.dialect.literal(_value(r.get(c), kinds[c]), kinds[c]) for c in columns]
+            for r in rows])
+
+
+def members_at(adapter: Adapter, project: Project, segment: str, as_of: datetime) -> set[str]:
+    """Member ids (as text) of one segment at T, evaluated like a run does."""
+    seg = project.segments[segment]
+    rows = adapter.fetch(evaluation_query(project, seg.entity, [seg], adapter.dialect, as_of))
+    return {str(r[0]) for r in rows if r[1]}
+
+
+def memory_duckdb() -> Adapter:
+    from .adapters.duckdb import DuckDBAdapter
+    from .definitions.profiles import Target
+
+    return DuckDBAdapter(Target(name="fixtures", type="duckdb", schema="segsql",
+                                project_dir=".", options={"path": ":memory:", "threads": 1}))
 
 
 def run_fixture(project: Project, fixture: Fixture) -> FixtureResult:
     import duckdb
 
-    d = get_dialect("duckdb")
-    segment = project.segments[fixture.segment]
-    con = duckdb.connect(":memory:")
+    adapter = memory_duckdb()
     try:
-        load_tables(con, project, fixture.given)
-        query = evaluation_query(project, segment.entity, [segment], d, fixture.as_of)
-        rows = con.execute(d.sql(query)).fetchall()
+        load_tables(adapter, project, fixture.given)
+        actual = members_at(adapter, project, fixture.segment, fixture.as_of)
     except duckdb.Error as err:
         return FixtureResult(fixture, False, [f"error: {str(err).splitlines()[0]}"])
     finally:
-        con.close()
-    actual = {str(r[0]) for r in rows if r[1]}
+        adapter.close()
     expected = {str(m) for m in fixture.members}
     if actual == expected:
         return FixtureResult(fixture, True)

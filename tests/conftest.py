@@ -41,3 +41,68 @@ def require(engine: str, reason: str | None) -> None:
     if IN_CI:
         pytest.fail(f"{engine} is required in CI but unavailable: {reason}")
     pytest.skip(f"{engine} unavailable: {reason}")
+
+
+# ------------------------------------------------------------------ engines
+
+ENGINES = ("duckdb", "postgres", "clickhouse", "spark")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from .engines import engine_available, postgres_cluster
+
+    require("postgres", engine_available("postgres"))
+    with postgres_cluster() as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from .engines import engine_available, spark_session
+
+    require("spark", engine_available("spark"))
+    with spark_session() as session:
+        yield session
+
+
+def engine_target(engine: str, request, tmp_path):
+    """A profile target for `engine`, isolated per test (own schema / database / file)."""
+    import uuid
+
+    from segsql.definitions.profiles import Target
+
+    schema = f"segsql_{uuid.uuid4().hex[:8]}"
+    if engine == "duckdb":
+        options = {"path": str(tmp_path / "wh.duckdb"), "threads": 1}
+    elif engine == "postgres":
+        pg = request.getfixturevalue("postgres_server")
+        options = {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": pg.dbname}
+    elif engine == "clickhouse":
+        from .engines import engine_available
+
+        require("clickhouse", engine_available("clickhouse"))
+        options = {"path": str(tmp_path / "chdb")}
+    else:
+        request.getfixturevalue("spark")
+        options = {"master": "local[1]"}
+    return Target(name=engine, type=engine, schema=schema, project_dir=str(tmp_path),
+                  options={"type": engine, **options})
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    return request.param
+
+
+@pytest.fixture
+def adapter(engine, request, tmp_path):
+    """An open adapter on a fresh, isolated namespace of the engine under test."""
+    from segsql.adapters import connect
+
+    a = connect(engine_target(engine, request, tmp_path))
+    yield a
+    if engine != "duckdb":  # a DuckDB file is per test; shared servers need cleaning
+        for schema in (a.schema, "main"):  # segsql's own, and the sources' of CONDITIONS
+            a.drop_schema(schema)
+    a.close()

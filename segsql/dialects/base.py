@@ -53,6 +53,32 @@ class Dialect:
             catalog=self.ident(catalog) if catalog else None,
         )
 
+    json_type = "JSON"
+
+    def column_type(self, kind: str) -> exp.DataType:
+        """A generic column type (TEXT, VARCHAR, BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, JSON)."""
+        names = {"TEXT": self.text_type, "VARCHAR": self.text_type, "DOUBLE": self.number_type,
+                 "TIMESTAMP": self.timestamp_type, "JSON": self.json_type,
+                 "BIGINT": self.bigint_type}
+        return self.dtype(names.get(kind, kind))
+
+    def literal(self, value: object, kind: str) -> exp.Expression:
+        """A typed literal for a generic column type (fixture and test rows)."""
+        if value is None:
+            return exp.cast(exp.null(), self.column_type(kind))
+        if kind == "TIMESTAMP":
+            return self.timestamp(value)  # type: ignore[arg-type]
+        if kind == "JSON":
+            import json
+
+            text = exp.Literal.string(json.dumps(value, default=str))
+            if self.json_type.upper() in ("STRING", "VARCHAR", "TEXT"):
+                return text
+            return exp.cast(text, self.column_type(kind))
+        if kind in ("TEXT", "VARCHAR"):
+            return exp.Literal.string(str(value))
+        return exp.cast(lit(value), self.column_type(kind))
+
     # -- time
     def timestamp(self, value: datetime) -> exp.Expression:
         """A naive UTC timestamp literal."""

@@ -10,6 +10,7 @@ from .base import Dialect
 class ClickHouse(Dialect):
     name = sqlglot = "clickhouse"
     text_type = "String"
+    json_type = "String"
     number_type = "Float64"
     timestamp_type = "DateTime64(6)"
     bigint_type = "Int64"

@@ -10,6 +10,7 @@ from .base import Dialect
 class Spark(Dialect):
     name = sqlglot = "spark"
     text_type = "STRING"
+    json_type = "STRING"
 
     def now(self) -> exp.Expression:
         return exp.CurrentTimestamp()

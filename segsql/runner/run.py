@@ -91,7 +91,7 @@ def prepare(adapter: Adapter) -> None:
     """segsql's schema and state tables."""
     adapter.create_schema()
     for name, columns in TABLES.items():
-        adapter.create_table(name, columns)
+        adapter.create_table(adapter.table(name), columns)
 
 
 def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -> dict[str, str]:
