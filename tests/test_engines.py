@@ -44,8 +44,9 @@ def run_data(day: int) -> dict[str, list[dict]]:
     """Users act on different days, so membership changes from run to run."""
     users = [{"user_id": i, "plan": "trial" if i % 3 == 0 else "pro", "account_id": i % 4}
              for i in range(24)]
-    events = [{"user_id": (i * 7) % 24, "event_name": "add_to_cart" if i % 2 else
-               "report_created", "ts": T0 + timedelta(hours=9 * i)} for i in range(4 * day)]
+    # each user in turn acts three times in 27 hours, so the 7-day window slides over them
+    events = [{"user_id": (i // 3) % 24, "event_name": "report_created" if i % 3 == 2 else
+               "add_to_cart", "ts": T0 + timedelta(hours=9 * i)} for i in range(3 * day)]
     return {"users": users, "accounts": [{"account_id": a} for a in range(4)],
             "events": events}
 

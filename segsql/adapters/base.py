@@ -183,6 +183,11 @@ class Adapter:
         faults.checkpoint("committed")
         return counts
 
+    def recover(self) -> list[tuple[str, str, str]]:
+        """Repair refreshes a crash interrupted. Nothing to do where each refresh is one
+        transaction (see swap.py for engines without transactions)."""
+        return []
+
     def change_counts(self, run: SegmentRun, staged: exp.Table) -> tuple[int, int, int]:
         members = self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(staged.copy()))
         rows = self.fetch(

@@ -8,6 +8,7 @@ one evaluation of all its due segments -> per segment one atomic write.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from ..errors import UsageError
 from ..model.types import Project, Segment
 from . import faults
 from .state import CHANGES, MEMBERSHIPS, RUNS, TABLES, SegmentRun, c, last_success, run_row
+
+log = logging.getLogger("segsql.run")
 
 
 @dataclass
@@ -125,11 +128,17 @@ def run_segments(
     due = due_segments(selected, last, as_of, force)
     check_as_of(due, last, as_of)
     prepare(adapter)
+    for run_id, segment, way in adapter.recover():
+        log.warning("recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way)
     view_errors = replace_views(adapter, project, selected)
     started = utcnow()
     run_id = f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
-    results = {s.name: SegmentResult(s.name, "error" if s.name in view_errors else "skipped",
-                                     error=view_errors.get(s.name)) for s in selected}
+    results = {
+        s.name: SegmentResult(
+            s.name, "error" if s.name in view_errors else "skipped", error=view_errors.get(s.name)
+        )
+        for s in selected
+    }
     order = {name: i for i, name in enumerate(topological([s.name for s in due], project))}
     due.sort(key=lambda s: order[s.name])
     by_entity: dict[str, list[Segment]] = {}
@@ -198,8 +207,34 @@ def _refresh(
         return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
     except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
         message = one_line(err)
+        committed = _repair(adapter, run)
+        if committed is not None:  # the engine had already committed it (see swap.py)
+            return SegmentResult(
+                seg.name, "success", *committed, seconds=time.perf_counter() - start
+            )
         _record_error(adapter, run, message)
         return SegmentResult(seg.name, "error", seconds=time.perf_counter() - start, error=message)
+
+
+def _repair(adapter: Adapter, run: SegmentRun) -> tuple[int, int, int] | None:
+    """After a failed write: let the adapter roll it forward or back; the counts if it
+    turned out committed."""
+    try:
+        adapter.recover()
+        rows = adapter.fetch(
+            exp.select(c("members"), c("entered"), c("exited"))
+            .from_(adapter.table(RUNS))
+            .where(
+                exp.and_(
+                    c("run_id").eq(exp.Literal.string(run.run_id)),
+                    c("segment").eq(exp.Literal.string(run.segment)),
+                    c("status").eq(exp.Literal.string("success")),
+                )
+            )
+        )
+    except Exception:  # noqa: BLE001 - the warehouse is gone; the next run recovers
+        return None
+    return tuple(int(v) for v in rows[0]) if rows else None  # type: ignore[return-value]
 
 
 def _segment_run(project: Project, seg: Segment, as_of: datetime, run_id: str) -> SegmentRun:

@@ -1,0 +1,175 @@
+"""The write strategy for engines without multi-statement transactions (ClickHouse, Spark).
+
+A segment's refresh writes, in this order:
+  1. its `entered` / `exited` rows into segsql_membership_changes,
+  2. its new rows into segsql_memberships, replacing the old ones in one atomic engine
+     operation (`replace_segment_memberships`: a partition swap) - the commit point,
+  3. its `success` row into segsql_runs.
+A crash can stop it between any two steps. `recover()`, which every run calls first, finds
+change rows without a success row and decides whether step 2 happened: with E the run's
+entered ids and X its exited ids, the swap happened iff some id of E is now a member or
+some id of X is not (before the swap all of X are members and none of E; after it, the
+opposite - and E or X is non-empty, or there would be no change rows). A swapped run is
+rolled forward (its success row is added); an unswapped one is rolled back (its change
+rows are deleted) and an `error` row says it was interrupted. Either way, replaying the
+changes gives the memberships again.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlglot import exp
+
+from ..runner import faults
+from ..runner.state import (
+    CHANGES,
+    MEMBERSHIPS,
+    RUNS,
+    SegmentRun,
+    c,
+    change_rows,
+    insert,
+    next_memberships,
+    run_row,
+)
+
+
+class SwapWrites:
+    """Mixin for an Adapter; the engine implements the two hooks below."""
+
+    supports_transactions = False
+
+    def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
+        """Atomically replace all rows of `segment` in segsql_memberships by `query`."""
+        raise NotImplementedError
+
+    def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def transaction(self):
+        yield  # statements take effect one by one; recover() repairs an interruption
+
+    def write_segment(self, run: SegmentRun, members: exp.Select, now) -> tuple[int, int, int]:
+        d = self.dialect
+        T = d.timestamp(run.as_of)
+        memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
+        staged = self.temp_table("segsql_staged", members)
+        faults.checkpoint("staged")
+        for rows in change_rows(run, staged, memberships, T):
+            self.execute(insert(changes, rows, CHANGES))
+        faults.checkpoint("changes")
+        self.replace_segment_memberships(run.segment, next_memberships(run, staged, memberships, T))
+        faults.checkpoint("memberships")
+        counts = self.change_counts(run, staged)
+        self.execute(insert(self.table(RUNS), run_row(run, d, "success", now(), counts), RUNS))
+        faults.checkpoint("runs_row")
+        faults.checkpoint("committed")
+        return counts
+
+    # ------------------------------------------------------------------ recovery
+    def recover(self) -> list[tuple[str, str, str]]:
+        """Repair interrupted refreshes; returns (run_id, segment, 'forward'|'back')."""
+        from ..runner.run import utcnow
+
+        changes, runs, memberships = self.table(CHANGES), self.table(RUNS), self.table(MEMBERSHIPS)
+        succeeded = (
+            exp.select(exp.Literal.number(1))
+            .from_(exp.alias_(runs.copy(), "r", table=True))
+            .where(
+                exp.and_(
+                    exp.EQ(this=c("run_id", "r"), expression=c("run_id", "x")),
+                    exp.EQ(this=c("segment", "r"), expression=c("segment", "x")),
+                    c("status", "r").eq(exp.Literal.string("success")),
+                )
+            )
+        )
+        pending = self.fetch(
+            exp.select(
+                c("run_id", "x"),
+                c("segment", "x"),
+                exp.func("MIN", c("entity_type", "x")),
+                exp.func("MIN", c("changed_at", "x")),
+            )
+            .from_(exp.alias_(changes.copy(), "x", table=True))
+            .where(exp.not_(exp.Exists(this=succeeded)))
+            .group_by(c("run_id", "x"), c("segment", "x"))
+        )
+        done = []
+        for run_id, segment, entity_type, as_of in pending:
+            run = SegmentRun(run_id, segment, entity_type, as_of, utcnow(), "recovered")
+            of_run = exp.and_(
+                c("run_id").eq(exp.Literal.string(run_id)),
+                c("segment").eq(exp.Literal.string(segment)),
+            )
+            counts = dict(
+                self.fetch(
+                    exp.select(c("change"), exp.func("COUNT", exp.Star()))
+                    .from_(changes.copy())
+                    .where(of_run)
+                    .group_by(c("change"))
+                )
+            )
+            if self._swapped(run_id, segment):
+                members = self.fetch(
+                    exp.select(exp.func("COUNT", exp.Star()))
+                    .from_(memberships.copy())
+                    .where(c("segment").eq(exp.Literal.string(segment)))
+                )[0][0]
+                totals = (int(members), int(counts.get("entered", 0)), int(counts.get("exited", 0)))
+                self.execute(
+                    insert(runs, run_row(run, self.dialect, "success", utcnow(), totals), RUNS)
+                )
+                done.append((run_id, segment, "forward"))
+            else:
+                self.delete_rows(changes, of_run)
+                self.execute(
+                    insert(
+                        runs,
+                        run_row(
+                            run,
+                            self.dialect,
+                            "error",
+                            utcnow(),
+                            None,
+                            "interrupted before its memberships were written; rolled back",
+                        ),
+                        RUNS,
+                    )
+                )
+                done.append((run_id, segment, "back"))
+        return done
+
+    def _swapped(self, run_id: str, segment: str) -> bool:
+        """Did the membership swap of this run happen? (see the module docstring)"""
+
+        def ids(change: str) -> exp.Select:
+            return (
+                exp.select(c("entity_id"))
+                .from_(self.table(CHANGES))
+                .where(
+                    exp.and_(
+                        c("run_id").eq(exp.Literal.string(run_id)),
+                        c("segment").eq(exp.Literal.string(segment)),
+                        c("change").eq(exp.Literal.string(change)),
+                    )
+                )
+            )
+
+        current = (
+            exp.select(c("entity_id"))
+            .from_(self.table(MEMBERSHIPS))
+            .where(c("segment").eq(exp.Literal.string(segment)))
+        )
+        entered_in = (
+            exp.select(exp.func("COUNT", exp.Star()))
+            .from_(ids("entered").subquery("e"))
+            .where(c("entity_id", "e").isin(query=current.copy()))
+        )
+        exited_out = (
+            exp.select(exp.func("COUNT", exp.Star()))
+            .from_(ids("exited").subquery("e"))
+            .where(exp.not_(c("entity_id", "e").isin(query=current.copy())))
+        )
+        return bool(self.fetch(entered_in)[0][0]) or bool(self.fetch(exited_out)[0][0])
