@@ -42,7 +42,12 @@ def load_project(root: str | Path, sql_dialect: str = "duckdb") -> Project:
         doc = expect_map(doc, Location(display, 1), "a segments file")
         check_keys(doc, FILE_KEYS, "file")
         docs.append((display, doc))
+    return project_from_docs(root, docs, sql_dialect)
 
+
+def project_from_docs(root: str | Path, docs: list[tuple[str, YMap]],
+                      sql_dialect: str = "duckdb") -> Project:
+    """A validated Project from loaded segments documents (file name, YAML mapping)."""
     sources: dict[str, Source] = {}
     for _display, doc in docs:
         if "sources" not in doc or doc["sources"] is None:

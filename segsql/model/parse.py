@@ -582,7 +582,7 @@ class ConditionParser:
         tests: tuple[Test, ...] = (Test("gte", 1),)
         if "count" in m:
             body = expect_map(m["count"], m.loc_of("count"), "'count'")
-            tests = parse_tests(body, NUMERIC_OPS, self.ctx)
+            tests = parse_tests(body, NUMERIC_OPS + ("is_null",), self.ctx)
             if not tests:
                 raise DefinitionError(
                     "'count' needs a comparison, e.g. {gte: 3}", m.loc_of("count"), self.ctx

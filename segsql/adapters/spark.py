@@ -1,0 +1,252 @@
+"""Spark (pyspark, any master) and Databricks (databricks-sql-connector).
+
+Neither has multi-statement transactions, so both write through `SwapWrites`
+(swap.py): the only atomic step is replacing one segment's rows of
+segsql_memberships.
+
+Spark, on parquet tables (no DELETE, and an overwrite may not read its own table unless
+it is a dynamic partition overwrite):
+- segsql_memberships and segsql_membership_changes are partitioned by `segment` with
+  `partitionOverwriteMode=dynamic` as a table option. `INSERT OVERWRITE` then replaces
+  just the partitions its rows fall in: files are written to a staging directory and the
+  partition is swapped in at commit, and it may read the table it writes. An empty new
+  membership is `ALTER TABLE .. DROP PARTITION` instead (no rows, no partition to swap).
+- Temp tables are eager snapshots (`localCheckpoint`): CREATE TEMPORARY VIEW would be
+  lazy and re-read tables that the write then changes.
+- Timestamps are naive UTC: the session time zone is set to UTC, and fetched
+  timestamps are read as TIMESTAMP_NTZ (pyspark would turn TIMESTAMP values into the
+  local time of the Python process).
+
+Databricks (Delta tables): DELETE works, and `INSERT INTO .. REPLACE WHERE segment = x`
+replaces a segment's rows in one Delta transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from ..errors import WarehouseError
+from ..runner.state import CHANGES, MEMBERSHIPS, c, columns_of
+from .base import Adapter
+from .swap import SwapWrites
+
+PARTITIONED = (MEMBERSHIPS, CHANGES)  # segsql's tables partitioned by `segment`
+
+
+class _SparkSQL(SwapWrites, Adapter):
+    """What Spark and Databricks share: SwapWrites, no transactions, state tables."""
+
+    default_schema = "default"
+
+    def begin(self) -> None:  # no transactions (SwapWrites.transaction does not call these)
+        pass
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def _is_partitioned(self, table: exp.Table) -> bool:
+        return table.name in PARTITIONED and table.db == self.schema
+
+
+class SparkAdapter(_SparkSQL):
+    """pyspark: `master` (e.g. local[4], yarn; default: the active session's), `conf`."""
+
+    def __init__(self, target: Any):
+        super().__init__(target)
+        from pyspark.sql import SparkSession
+
+        o = target.options
+        self._owned = SparkSession.getActiveSession() is None
+        builder = SparkSession.builder.appName("segsql")
+        if o.get("master"):
+            builder = builder.master(str(o["master"]))
+        for key, value in dict(o.get("conf") or {}).items():
+            builder = builder.config(str(key), str(value))
+        try:
+            self.spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+        except Exception as err:  # noqa: BLE001 - py4j / JVM start-up errors vary
+            raise WarehouseError(f"cannot start Spark: {_first_line(err)}") from None
+        self.spark.conf.set("spark.sql.session.timeZone", "UTC")
+        self._views: set[str] = set()
+
+    def _execute(self, sql: str) -> None:
+        self.spark.sql(sql)  # commands run eagerly
+
+    def _fetch(self, sql: str) -> list[tuple]:
+        from pyspark.sql.types import TimestampType
+
+        df = self.spark.sql(sql)
+        fields = df.schema.fields
+        if any(isinstance(f.dataType, TimestampType) for f in fields):
+            names = [f"c{i}" for i in range(len(fields))]  # result names may repeat
+            df = df.toDF(*names).select(*(
+                _ntz(n) if isinstance(f.dataType, TimestampType) else n
+                for n, f in zip(names, fields, strict=True)))
+        return [tuple(row) for row in df.collect()]
+
+    def close(self) -> None:
+        for name in self._views:
+            self.spark.catalog.dropTempView(name)
+        self._views.clear()
+        if self._owned:
+            self.spark.stop()
+
+    # -- tables
+    def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
+        name = ".".join(self.sql(self.dialect.ident(p)) for p in parts)
+        if not self.spark.catalog.tableExists(name):
+            return None
+        return list(self.spark.table(name).columns)
+
+    def create_table(self, table: exp.Table, columns: list[tuple[str, str]],
+                     replace: bool = False) -> None:
+        """Parquet; segsql's memberships and changes partitioned by segment."""
+        if replace:
+            self.execute(exp.Drop(tables=[table.copy()], kind="TABLE", exists=True))
+        properties: list[exp.Expression] = [exp.FileFormatProperty(this=exp.var("parquet"))]
+        if self._is_partitioned(table):
+            properties += [
+                exp.PartitionedByProperty(this=exp.Schema(expressions=[
+                    self.dialect.ident("segment")])),
+                exp.OptionsProperty(expressions=[exp.Property(
+                    this=exp.var("partitionOverwriteMode"), value=exp.Literal.string("dynamic"))]),
+            ]
+        schema = exp.Schema(this=table, expressions=[
+            exp.ColumnDef(this=self.dialect.ident(col), kind=self.dialect.column_type(kind))
+            for col, kind in columns])
+        self.execute(exp.Create(this=schema, kind="TABLE", exists=not replace,
+                                properties=exp.Properties(expressions=properties)))
+
+    def temp_table(self, name: str, query: exp.Select) -> exp.Table:
+        """An eager snapshot as a temp view: later writes to its sources do not change it."""
+        text = self.sql(query)
+        df = self.spark.sql(text).localCheckpoint(eager=True)
+        df.createOrReplaceTempView(name)
+        self._views.add(name)
+        return exp.Table(this=self.dialect.ident(name))
+
+    # -- the SwapWrites hooks
+    def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
+        """A dynamic overwrite of the segment's partition (it may read the partition it
+        replaces); no rows: the partition is dropped."""
+        table = self.table(MEMBERSHIPS)
+        rows = query.subquery("q")
+        if self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(rows))[0][0]:
+            self.execute(exp.insert(
+                exp.select(*(c(n, "q") for n in columns_of(MEMBERSHIPS))).from_(rows),
+                table, columns=[self.dialect.ident(n) for n in columns_of(MEMBERSHIPS)],
+                overwrite=True))
+        else:
+            self._drop_partition(table, segment)
+
+    def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
+        """Rewrite the partitions (or the table) holding rows that match `where`."""
+        keep = exp.not_(exp.func("COALESCE", exp.paren(where.copy()), exp.false()))
+        if not self._is_partitioned(table):
+            rest = self.temp_table("segsql_keep", exp.select(exp.Star()).from_(table.copy())
+                                   .where(keep))
+            self.execute(exp.insert(exp.select(exp.Star()).from_(rest), table.copy(),
+                                    overwrite=True))
+            return
+        hit = (exp.select(c("segment"), exp.func("COUNT", exp.Star()))
+               .from_(table.copy()).where(where.copy()).group_by(c("segment")))
+        for segment, _ in self.fetch(hit):
+            of_segment = c("segment").eq(exp.Literal.string(segment))
+            kept = exp.select(exp.Star()).from_(table.copy()).where(exp.and_(of_segment, keep))
+            if self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(kept.subquery("k")))[
+                    0][0]:
+                self.execute(exp.insert(kept, table.copy(), overwrite=True))
+            else:
+                self._drop_partition(table, segment)
+
+    def _drop_partition(self, table: exp.Table, segment: str) -> None:
+        self.execute(exp.Alter(this=table.copy(), kind="TABLE", actions=[exp.DropPartition(
+            expressions=[exp.Partition(expressions=[
+                c("segment").eq(exp.Literal.string(segment))])], exists=True)]))
+
+
+def _ntz(name: str):
+    from pyspark.sql import functions as F  # noqa: N812
+
+    return F.col(name).cast("timestamp_ntz")
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+class DatabricksAdapter(_SparkSQL):
+    """databricks-sql-connector: `server_hostname`, `http_path`, `access_token`, `catalog`.
+    Delta tables: DELETE, and INSERT .. REPLACE WHERE as the atomic swap."""
+
+    def __init__(self, target: Any):
+        super().__init__(target)
+        from databricks import sql as dbsql
+
+        o = target.options
+        try:
+            self.con = dbsql.connect(
+                server_hostname=o.get("server_hostname"),
+                http_path=o.get("http_path"),
+                access_token=o.get("access_token"),
+                catalog=o.get("catalog"),
+            )
+        except Exception as err:  # noqa: BLE001 - the connector raises several kinds
+            raise WarehouseError(
+                f"cannot connect to Databricks at {o.get('server_hostname')}: {_first_line(err)}"
+            ) from None
+        self._execute("SET TIME ZONE 'UTC'")
+
+    def _execute(self, sql: str) -> None:
+        with self.con.cursor() as cur:
+            cur.execute(sql)
+
+    def _fetch(self, sql: str) -> list[tuple]:
+        with self.con.cursor() as cur:
+            cur.execute(sql)
+            return [tuple(row) for row in cur.fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+
+    def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
+        name = exp.Table(this=exp.to_identifier(parts[-1], quoted=True))
+        *rest, _ = parts
+        if rest:
+            name.set("db", self.dialect.ident(rest[-1]))
+        if len(rest) > 1:
+            name.set("catalog", self.dialect.ident(rest[-2]))
+        try:
+            rows = self._fetch(f"DESCRIBE TABLE {self.sql(name)}")
+        except Exception as err:  # noqa: BLE001
+            if "NOT_FOUND" in str(err):
+                return None
+            raise
+        columns = []
+        for row in rows:
+            if not row[0] or row[0].startswith("#"):
+                break
+            columns.append(row[0])
+        return columns
+
+    def temp_table(self, name: str, query: exp.Select) -> exp.Table:
+        """A Delta table in segsql's schema (a temp view would be lazy)."""
+        table = self.table(name)
+        self.execute(exp.Create(this=table, kind="TABLE", replace=True, expression=query))
+        return table.copy()
+
+    def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
+        staged = self.temp_table("segsql_swap", query)
+        insert = exp.insert(
+            exp.select(*(c(n) for n in columns_of(MEMBERSHIPS))).from_(staged),
+            self.table(MEMBERSHIPS), columns=[self.dialect.ident(n) for n in columns_of(
+                MEMBERSHIPS)])
+        self.execute(insert.set("where", c("segment").eq(exp.Literal.string(segment))))
+
+    def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
+        self.execute(exp.delete(table.copy(), where=where.copy()))
