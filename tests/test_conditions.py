@@ -3,13 +3,11 @@ tests/projects/conditions), and the live view agreeing with the run's evaluation
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from segsql.compiler import evaluation_query, view_query
 from segsql.definitions.project import load_project
-from segsql.dialects import get_dialect
-from segsql.fixtures import load_tables, run_fixture
+from segsql.fixtures import load_tables, memory_duckdb, run_fixture
 
 from .conftest import CONDITIONS
 
@@ -29,14 +27,12 @@ def test_view_and_run_agree(name):
     the same members for the same T."""
     fixture = FIXTURES[name]
     segment = PROJECT.segments[fixture.segment]
-    d = get_dialect("duckdb")
-    con = duckdb.connect()
-    load_tables(con, PROJECT, fixture.given)
-    view = {str(r[0]) for r in con.execute(d.sql(view_query(PROJECT, segment, d,
-                                                            fixture.as_of))).fetchall()}
+    db = memory_duckdb()
+    d = db.dialect
+    load_tables(db, PROJECT, fixture.given)
+    view = {str(r[0]) for r in db.fetch(view_query(PROJECT, segment, d, fixture.as_of))}
     others = [s for s in PROJECT.enabled.values() if s.entity == segment.entity]
-    evaluated = con.execute(d.sql(evaluation_query(PROJECT, segment.entity, others, d,
-                                                   fixture.as_of))).fetchall()
+    evaluated = db.fetch(evaluation_query(PROJECT, segment.entity, others, d, fixture.as_of))
     column = [s.name for s in others].index(segment.name) + 1
     assert view == {r[0] for r in evaluated if r[column]}
 
@@ -62,13 +58,12 @@ def test_holdout_fraction_and_formula_on_100k_entities(percent):
     import hashlib
 
     seg = dataclasses.replace(PROJECT.segments["holdout_half"], holdout=percent)
-    d = get_dialect("duckdb")
-    con = duckdb.connect()
-    load_tables(con, PROJECT, {})
-    con.execute("INSERT INTO main.users (user_id) SELECT range FROM range(100000)")
-    sql = d.sql(view_query(PROJECT, seg, d))
-    first = dict(con.execute(sql).fetchall())
-    assert first == dict(con.execute(sql).fetchall())
+    db = memory_duckdb()
+    load_tables(db, PROJECT, {})
+    db.con.execute("INSERT INTO main.users (user_id) SELECT range FROM range(100000)")
+    sql = view_query(PROJECT, seg, db.dialect)
+    first = dict(db.fetch(sql))
+    assert first == dict(db.fetch(sql))
     expected = {str(i): int(hashlib.md5(f"holdout_half:{i}".encode()).hexdigest()[:7], 16) % 100
                 < percent for i in range(100000)}
     assert first == expected
