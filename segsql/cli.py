@@ -229,7 +229,14 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     "--all", "force", is_flag=True, help="Refresh every selected segment, ignoring `refresh:`."
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first segment that fails.")
-def run(ctx: Context, select, as_of, force, fail_fast) -> None:
+@click.option(
+    "--lock-timeout",
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another run on the same target to finish, then exit 1 naming it.",
+)
+def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
     """Refresh the due segments and append membership changes."""
     from .errors import RunFailed
     from .runner.run import run_segments, utcnow
@@ -239,6 +246,7 @@ def run(ctx: Context, select, as_of, force, fail_fast) -> None:
     project = ctx.project()
     segments = pick(project, select)
     target = ctx.target()
+    target.options["lock_timeout"] = lock_timeout
     say(
         f"segsql run: {len(segments)} segment(s), target '{target.name}' ({target.type}), "
         f"schema '{target.schema}', as of {when:%Y-%m-%d %H:%M:%S} UTC"
@@ -262,7 +270,14 @@ def run(ctx: Context, select, as_of, force, fail_fast) -> None:
 
     try:
         results = run_segments(
-            adapter, project, segments, when, force=force, fail_fast=fail_fast, report=report
+            adapter,
+            project,
+            segments,
+            when,
+            force=force,
+            fail_fast=fail_fast,
+            lock_timeout=lock_timeout,
+            report=report,
         )
     finally:
         adapter.close()

@@ -52,6 +52,10 @@ class WarehouseError(SegsqlError):
     exit_code = 1
 
 
+class LockError(WarehouseError):
+    """Another run holds the target's lock (exit 1: try again later)."""
+
+
 class RunFailed(SegsqlError):
     """One or more segments (or fixtures) failed; the details were already reported."""
 

@@ -183,6 +183,12 @@ class Adapter:
         faults.checkpoint("committed")
         return counts
 
+    @contextmanager
+    def run_lock(self, timeout: float) -> Iterator[None]:
+        """Exclusive right to write this target's segsql schema for one run. Engines with
+        no lock of their own get none (documented in the README)."""
+        yield
+
     def recover(self) -> list[tuple[str, str, str]]:
         """Repair refreshes a crash interrupted. Nothing to do where each refresh is one
         transaction (see swap.py for engines without transactions)."""

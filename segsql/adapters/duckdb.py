@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import WarehouseError
+from ..errors import LockError, WarehouseError
 from .base import Adapter
 
 
@@ -14,8 +16,6 @@ class DuckDBAdapter(Adapter):
 
     def __init__(self, target: Any):
         super().__init__(target)
-        import duckdb
-
         path = target.options.get("path", "warehouse.duckdb")
         if path != ":memory:" and not Path(path).is_absolute():
             path = str(Path(target.project_dir) / path)
@@ -24,13 +24,37 @@ class DuckDBAdapter(Adapter):
             for k in ("threads", "memory_limit")
             if target.options.get(k) is not None
         }
-        try:
-            self.con = duckdb.connect(path, config=config)
-        except duckdb.Error as err:
-            raise WarehouseError(
-                f"cannot open DuckDB database {path}: {str(err).splitlines()[0]}"
-            ) from None
-        self._duckdb = duckdb
+        self.con = self._open(path, config, float(target.options.get("lock_timeout", 0)))
+
+    @staticmethod
+    def _open(path: str, config: dict, timeout: float):
+        """DuckDB lets one process write a database file: that is the run lock. A second
+        process waits up to `timeout` seconds, then fails naming the holder's PID. The OS
+        releases the lock of a process that dies, so a crashed run never blocks."""
+        import duckdb
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return duckdb.connect(path, config=config)
+            except duckdb.IOException as err:
+                message = str(err)
+                if "lock" not in message.lower():
+                    raise WarehouseError(
+                        f"cannot open DuckDB database {path}: {message.splitlines()[0]}"
+                    ) from None
+                if time.monotonic() >= deadline:
+                    holder = re.search(r"PID (\d+)", message)
+                    who = f"held by PID {holder.group(1)}" if holder else "held by another process"
+                    raise LockError(
+                        f"DuckDB database {path} is in use ({who}); waited {timeout:g}s "
+                        "(--lock-timeout)"
+                    ) from None
+                time.sleep(0.2)
+            except duckdb.Error as err:
+                raise WarehouseError(
+                    f"cannot open DuckDB database {path}: {str(err).splitlines()[0]}"
+                ) from None
 
     def _execute(self, sql: str) -> None:
         self.con.execute(sql)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlglot import exp
 
-from ..errors import WarehouseError
+from ..errors import LockError, WarehouseError
 from .base import Adapter
 
 
@@ -18,14 +22,19 @@ class PostgresAdapter(Adapter):
         import psycopg
 
         o = target.options
-        params = {k: o[k] for k in ("host", "port", "user", "password", "dbname", "sslmode")
-                  if o.get(k) not in (None, "")}
+        params = {
+            k: o[k]
+            for k in ("host", "port", "user", "password", "dbname", "sslmode")
+            if o.get(k) not in (None, "")
+        }
         params["connect_timeout"] = int(o.get("connect_timeout", 10))
         try:
             self.con = psycopg.connect(autocommit=True, application_name="segsql", **params)
         except psycopg.Error as err:
-            raise WarehouseError(f"cannot connect to Postgres at {o.get('host')}:"
-                                 f"{o.get('port')}: {str(err).strip().splitlines()[-1]}") from None
+            raise WarehouseError(
+                f"cannot connect to Postgres at {o.get('host')}:"
+                f"{o.get('port')}: {str(err).strip().splitlines()[-1]}"
+            ) from None
         if o.get("statement_timeout"):
             self.con.execute(f"SET statement_timeout = {int(o['statement_timeout'])}")
 
@@ -44,3 +53,47 @@ class PostgresAdapter(Adapter):
         with self.transaction():
             self.execute(exp.Drop(tables=[self.table(name)], kind="VIEW", exists=True))
             self.execute(exp.Create(this=self.table(name), kind="VIEW", expression=query))
+
+    @contextmanager
+    def run_lock(self, timeout: float) -> Iterator[None]:
+        """A session-level advisory lock per schema: released by the server when the
+        holder's connection ends, so a crashed run never blocks the next one."""
+        key = exp.Literal.number(zlib.crc32(f"segsql:{self.schema}".encode()))
+        deadline = time.monotonic() + timeout
+        while not self.fetch(exp.select(exp.func("pg_try_advisory_lock", key)))[0][0]:
+            if time.monotonic() >= deadline:
+                raise LockError(
+                    f"another segsql run is writing schema '{self.schema}' "
+                    f"({self._lock_holder(key)}); waited {timeout:g}s "
+                    "(--lock-timeout)"
+                )
+            time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
+        try:
+            yield
+        finally:
+            self.fetch(exp.select(exp.func("pg_advisory_unlock", key)))
+
+    def _lock_holder(self, key: exp.Expression) -> str:
+        locks = (
+            exp.select(exp.column("pid"))
+            .from_("pg_locks")
+            .where(
+                exp.and_(
+                    exp.column("locktype").eq(exp.Literal.string("advisory")),
+                    exp.column("objid").eq(key.copy()),
+                    exp.column("granted"),
+                )
+            )
+        )
+        rows = self.fetch(
+            exp.select("pid", "application_name", "client_addr", "backend_start")
+            .from_("pg_stat_activity")
+            .where(exp.column("pid").isin(query=locks))
+        )
+        if not rows:
+            return "holder unknown"
+        pid, app, addr, since = rows[0]
+        return (
+            f"held by pid {pid} ({app or 'unknown app'} from {addr or 'local socket'}, "
+            f"connected since {since:%Y-%m-%d %H:%M:%S})"
+        )

@@ -23,6 +23,7 @@ replaces a segment's rows in one Delta transaction.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlglot import exp
@@ -176,6 +177,12 @@ def _ntz(name: str):
     return F.col(name).cast("timestamp_ntz")
 
 
+def _naive_utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
 def _first_line(err: BaseException) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
@@ -209,7 +216,7 @@ class DatabricksAdapter(_SparkSQL):
     def _fetch(self, sql: str) -> list[tuple]:
         with self.con.cursor() as cur:
             cur.execute(sql)
-            return [tuple(row) for row in cur.fetchall()]
+            return [tuple(_naive_utc(v) for v in row) for row in cur.fetchall()]
 
     def close(self) -> None:
         self.con.close()
@@ -241,12 +248,13 @@ class DatabricksAdapter(_SparkSQL):
         return table.copy()
 
     def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
+        """`INSERT INTO .. REPLACE WHERE` (one Delta transaction) from a staged copy: the
+        form takes no column list, so the columns are selected in the table's order."""
         staged = self.temp_table("segsql_swap", query)
-        insert = exp.insert(
-            exp.select(*(c(n) for n in columns_of(MEMBERSHIPS))).from_(staged),
-            self.table(MEMBERSHIPS), columns=[self.dialect.ident(n) for n in columns_of(
-                MEMBERSHIPS)])
-        self.execute(insert.set("where", c("segment").eq(exp.Literal.string(segment))))
+        insert = exp.insert(exp.select(*(c(n) for n in columns_of(MEMBERSHIPS))).from_(staged),
+                            self.table(MEMBERSHIPS))
+        insert.set("where", c("segment").eq(exp.Literal.string(segment)))
+        self.execute(insert)
 
     def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
         self.execute(exp.delete(table.copy(), where=where.copy()))

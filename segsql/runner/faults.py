@@ -1,13 +1,15 @@
 """Named points in a segment's write, where tests can inject a failure or a crash.
 
-Set `SEGSQL_FAULT=<point>` to raise there, or `SEGSQL_FAULT=<point>:kill` to SIGKILL the
-process there (crash-safety tests). Unset, a checkpoint costs one dict lookup.
+Set `SEGSQL_FAULT=<point>` to raise there, `<point>:kill` to SIGKILL the process there
+(crash-safety tests), or `<point>:sleep:<seconds>` to pause there (concurrency tests).
+Unset, a checkpoint costs one dict lookup.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 POINTS = ("staged", "changes", "memberships", "runs_row", "committed")
 
@@ -22,6 +24,9 @@ def checkpoint(point: str) -> None:
         return
     name, _, action = spec.partition(":")
     if name != point:
+        return
+    if action.startswith("sleep:"):
+        time.sleep(float(action.split(":", 1)[1]))
         return
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)

@@ -120,10 +120,17 @@ def run_segments(
     *,
     force: bool = False,
     fail_fast: bool = False,
+    lock_timeout: float = 0,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
 ) -> list[SegmentResult]:
-    """Refresh the due segments among `selected`; returns one result per selected segment."""
+    """Refresh the due segments among `selected`; returns one result per selected segment.
+    Holds the target's run lock throughout (waiting up to `lock_timeout` seconds)."""
     report = report or (lambda *_: None)
+    with adapter.run_lock(lock_timeout):
+        return _run_locked(adapter, project, selected, as_of, force, fail_fast, report)
+
+
+def _run_locked(adapter, project, selected, as_of, force, fail_fast, report):
     last = read_last_success(adapter)
     due = due_segments(selected, last, as_of, force)
     check_as_of(due, last, as_of)
