@@ -7,12 +7,10 @@ Heavy modules (duckdb, sqlglot) are imported inside the commands, so `--help` is
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
 import time
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import click
@@ -75,7 +73,11 @@ def common(func):
     @click.option("--debug", is_flag=True, help="Show SQL statements and full tracebacks.")
     @functools.wraps(func)
     def wrapper(project_dir, profiles_dir, profile, target, debug, **kwargs):
+        from pathlib import Path
+
         if debug:
+            import logging
+
             logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
         ctx = Context(Path(project_dir or ".").resolve(), profiles_dir, profile, target, debug)
         try:
@@ -102,7 +104,7 @@ def common(func):
 
 
 class Context:
-    def __init__(self, project_dir: Path, profiles_dir, profile, target, debug):
+    def __init__(self, project_dir, profiles_dir, profile, target, debug):
         self.project_dir, self.profiles_dir = project_dir, profiles_dir
         self.profile, self.target_name, self.debug = profile, target, debug
         self._target = None

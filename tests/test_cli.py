@@ -175,3 +175,21 @@ def test_secrets_never_printed(project, monkeypatch):
     result = invoke(project, "run")
     assert result.exit_code in (1, 2)
     assert "hunter2-very-secret" not in result.output
+
+
+def test_missing_driver_names_the_pip_extra(project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if segsql[postgres] were missing
+    sys.modules.pop("segsql.adapters.postgres", None)
+    (project / "profiles.yml").write_text(
+        "segsql:\n  target: prod\n  outputs:\n    prod: {type: postgres, host: 127.0.0.1}\n")
+    result = invoke(project, "run")
+    assert result.exit_code == 2
+    assert 'pip install "segsql[postgres]"' in result.output
+
+
+def test_compile_only_target_refuses_to_run(project):
+    (project / "profiles.yml").write_text(
+        "segsql:\n  target: wh\n  outputs:\n    wh: {type: snowflake, account: x}\n")
+    result = invoke(project, "run")
+    assert result.exit_code == 2 and "compile" in result.output
+    assert invoke(project, "compile", "-q").exit_code == 0  # uses the target's dialect
