@@ -30,11 +30,10 @@ def connect(target) -> Adapter:
             f"(use `segsql compile --target {target.name}` for its SQL)"
         )
     module, cls, extra = _ADAPTERS[kind]
-    try:
-        adapter_module = import_module(f".{module}", __name__)
+    try:  # drivers are imported by the adapter module or its constructor
+        return getattr(import_module(f".{module}", __name__), cls)(target)
     except ImportError as err:
         hint = f' (pip install "segsql[{extra}]")' if extra else ""
         raise ProfileError(
             f"the {kind} adapter needs a driver that is not installed: {err.name or err}{hint}"
         ) from None
-    return getattr(adapter_module, cls)(target)
