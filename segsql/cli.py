@@ -87,6 +87,9 @@ def common(func):
                 raise
             click.echo(redact(f"Error: {err}"), err=True)
             sys.exit(err.exit_code)
+        except BrokenPipeError:  # `segsql ls | head`: the reader left; that is fine
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
