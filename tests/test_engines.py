@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlglot import exp
 
+from segsql.adapters.swap import SwapWrites
 from segsql.definitions.project import load_project
 from segsql.errors import UsageError
 from segsql.fixtures import load_tables, members_at
@@ -116,8 +117,14 @@ def test_failed_write_leaves_no_partial_state(adapter, point, monkeypatch):
     before = fetch_state(adapter)
     monkeypatch.setenv("SEGSQL_FAULT", point)
     results = run_segments(adapter, PROJECT, segments, T0 + timedelta(days=8))
-    assert results[0].status == "error" and "injected fault" in results[0].error
     monkeypatch.delenv("SEGSQL_FAULT")
+    if isinstance(adapter, SwapWrites) and point != "changes":
+        # past the membership swap, the commit point of engines without transactions
+        # (swap.py): the refresh is rolled forward and counts as done
+        assert results[0].status == "success"
+        replay_matches(adapter)
+        return
+    assert results[0].status == "error" and "injected fault" in results[0].error
     after = fetch_state(adapter)
     assert after[0] == before[0] and after[1] == before[1]
     assert [r[2] for r in after[2] if r not in before[2]] == ["error"]

@@ -189,7 +189,7 @@ class Adapter:
         no lock of their own get none (documented in the README)."""
         yield
 
-    def recover(self) -> list[tuple[str, str, str]]:
+    def recover(self, failing: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
         """Repair refreshes a crash interrupted. Nothing to do where each refresh is one
         transaction (see swap.py for engines without transactions)."""
         return []

@@ -198,13 +198,17 @@ class _Chdb(_Session):
         Path(path).mkdir(parents=True, exist_ok=True)
         # chdb.ChdbError is not the class its cursor raises (chdb._exceptions.ChdbError,
         # a RuntimeError)
-        self._error = (chdb.ChdbError, RuntimeError)
+        self._error = (getattr(chdb, "ChdbError", RuntimeError), RuntimeError)
         try:
             self.con = chdb.connect(path)
-            for key, value in SESSION_SETTINGS.items():
-                self.execute(f"SET {key} = {_setting(value)}")
         except self._error as err:
             raise WarehouseError(f"cannot open chdb database {path}: {_first_line(err)}") from None
+        try:
+            for key, value in SESSION_SETTINGS.items():
+                self.execute(f"SET {key} = {_setting(value)}")  # constants, not user values
+        except WarehouseError:
+            self.con.close()  # chdb holds one data path per process while it is open
+            raise
 
     def _run(self, sql: str):
         cursor = self.con.cursor()  # a fresh cursor: chdb 4.4 leaks a failed query's rows

@@ -69,8 +69,10 @@ class SwapWrites:
         return counts
 
     # ------------------------------------------------------------------ recovery
-    def recover(self) -> list[tuple[str, str, str]]:
-        """Repair interrupted refreshes; returns (run_id, segment, 'forward'|'back')."""
+    def recover(self, failing: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
+        """Repair interrupted refreshes; returns (run_id, segment, 'forward'|'back').
+        `failing` (run_id, segment) is a refresh failing in this process: rolled back, its
+        error row is left to the caller, which knows the error."""
         from ..runner.run import utcnow
 
         changes, runs, memberships = self.table(CHANGES), self.table(RUNS), self.table(MEMBERSHIPS)
@@ -124,6 +126,9 @@ class SwapWrites:
                 done.append((run_id, segment, "forward"))
             else:
                 self.delete_rows(changes, of_run)
+                done.append((run_id, segment, "back"))
+                if (run_id, segment) == failing:
+                    continue
                 self.execute(
                     insert(
                         runs,
@@ -138,7 +143,6 @@ class SwapWrites:
                         RUNS,
                     )
                 )
-                done.append((run_id, segment, "back"))
         return done
 
     def _swapped(self, run_id: str, segment: str) -> bool:

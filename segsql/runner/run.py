@@ -227,7 +227,7 @@ def _repair(adapter: Adapter, run: SegmentRun) -> tuple[int, int, int] | None:
     """After a failed write: let the adapter roll it forward or back; the counts if it
     turned out committed."""
     try:
-        adapter.recover()
+        adapter.recover(failing=(run.run_id, run.segment))
         rows = adapter.fetch(
             exp.select(c("members"), c("entered"), c("exited"))
             .from_(adapter.table(RUNS))

@@ -21,7 +21,7 @@ LEFT JOIN (
           CASE
             WHEN ev."segsql_event" IN ('report_created')
             AND ev."segsql_ts" >= (
-              CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+              now64(6, 'UTC') - INTERVAL '30' DAY
             )
             THEN 1
           END
@@ -40,10 +40,10 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+        ev."segsql_ts" <= now64(6, 'UTC')
         AND ev."segsql_event" IN ('report_created')
         AND ev."segsql_ts" >= (
-          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+          now64(6, 'UTC') - INTERVAL '30' DAY
         )
       GROUP BY
         ev."segsql_k"
@@ -51,7 +51,7 @@ LEFT JOIN (
       ON s1."segsql_k" = e."user_id"
     WHERE
       (
-        e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+        e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
       )
   ) AS c
   WHERE
@@ -66,3 +66,4 @@ WHERE
   (
     COALESCE(m1."n", 0) >= 2
   )
+SETTINGS join_use_nulls = 1

@@ -13,7 +13,7 @@ LEFT JOIN (
     FROM "main"."users" AS e
     WHERE
       (
-        e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+        e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
       )
   ) AS c
   WHERE
@@ -28,3 +28,4 @@ WHERE
   (
     COALESCE(m1."n", 0) = 0
   )
+SETTINGS join_use_nulls = 1

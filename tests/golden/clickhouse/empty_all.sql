@@ -4,6 +4,5 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-  )
-  AND TRUE
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+  ) AND TRUE

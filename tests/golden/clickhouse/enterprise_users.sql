@@ -17,8 +17,9 @@ LEFT JOIN (
   ON p1."segsql_k" = e."account_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT (
     p1."segsql_k" IS NULL
   )
+SETTINGS join_use_nulls = 1

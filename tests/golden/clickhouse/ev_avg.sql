@@ -10,25 +10,25 @@ LEFT JOIN (
         WHEN ev."event_name" IN ('order_completed')
         THEN CASE
           WHEN match(
-            JSONExtractString(ev."properties", 'amount'),
+            JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
             '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
           )
-          THEN CAST(JSONExtractString(ev."properties", 'amount') AS Float64)
+          THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
         END
       END
     ) AS "f1"
   FROM "main"."events" AS ev
   WHERE
-    ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."event_name" IN ('order_completed')
+    ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('order_completed')
   GROUP BY
     ev."user_id"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     s1."f1" > 50
   )
+SETTINGS join_use_nulls = 1

@@ -8,16 +8,16 @@ LEFT JOIN (
     SUM(CASE WHEN ev."event_name" IN ('order_completed') THEN ev."revenue" END) AS "f1"
   FROM "main"."events" AS ev
   WHERE
-    ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."event_name" IN ('order_completed')
+    ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('order_completed')
   GROUP BY
     ev."user_id"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     COALESCE(s1."f1", 0) >= 100
   )
+SETTINGS join_use_nulls = 1

@@ -8,21 +8,21 @@ LEFT JOIN (
     COUNT(
       DISTINCT CASE
         WHEN ev."event_name" IN ('page_view')
-        THEN JSONExtractString(ev."properties", 'page')
+        THEN JSONExtract(ev."properties", 'page', 'Nullable(String)')
       END
     ) AS "f1"
   FROM "main"."events" AS ev
   WHERE
-    ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."event_name" IN ('page_view')
+    ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('page_view')
   GROUP BY
     ev."user_id"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     COALESCE(s1."f1", 0) >= 2
   )
+SETTINGS join_use_nulls = 1

@@ -8,8 +8,8 @@ LEFT JOIN (
     COUNT(
       CASE
         WHEN ev."segsql_event" IN ('login')
-        AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS DateTime64(6))
-        AND ev."segsql_ts" <= CAST('2026-01-31 23:59:59' AS DateTime64(6))
+        AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS DateTime64(6, 'UTC'))
+        AND ev."segsql_ts" <= CAST('2026-01-31 23:59:59' AS DateTime64(6, 'UTC'))
         THEN 1
       END
     ) AS "f1"
@@ -27,17 +27,18 @@ LEFT JOIN (
     FROM "main"."email_events"
   ) AS ev
   WHERE
-    ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    ev."segsql_ts" <= now64(6, 'UTC')
     AND ev."segsql_event" IN ('login')
-    AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS DateTime64(6))
+    AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS DateTime64(6, 'UTC'))
   GROUP BY
     ev."segsql_k"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     COALESCE(s1."f1", 0) >= 1
   )
+SETTINGS join_use_nulls = 1

@@ -20,18 +20,18 @@ LEFT JOIN (
     FROM "main"."email_events"
   ) AS ev
   WHERE
-    ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."segsql_event" IN ('order_completed')
+    ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('order_completed')
   GROUP BY
     ev."segsql_k"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     s1."f1" < (
-      CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+      now64(6, 'UTC') - INTERVAL '30' DAY
     )
   )
+SETTINGS join_use_nulls = 1

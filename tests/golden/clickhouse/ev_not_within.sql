@@ -9,7 +9,7 @@ LEFT JOIN (
       CASE
         WHEN ev."segsql_event" IN ('login')
         AND ev."segsql_ts" >= (
-          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '14' DAY
+          now64(6, 'UTC') - INTERVAL '14' DAY
         )
         THEN 1
       END
@@ -28,10 +28,10 @@ LEFT JOIN (
     FROM "main"."email_events"
   ) AS ev
   WHERE
-    ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    ev."segsql_ts" <= now64(6, 'UTC')
     AND ev."segsql_event" IN ('login')
     AND ev."segsql_ts" >= (
-      CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '14' DAY
+      now64(6, 'UTC') - INTERVAL '14' DAY
     )
   GROUP BY
     ev."segsql_k"
@@ -39,8 +39,9 @@ LEFT JOIN (
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT COALESCE((
     COALESCE(s1."f1", 0) >= 1
   ), FALSE)
+SETTINGS join_use_nulls = 1

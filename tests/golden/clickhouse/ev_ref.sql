@@ -9,7 +9,7 @@ LEFT JOIN (
       CASE
         WHEN ev."segsql_event" IN ('add_to_cart')
         AND ev."segsql_ts" >= (
-          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '7' DAY
+          now64(6, 'UTC') - INTERVAL '7' DAY
         )
         THEN 1
       END
@@ -18,7 +18,7 @@ LEFT JOIN (
       CASE
         WHEN ev."segsql_event" IN ('login')
         AND ev."segsql_ts" >= (
-          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '14' DAY
+          now64(6, 'UTC') - INTERVAL '14' DAY
         )
         THEN 1
       END
@@ -37,10 +37,10 @@ LEFT JOIN (
     FROM "main"."email_events"
   ) AS ev
   WHERE
-    ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    ev."segsql_ts" <= now64(6, 'UTC')
     AND ev."segsql_event" IN ('add_to_cart', 'login')
     AND ev."segsql_ts" >= (
-      CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '14' DAY
+      now64(6, 'UTC') - INTERVAL '14' DAY
     )
   GROUP BY
     ev."segsql_k"
@@ -48,7 +48,7 @@ LEFT JOIN (
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     (
@@ -58,3 +58,4 @@ WHERE
       COALESCE(s1."f2", 0) >= 1
     ), FALSE), FALSE)
   )
+SETTINGS join_use_nulls = 1

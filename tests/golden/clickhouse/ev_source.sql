@@ -8,16 +8,16 @@ LEFT JOIN (
     COUNT(CASE WHEN ev."event_name" IN ('email_opened') THEN 1 END) AS "f1"
   FROM "main"."email_events" AS ev
   WHERE
-    ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."event_name" IN ('email_opened')
+    ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('email_opened')
   GROUP BY
     ev."user_id"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     COALESCE(s1."f1", 0) >= 1
   )
+SETTINGS join_use_nulls = 1

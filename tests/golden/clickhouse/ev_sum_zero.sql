@@ -9,23 +9,23 @@ LEFT JOIN (
       CASE
         WHEN ev."event_name" IN ('order_completed')
         AND ev."ts" >= (
-          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+          now64(6, 'UTC') - INTERVAL '30' DAY
         )
         THEN CASE
           WHEN match(
-            JSONExtractString(ev."properties", 'amount'),
+            JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
             '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
           )
-          THEN CAST(JSONExtractString(ev."properties", 'amount') AS Float64)
+          THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
         END
       END
     ) AS "f1"
   FROM "main"."events" AS ev
   WHERE
-    ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    ev."ts" <= now64(6, 'UTC')
     AND ev."event_name" IN ('order_completed')
     AND ev."ts" >= (
-      CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+      now64(6, 'UTC') - INTERVAL '30' DAY
     )
   GROUP BY
     ev."user_id"
@@ -33,8 +33,9 @@ LEFT JOIN (
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     COALESCE(s1."f1", 0) < 10
   )
+SETTINGS join_use_nulls = 1

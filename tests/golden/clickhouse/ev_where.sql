@@ -9,29 +9,30 @@ LEFT JOIN (
       CASE
         WHEN ev."event_name" IN ('order_completed')
         AND (
-          JSONExtractString(ev."properties", 'category') = 'shoes'
+          JSONExtract(ev."properties", 'category', 'Nullable(String)') = 'shoes'
           AND ev."platform" IN ('web', 'ios')
-          AND NOT COALESCE(NOT (
-            (
-              JSONExtractString(ev."properties", 'coupon')
-            ) IS NULL
-          ), FALSE)
+          AND NOT COALESCE(
+            NOT (
+              JSONExtract(ev."properties", 'coupon', 'Nullable(String)') IS NULL
+            ),
+            FALSE
+          )
         )
         THEN 1
       END
     ) AS "f1"
   FROM "main"."events" AS ev
   WHERE
-    ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."event_name" IN ('order_completed')
+    ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('order_completed')
   GROUP BY
     ev."user_id"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     COALESCE(s1."f1", 0) >= 1
   )
+SETTINGS join_use_nulls = 1

@@ -3,13 +3,17 @@ SELECT
   (
     reinterpretAsUInt64(
       REVERSE(
-        UNHEX(SUBSTRING(LOWER(HEX(MD5('holdout_half:' || CAST(e."user_id" AS String)))), 1, 7))
+        UNHEX(
+          CONCAT(
+            '0',
+            SUBSTRING(LOWER(HEX(MD5('holdout_half:' || CAST(e."user_id" AS Nullable(String))))), 1, 7)
+          )
+        )
       )
     )
   ) % 100 < 50 AS "holdout"
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-  )
-  AND TRUE
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+  ) AND TRUE

@@ -47,16 +47,14 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-        AND ev."segsql_event" IN ('email_delivered')
+        ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('email_delivered')
     ) AS r
     WHERE
       r."rn" = 3
   ) AS a1
     ON a1."segsql_k" = ev."segsql_k"
   WHERE
-    ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."segsql_event" IN ('email_opened')
+    ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('email_opened')
   GROUP BY
     ev."segsql_k"
 ) AS s2
@@ -84,8 +82,7 @@ LEFT JOIN (
       FROM "main"."email_events"
     ) AS ev
     WHERE
-      ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-      AND ev."segsql_event" IN ('email_delivered')
+      ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('email_delivered')
   ) AS r
   WHERE
     r."rn" = 3
@@ -93,10 +90,11 @@ LEFT JOIN (
   ON a1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT COALESCE((
     NOT (
       a1."segsql_k" IS NULL
     ) AND COALESCE(s2."f1", 0) = 0
   ), FALSE)
+SETTINGS join_use_nulls = 1

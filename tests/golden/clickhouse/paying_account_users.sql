@@ -19,17 +19,17 @@ LEFT JOIN (
           CASE
             WHEN ev."event_name" IN ('invoice_paid')
             AND ev."ts" >= (
-              CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+              now64(6, 'UTC') - INTERVAL '30' DAY
             )
             THEN 1
           END
         ) AS "f1"
       FROM "main"."account_events" AS ev
       WHERE
-        ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+        ev."ts" <= now64(6, 'UTC')
         AND ev."event_name" IN ('invoice_paid')
         AND ev."ts" >= (
-          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+          now64(6, 'UTC') - INTERVAL '30' DAY
         )
       GROUP BY
         ev."account_id"
@@ -42,8 +42,9 @@ LEFT JOIN (
   ON p1."segsql_k" = e."account_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT (
     p1."segsql_k" IS NULL
   )
+SETTINGS join_use_nulls = 1

@@ -4,25 +4,21 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
-    JSONExtractString(e."traits", 'address', 'city') = 'Berlin'
+    JSONExtract(e."traits", 'address', 'city', 'Nullable(String)') = 'Berlin'
     AND CASE
       WHEN match(
-        JSONExtractString(e."traits", 'size'),
+        JSONExtract(e."traits", 'size', 'Nullable(String)'),
         '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
       )
-      THEN CAST(JSONExtractString(e."traits", 'size') AS Float64)
+      THEN toFloat64OrNull(JSONExtract(e."traits", 'size', 'Nullable(String)'))
     END >= 50
     AND CASE
-      WHEN (
-        JSONExtractString(e."traits", 'newsletter')
-      ) = 'true'
+      WHEN JSONExtract(e."traits", 'newsletter', 'Nullable(String)') = 'true'
       THEN TRUE
-      WHEN (
-        JSONExtractString(e."traits", 'newsletter')
-      ) = 'false'
+      WHEN JSONExtract(e."traits", 'newsletter', 'Nullable(String)') = 'false'
       THEN FALSE
     END = TRUE
   )

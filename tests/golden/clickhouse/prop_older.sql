@@ -4,8 +4,8 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND e."last_seen_at" < (
-    CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '30' DAY
+    now64(6, 'UTC') - INTERVAL '30' DAY
   )

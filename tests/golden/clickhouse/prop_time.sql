@@ -4,14 +4,14 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     (
       e."last_seen_at" >= (
-        CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '2' DAY
+        now64(6, 'UTC') - INTERVAL '2' DAY
       )
-      AND e."last_seen_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+      AND e."last_seen_at" <= now64(6, 'UTC')
     )
-    OR e."last_seen_at" < CAST('2020-01-01 00:00:00' AS DateTime64(6))
+    OR e."last_seen_at" < CAST('2020-01-01 00:00:00' AS DateTime64(6, 'UTC'))
   )

@@ -28,10 +28,10 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+        ev."segsql_ts" <= now64(6, 'UTC')
         AND ev."segsql_event" IN ('add_to_cart')
         AND ev."segsql_ts" >= (
-          CAST(now64(6, 'UTC') AS DateTime64(6)) - INTERVAL '24' HOUR
+          now64(6, 'UTC') - INTERVAL '24' HOUR
         )
     ) AS x
   ) AS c
@@ -57,8 +57,7 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-        AND ev."segsql_event" IN ('checkout_completed')
+        ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('checkout_completed')
     ) AS x
     GROUP BY
       x."segsql_k"
@@ -70,8 +69,9 @@ LEFT JOIN (
   ON q1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT (
     q1."segsql_k" IS NULL
   )
+SETTINGS join_use_nulls = 1

@@ -33,8 +33,7 @@ LEFT JOIN (
           FROM "main"."email_events"
         ) AS ev
         WHERE
-          ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-          AND ev."segsql_event" IN ('signup')
+          ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('signup')
       ) AS x
     ) AS c
     JOIN (
@@ -55,8 +54,7 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-        AND ev."segsql_event" IN ('setup_started')
+        ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('setup_started')
     ) AS x
       ON x."segsql_k" = c."segsql_k"
       AND x."ts" > c."t"
@@ -89,8 +87,7 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-        AND ev."segsql_event" IN ('setup_completed')
+        ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('setup_completed')
     ) AS x
     GROUP BY
       x."segsql_k"
@@ -102,8 +99,9 @@ LEFT JOIN (
   ON q1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT (
     q1."segsql_k" IS NULL
   )
+SETTINGS join_use_nulls = 1

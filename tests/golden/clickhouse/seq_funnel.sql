@@ -38,8 +38,7 @@ LEFT JOIN (
             FROM "main"."email_events"
           ) AS ev
           WHERE
-            ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-            AND ev."segsql_event" IN ('product_viewed')
+            ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('product_viewed')
         ) AS x
       ) AS c
       JOIN (
@@ -62,7 +61,7 @@ LEFT JOIN (
           FROM "main"."email_events"
         ) AS ev
         WHERE
-          ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+          ev."segsql_ts" <= now64(6, 'UTC')
           AND ev."segsql_event" IN ('add_to_cart')
           AND ev."platform" = 'web'
       ) AS x
@@ -93,8 +92,7 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-        AND ev."segsql_event" IN ('checkout_completed')
+        ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('checkout_completed')
     ) AS x
       ON x."segsql_k" = c."segsql_k"
       AND x."ts" > c."t"
@@ -109,8 +107,9 @@ LEFT JOIN (
   ON q1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT (
     q1."segsql_k" IS NULL
   )
+SETTINGS join_use_nulls = 1

@@ -21,8 +21,7 @@ LEFT JOIN (
           ev."ts" AS "ts"
         FROM "main"."email_events" AS ev
         WHERE
-          ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-          AND ev."event_name" IN ('email_clicked')
+          ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('email_clicked')
       ) AS x
     ) AS c
     JOIN (
@@ -31,8 +30,7 @@ LEFT JOIN (
         ev."ts" AS "ts"
       FROM "main"."events" AS ev
       WHERE
-        ev."ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-        AND ev."event_name" IN ('order_completed')
+        ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('order_completed')
     ) AS x
       ON x."segsql_k" = c."segsql_k" AND x."ts" > c."t"
     GROUP BY
@@ -43,8 +41,9 @@ LEFT JOIN (
   ON q1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND NOT (
     q1."segsql_k" IS NULL
   )
+SETTINGS join_use_nulls = 1

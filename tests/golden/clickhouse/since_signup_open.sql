@@ -27,16 +27,16 @@ LEFT JOIN (
   LEFT JOIN "main"."users" AS en
     ON en."user_id" = ev."segsql_k"
   WHERE
-    ev."segsql_ts" <= CAST(now64(6, 'UTC') AS DateTime64(6))
-    AND ev."segsql_event" IN ('login')
+    ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('login')
   GROUP BY
     ev."segsql_k"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= CAST(now64(6, 'UTC') AS DateTime64(6))
+    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
     COALESCE(s1."f1", 0) >= 1
   )
+SETTINGS join_use_nulls = 1
