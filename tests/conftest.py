@@ -77,7 +77,16 @@ def engine_target(engine: str, request, tmp_path):
         options = {"path": str(tmp_path / "wh.duckdb"), "threads": 1}
     elif engine == "postgres":
         pg = request.getfixturevalue("postgres_server")
-        options = {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": pg.dbname}
+        database = f"t_{uuid.uuid4().hex[:10]}"  # a database per test: nothing leaks
+        with pg.connect() as con:
+            con.execute(f'CREATE DATABASE "{database}"')
+
+        def drop():
+            with pg.connect() as con:
+                con.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+        request.addfinalizer(drop)
+        options = {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": database}
     elif engine == "clickhouse":
         from .engines import engine_available
 

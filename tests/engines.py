@@ -355,6 +355,9 @@ def spark_session(app_name: str = "segsql-tests"):
             SparkSession.builder.master("local[1]")
             .appName(app_name)
             .config("spark.sql.shuffle.partitions", "1")
+            # small test data: code generation and adaptive planning cost more than they save
+            .config("spark.sql.codegen.wholeStage", "false")
+            .config("spark.sql.adaptive.enabled", "false")
             .config("spark.default.parallelism", "1")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")

@@ -66,8 +66,9 @@ class SparkAdapter(_SparkSQL):
         builder = SparkSession.builder.appName("segsql")
         if o.get("master"):
             builder = builder.master(str(o["master"]))
-        for key, value in dict(o.get("conf") or {}).items():
-            builder = builder.config(str(key), str(value))
+        for key, value in dict(o.get("conf") or {}).items():  # YAML true -> "true"
+            builder = builder.config(str(key), str(value).lower() if isinstance(value, bool)
+                                     else str(value))
         try:
             self.spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
         except Exception as err:  # noqa: BLE001 - py4j / JVM start-up errors vary
@@ -133,8 +134,9 @@ class SparkAdapter(_SparkSQL):
 
     # -- the SwapWrites hooks
     def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
-        """A dynamic overwrite of the segment's partition (it may read the partition it
-        replaces); no rows: the partition is dropped."""
+        """A dynamic overwrite of the segment's partition; no rows: the partition is
+        dropped. (Spark lets a dynamic overwrite read the partition it replaces: it writes
+        to a staging directory and deletes nothing before the job commits.)"""
         table = self.table(MEMBERSHIPS)
         rows = query.subquery("q")
         if self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(rows))[0][0]:
@@ -146,7 +148,9 @@ class SparkAdapter(_SparkSQL):
             self._drop_partition(table, segment)
 
     def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
-        """Rewrite the partitions (or the table) holding rows that match `where`."""
+        """Rewrite the partitions holding rows that match `where` (atomic per partition);
+        an unpartitioned table is rewritten whole from a snapshot (not atomic, and never
+        needed by SwapWrites, which deletes only change rows)."""
         keep = exp.not_(exp.func("COALESCE", exp.paren(where.copy()), exp.false()))
         if not self._is_partitioned(table):
             rest = self.temp_table("segsql_keep", exp.select(exp.Star()).from_(table.copy())
@@ -222,16 +226,11 @@ class DatabricksAdapter(_SparkSQL):
         self.con.close()
 
     def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
-        name = exp.Table(this=exp.to_identifier(parts[-1], quoted=True))
-        *rest, _ = parts
-        if rest:
-            name.set("db", self.dialect.ident(rest[-1]))
-        if len(rest) > 1:
-            name.set("catalog", self.dialect.ident(rest[-2]))
+        name = self.dialect.table(*parts)
         try:
-            rows = self._fetch(f"DESCRIBE TABLE {self.sql(name)}")
-        except Exception as err:  # noqa: BLE001
-            if "NOT_FOUND" in str(err):
+            rows = self.fetch(exp.Describe(this=name))
+        except Exception as err:  # noqa: BLE001 - the connector's error classes vary
+            if "NOT_FOUND" in str(err):  # TABLE_OR_VIEW_NOT_FOUND, SCHEMA_NOT_FOUND
                 return None
             raise
         columns = []

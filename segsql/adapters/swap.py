@@ -57,8 +57,8 @@ class SwapWrites:
         memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
         staged = self.temp_table("segsql_staged", members)
         faults.checkpoint("staged")
-        for rows in change_rows(run, staged, memberships, T):
-            self.execute(insert(changes, rows, CHANGES))
+        entered, exited = change_rows(run, staged, memberships, T)
+        self.execute(insert(changes, exp.union(entered, exited, distinct=False), CHANGES))
         faults.checkpoint("changes")
         self.replace_segment_memberships(run.segment, next_memberships(run, staged, memberships, T))
         faults.checkpoint("memberships")

@@ -11,9 +11,7 @@ LEFT JOIN (
         AND (
           GET_JSON_OBJECT(ev.`properties`, '$.category') = 'shoes'
           AND ev.`platform` IN ('web', 'ios')
-          AND NOT COALESCE(NOT (
-            GET_JSON_OBJECT(ev.`properties`, '$.coupon')
-          ) IS NULL, FALSE)
+          AND NOT COALESCE(NOT GET_JSON_OBJECT(ev.`properties`, '$.coupon') IS NULL, FALSE)
         )
         THEN 1
       END

@@ -13,13 +13,9 @@ WHERE
       THEN CAST(GET_JSON_OBJECT(e.`traits`, '$.size') AS DOUBLE)
     END >= 50
     AND CASE
-      WHEN (
-        GET_JSON_OBJECT(e.`traits`, '$.newsletter')
-      ) = 'true'
+      WHEN GET_JSON_OBJECT(e.`traits`, '$.newsletter') = 'true'
       THEN TRUE
-      WHEN (
-        GET_JSON_OBJECT(e.`traits`, '$.newsletter')
-      ) = 'false'
+      WHEN GET_JSON_OBJECT(e.`traits`, '$.newsletter') = 'false'
       THEN FALSE
     END = TRUE
   )
