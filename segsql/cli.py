@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .errors import SegsqlError, UsageError
+from .errors import SegsqlError, UsageError, printable
 
 _SECRETS: list[str] = []
 
@@ -85,7 +85,7 @@ def common(func):
         except SegsqlError as err:
             if debug:
                 raise
-            click.echo(redact(f"Error: {err}"), err=True)
+            click.echo(printable(redact(f"Error: {err}")), err=True)
             sys.exit(err.exit_code)
         except BrokenPipeError:  # `segsql ls | head`: the reader left; that is fine
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -96,8 +96,9 @@ def common(func):
         except Exception as err:  # an engine's own error type, or a bug
             if debug:
                 raise
+            first = (redact(str(err)).splitlines() or [""])[0]
             click.echo(
-                redact(f"Error: {type(err).__name__}: {err}".splitlines()[0])
+                printable(f"Error: {type(err).__name__}: {first}")
                 + "\n(run with --debug for the full traceback)",
                 err=True,
             )
@@ -271,7 +272,7 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
                 f"+{result.entered} -{result.exited}  in {result.seconds:.2f}s"
             )
         else:
-            say(f"{i} of {n} ERROR {result.segment:<28} {redact(result.error or '')}")
+            say(f"{i} of {n} ERROR {result.segment:<28} {printable(redact(result.error or ''))}")
 
     try:
         results = run_segments(
@@ -350,7 +351,7 @@ def ls(ctx: Context, select) -> None:
             finally:
                 adapter.close()
         except SegsqlError as err:
-            click.echo(f"(no run state: {redact(str(err))})", err=True)
+            click.echo(f"(no run state: {printable(redact(str(err)))})", err=True)
     rows = [("SEGMENT", "ENTITY", "TAGS", "OWNER", "REFRESH", "LAST RUN (as of)", "MEMBERS")]
     for s in segments:
         last = status.get(s.name)

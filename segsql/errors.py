@@ -62,6 +62,20 @@ class RunFailed(SegsqlError):
     exit_code = 1
 
 
+def printable(text: str) -> str:
+    """`text` with control and format characters (newlines, ESC, NUL, bidi overrides,
+    zero-width marks) escaped, so a message quoting user input stays one honest line."""
+    import unicodedata
+
+    def esc(ch: str) -> str:
+        if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            return ch
+        code = ord(ch)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return "".join(esc(ch) for ch in text)
+
+
 def did_you_mean(word: str, choices) -> str:
     """' (did you mean 'x'?)' for the closest choice, or ''."""
     import difflib

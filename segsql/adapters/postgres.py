@@ -33,8 +33,11 @@ class PostgresAdapter(Adapter):
         except psycopg.Error as err:
             raise WarehouseError(
                 f"cannot connect to Postgres at {o.get('host')}:"
-                f"{o.get('port')}: {str(err).strip().splitlines()[-1]}"
+                f"{o.get('port')}: {_cause(err)}"
             ) from None
+        # JIT compiles each of our wide aggregate queries anew: measured at 20.6 s of a 21 s
+        # evaluation on 5M events (bench/), for no gain
+        self.con.execute("SET jit = off")
         if o.get("statement_timeout"):
             self.con.execute(f"SET statement_timeout = {int(o['statement_timeout'])}")
 
@@ -71,7 +74,8 @@ class PostgresAdapter(Adapter):
         try:
             yield
         finally:
-            self.fetch(exp.select(exp.func("pg_advisory_unlock", key)))
+            if not self.con.closed and not self.con.broken:  # a lost session lost its lock
+                self.fetch(exp.select(exp.func("pg_advisory_unlock", key)))
 
     def _lock_holder(self, key: exp.Expression) -> str:
         locks = (
@@ -97,3 +101,9 @@ class PostgresAdapter(Adapter):
             f"held by pid {pid} ({app or 'unknown app'} from {addr or 'local socket'}, "
             f"connected since {since:%Y-%m-%d %H:%M:%S})"
         )
+
+
+def _cause(err: Exception) -> str:
+    """libpq's message in one line: the cause ('Connection refused'), not only its hint."""
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    return " ".join(lines) or type(err).__name__

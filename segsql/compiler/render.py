@@ -4,17 +4,23 @@ Three-valued logic: SQL comparisons with NULL give NULL, which acts like FALSE u
 OR and WHERE (they are monotonic). Only `not` could turn that NULL into a wrong answer,
 so `not x` is rendered `NOT COALESCE(x, FALSE)`: the SPEC's "a comparison with NULL is
 FALSE, and `not` turns FALSE into TRUE" with one COALESCE per `not`.
+
+Trees are built from node constructors and never copied: sqlglot's convenience builders
+(`exp.alias_`, `exp.func`, operators, `.subquery()`) deep-copy their arguments by default,
+which made compiling a thousand segments take seconds. Every node here is fresh, so a
+subtree that appears twice is built twice (see `Renderer.T`).
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
-from ..dialects.base import Dialect
+from ..dialects.base import Dialect, lit
 from ..model.types import (
     All,
     AnyOf,
@@ -46,12 +52,85 @@ TS = "segsql_ts"
 ENTITY = "e"  # alias of the entity table
 EV = "ev"  # alias of event rows
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
+AGGREGATES = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "min": exp.Min,
+              "max": exp.Max, "first": exp.Min, "last": exp.Max}
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.Identifier(this=name, quoted=True)
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(
-        exp.to_identifier(name, quoted=True), table=exp.to_identifier(table) if table else None
+    return exp.Column(
+        this=ident(name), table=exp.Identifier(this=table, quoted=False) if table else None
     )
+
+
+def alias(node: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=node, alias=ident(name))
+
+
+def table_alias(node: exp.Expression, name: str) -> exp.Expression:
+    """`node AS name` for a table or a subquery (no copy)."""
+    if isinstance(node, exp.Query):
+        return exp.Subquery(this=node, alias=exp.TableAlias(this=exp.to_identifier(name)))
+    node.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+    return node
+
+
+def coalesce(node: exp.Expression, default: exp.Expression) -> exp.Coalesce:
+    return exp.Coalesce(this=node, expressions=[default])
+
+
+def and_(*parts: exp.Expression) -> exp.Expression:
+    return exp.and_(*parts, copy=False)
+
+
+def or_(*parts: exp.Expression) -> exp.Expression:
+    return exp.or_(*parts, copy=False)
+
+
+def not_(node: exp.Expression) -> exp.Expression:
+    return exp.Not(this=node)
+
+
+def paren(node: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=node)
+
+
+def is_null(node: exp.Expression) -> exp.Expression:
+    return exp.Is(this=node, expression=exp.Null())
+
+
+def present(node: exp.Expression) -> exp.Expression:
+    """NOT node IS NULL."""
+    return exp.Not(this=is_null(node))
+
+
+def isin(node: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    return exp.In(this=node, expressions=[exp.Literal.string(v) for v in values])
+
+
+def select(*projections: exp.Expression) -> exp.Select:
+    return exp.Select(expressions=list(projections))
+
+
+def join(query: exp.Select, other: exp.Expression, on: exp.Expression,
+         side: str | None = None) -> exp.Select:
+    """query [LEFT] JOIN other ON on (the `.join()` builder parses its join type as SQL)."""
+    query.append("joins", exp.Join(this=other, on=on, side=side))
+    return query
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_sql(sql: str, dialect: str) -> exp.Expression:
+    """An escape-hatch condition parsed once (callers copy it), bare columns bound to the
+    entity table."""
+    tree = sqlglot.parse_one(sql, read=dialect)
+    for column in tree.find_all(exp.Column):
+        if not column.table:
+            column.set("table", exp.to_identifier(ENTITY))
+    return tree
 
 
 class Renderer:
@@ -82,29 +161,23 @@ class Renderer:
         """SELECT entity_id, <each output as a two-valued boolean>, <columns> FROM entities."""
         src = plan.project.entity_source(plan.entity)
         key = col(src.key, ENTITY)
-        query = exp.select(
-            exp.alias_(self.d.to_text(key) if key_as_text else key, "entity_id", quoted=True)
-        )
+        query = select(alias(self.d.to_text(key) if key_as_text else key, "entity_id"))
         for name, cond in plan.outputs.items():
-            query = query.select(
-                exp.alias_(self.boolean(plan, cond, two_valued=True), name, quoted=True), copy=False
-            )
+            query.append("expressions", alias(self.boolean(plan, cond, two_valued=True), name))
         for name, value in (columns or {}).items():
-            query = query.select(exp.alias_(value, name, quoted=True), copy=False)
-        query = query.from_(exp.alias_(self._table(src), ENTITY), copy=False)
+            query.append("expressions", alias(value, name))
+        query.from_(table_alias(self._table(src), ENTITY), copy=False)
         for scan in plan.scans.values():
-            query = self._left_join(query, self.scan(plan, scan), scan.alias, key)
-        for anchor, alias in plan.anchors.items():
-            query = self._left_join(query, self.anchor(plan, anchor), alias, key)
-        for seq, alias in plan.sequences.items():
-            query = self._left_join(query, self.sequence(plan, seq), alias, key)
-        for cond, (alias, sub) in plan.parents.items():
-            query = self._left_join(query, self.parent(sub), alias, col(cond.column, ENTITY))
-        for cond, (alias, sub) in plan.members.items():
-            query = self._left_join(query, self.members(cond, sub), alias, key)
+            self._left_join(query, self.scan(plan, scan), scan.alias, src.key)
+        for seq, name in plan.sequences.items():
+            self._left_join(query, self.sequence(plan, seq), name, src.key)
+        for cond, (name, sub) in plan.parents.items():
+            self._left_join(query, self.parent(sub), name, cond.column)
+        for cond, (name, sub) in plan.members.items():
+            self._left_join(query, self.members(cond, sub), name, src.key)
         exists = self.exists(src)
         if where is not None:
-            exists = exp.and_(exists, where, copy=False) if exists is not None else where
+            exists = and_(exists, where) if exists is not None else where
         return query.where(exists, copy=False) if exists is not None else query
 
     def exists(self, src: Source) -> exp.Expression | None:
@@ -112,13 +185,13 @@ class Renderer:
         if not src.created_at:
             return None
         created = col(src.created_at, ENTITY)
-        return exp.paren(exp.or_(created.is_(exp.null()), created <= self.T, copy=False))
+        return paren(
+            or_(is_null(created), exp.LTE(this=col(src.created_at, ENTITY), expression=self.T))
+        )
 
-    def _left_join(
-        self, query: exp.Select, sub: exp.Select, alias: str, key: exp.Expression
-    ) -> exp.Select:
-        on = exp.EQ(this=col(KEY, alias), expression=key.copy())
-        return query.join(sub.subquery(alias), on=on, join_type="left", copy=False)
+    def _left_join(self, query: exp.Select, sub: exp.Select, name: str, column: str) -> None:
+        on = exp.EQ(this=col(KEY, name), expression=col(column, ENTITY))
+        join(query, table_alias(sub, name), on, "LEFT")
 
     def _table(self, src: Source) -> exp.Table:
         return self.d.table(*src.table)
@@ -128,68 +201,63 @@ class Renderer:
         self, plan: EntityPlan, cond: Condition, *, two_valued: bool = False
     ) -> exp.Expression:
         out = self._boolean(plan, cond)
-        return exp.func("COALESCE", out, exp.false()) if two_valued else out
+        return coalesce(out, exp.false()) if two_valued else out
 
     def _boolean(self, plan: EntityPlan, cond: Condition) -> exp.Expression:
         if isinstance(cond, All):
             items = [self._boolean(plan, c) for c in cond.items]
-            return exp.paren(exp.and_(*items, copy=False)) if items else exp.true()
+            return paren(and_(*items)) if items else exp.true()
         if isinstance(cond, AnyOf):
             items = [self._boolean(plan, c) for c in cond.items]
-            return exp.paren(exp.or_(*items, copy=False)) if items else exp.false()
+            return paren(or_(*items)) if items else exp.false()
         if isinstance(cond, Not):
-            return exp.not_(self.boolean(plan, cond.item, two_valued=True), copy=False)
+            return not_(self.boolean(plan, cond.item, two_valued=True))
         if isinstance(cond, PropertyCond):
             src = plan.project.entity_source(plan.entity)
             return self.property_tests(cond.prop, cond.tests, ENTITY, src.json)
         if isinstance(cond, InSegment):
             return self._boolean(plan, plan.project.segments[cond.segment].where)
         if isinstance(cond, EventCond):
-            alias, column = plan.aggregate(cond)
-            value: exp.Expression = col(column, alias)
+            name, column = plan.aggregate(cond)
+            value: exp.Expression = col(column, name)
             if cond.measure.kind in ZERO_WHEN_EMPTY:
-                value = exp.func("COALESCE", value, exp.Literal.number(0))
+                value = coalesce(value, exp.Literal.number(0))
             out = self.tests(value, cond.measure.tests)
             if isinstance(cond.window, SinceNthLast):  # fewer than n anchors: FALSE
-                anchor = col(KEY, plan.anchors[cond.window]).is_(exp.null()).not_(copy=False)
-                out = exp.and_(anchor, out, copy=False)
-            return exp.paren(out)
+                out = and_(present(col(KEY, name)), out)
+            return paren(out)
         if isinstance(cond, SequenceCond):
-            return col(KEY, plan.sequences[cond]).is_(exp.null()).not_(copy=False)
+            return present(col(KEY, plan.sequences[cond]))
         if isinstance(cond, ParentCond):
-            return col(KEY, plan.parents[cond][0]).is_(exp.null()).not_(copy=False)
+            return present(col(KEY, plan.parents[cond][0]))
         if isinstance(cond, MembersCond):
-            count = exp.func("COALESCE", col("n", plan.members[cond][0]), exp.Literal.number(0))
-            return exp.paren(self.tests(count, cond.tests))
+            count = coalesce(col("n", plan.members[cond][0]), exp.Literal.number(0))
+            return paren(self.tests(count, cond.tests))
         if isinstance(cond, SqlCond):
             return self.sql_condition(cond)
         raise TypeError(f"cannot render {type(cond).__name__}")
 
     def sql_condition(self, cond: SqlCond) -> exp.Expression:
         """The escape hatch: parsed (never pasted), its bare columns bound to the entity."""
-        tree = sqlglot.parse_one(cond.sql, read=cond.dialect)
-        for column in tree.find_all(exp.Column):
-            if not column.table:
-                column.set("table", exp.to_identifier(ENTITY))
-        return exp.paren(tree)
+        return paren(_parsed_sql(cond.sql, cond.dialect).copy())
 
     # ------------------------------------------------------------------ comparisons
     def property_tests(
-        self, prop: Prop, tests: tuple[Test, ...], alias: str, json_columns: tuple[str, ...]
+        self, prop: Prop, tests: tuple[Test, ...], table: str, json_columns: tuple[str, ...]
     ) -> exp.Expression:
         """Each comparison key is typed on its own (SPEC 3): JSON text is cast per key."""
-        parts = [self.test(self.prop_value(prop, alias, json_columns, t), t) for t in tests]
-        return exp.paren(exp.and_(*parts, copy=False)) if len(parts) > 1 else parts[0]
+        parts = [self.test(self.prop_value(prop, table, json_columns, t), t) for t in tests]
+        return paren(and_(*parts)) if len(parts) > 1 else parts[0]
 
     def prop_value(
         self,
         prop: Prop,
-        alias: str,
+        table: str,
         json_columns: tuple[str, ...],
         test: Test | None = None,
         as_number: bool = False,
     ) -> exp.Expression:
-        column = col(prop.column, alias)
+        column = col(prop.column, table)
         if not prop.path:
             return column
         text = self.d.json_text(column, prop.path)
@@ -209,16 +277,15 @@ class Renderer:
         return text
 
     def value(self, v: Any) -> exp.Expression:
-        from ..dialects.base import lit
-
         return self.d.timestamp(v) if isinstance(v, datetime) else lit(v)
 
     def tests(self, x: exp.Expression, tests: tuple[Test, ...]) -> exp.Expression:
-        return exp.and_(*(self.test(x, t) for t in tests), copy=False)
+        parts = [self.test(x if i == 0 else x.copy(), t) for i, t in enumerate(tests)]
+        return and_(*parts)
 
     def test(self, x: exp.Expression, t: Test) -> exp.Expression:
+        """The comparison `t` of `x` (which it takes over: pass a fresh node)."""
         op, v = t.op, t.value
-        x = x.copy()
         simple = {
             "eq": exp.EQ,
             "ne": exp.NEQ,
@@ -230,9 +297,9 @@ class Renderer:
         if op in simple:
             return simple[op](this=x, expression=self.value(v))
         if op == "in":
-            return x.isin(*(self.value(i) for i in v), copy=False)
+            return exp.In(this=x, expressions=[self.value(i) for i in v])
         if op == "not_in":
-            return exp.not_(x.isin(*(self.value(i) for i in v)), copy=False)
+            return not_(exp.In(this=x, expressions=[self.value(i) for i in v]))
         if op == "between":
             return exp.Between(this=x, low=self.value(v[0]), high=self.value(v[1]))
         if op == "contains":
@@ -244,54 +311,65 @@ class Renderer:
         if op == "matches":
             return self.d.matches(x, v)
         if op == "is_null":
-            return x.is_(exp.null()) if v else x.is_(exp.null()).not_(copy=False)
+            return is_null(x) if v else present(x)
         if op == "within":
-            return exp.and_(x >= self.ago(v), x.copy() <= self.T, copy=False)
+            return and_(
+                exp.GTE(this=x, expression=self.ago(v)),
+                exp.LTE(this=x.copy(), expression=self.T),
+            )
         if op == "older_than":
-            return x < self.ago(v)
+            return exp.LT(this=x, expression=self.ago(v))
         if op == "before":
-            return x < self.value(v)
+            return exp.LT(this=x, expression=self.value(v))
         if op == "after":
-            return x > self.value(v)
+            return exp.GT(this=x, expression=self.value(v))
         raise ValueError(f"unknown comparison {op}")
 
     def ago(self, duration: Duration, base: exp.Expression | None = None) -> exp.Expression:
         amount, unit = duration.sql_interval
-        return self.d.shift((base if base is not None else self.T).copy(), -amount, unit)
+        return self.d.shift(base if base is not None else self.T, -amount, unit)
 
     def later(self, base: exp.Expression, duration: Duration) -> exp.Expression:
         amount, unit = duration.sql_interval
-        return self.d.shift(base.copy(), amount, unit)
+        return self.d.shift(base, amount, unit)
 
     # ------------------------------------------------------------------ event relations
     def relation(
-        self, plan: EntityPlan, sources: tuple[str, ...], columns: set[str]
+        self, plan: EntityPlan, sources: tuple[str, ...], columns: set[str],
+        standard: bool = False,
     ) -> tuple[exp.Expression, Source | None]:
         """The rows of `sources` as one relation aliased `ev`. A single source is used as
-        is (its own column names); several are unioned with standard names for key,
-        event and timestamp, plus the `columns` the filters need."""
+        is (its own column names) unless `standard`; several are unioned with standard
+        names for key, event and timestamp, plus the `columns` the filters need."""
         srcs = [plan.project.sources[s] for s in sources]
-        if len(srcs) == 1:
-            return exp.alias_(self._table(srcs[0]), EV), srcs[0]
+        if len(srcs) == 1 and not standard:
+            return table_alias(self._table(srcs[0]), EV), srcs[0]
         parts = []
         for s in srcs:
-            select = exp.select(
-                exp.alias_(col(s.key), KEY, quoted=True),
-                exp.alias_(col(s.event), EVENT, quoted=True),
-                exp.alias_(col(s.timestamp), TS, quoted=True),
+            part = select(
+                alias(col(s.key), KEY),
+                alias(col(s.event), EVENT),  # type: ignore[arg-type]
+                alias(col(s.timestamp), TS),  # type: ignore[arg-type]
                 *(col(c) for c in sorted(columns)),
             ).from_(self._table(s), copy=False)
-            parts.append(select)
-        union = parts[0]
+            parts.append(part)
+        union: exp.Query = parts[0]
         for p in parts[1:]:
-            union = exp.union(union, p, distinct=False)
-        return union.subquery(EV, copy=False), None
+            union = exp.Union(this=union, expression=p, distinct=False)
+        return table_alias(union, EV), None
 
     @staticmethod
     def _rel_cols(single: Source | None) -> tuple[exp.Column, exp.Column, exp.Column]:
+        """Fresh (key, event, timestamp) columns of `ev`."""
         if single is None:
             return col(KEY, EV), col(EVENT, EV), col(TS, EV)
-        return col(single.key, EV), col(single.event, EV), col(single.timestamp, EV)
+        return col(single.key, EV), col(single.event, EV), col(single.timestamp, EV)  # type: ignore
+
+    def _single(self, plan: EntityPlan, sources: tuple[str, ...]) -> Source | None:
+        return plan.project.sources[sources[0]] if len(sources) == 1 else None
+
+    def _json_cols(self, plan: EntityPlan, sources: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted({c for s in sources for c in plan.project.sources[s].json}))
 
     def event_filter(
         self,
@@ -301,252 +379,374 @@ class Renderer:
         where: Condition | None,
         single: Source | None,
     ) -> list[exp.Expression]:
-        _, name, _ = self._rel_cols(single)
         parts: list[exp.Expression] = []
         if events is not None:
-            parts.append(name.isin(*(exp.Literal.string(e) for e in events), copy=False))
+            parts.append(isin(self._rel_cols(single)[1], events))
         if where is not None:
-            json_cols = tuple(sorted({c for s in sources for c in plan.project.sources[s].json}))
-            parts.append(self.event_boolean(where, json_cols))
+            parts.append(self.event_boolean(where, self._json_cols(plan, sources)))
         return parts
 
     def event_boolean(self, cond: Condition, json_cols: tuple[str, ...]) -> exp.Expression:
         """An event `where` filter over `ev` (properties and combinators only)."""
         if isinstance(cond, All):
             items = [self.event_boolean(c, json_cols) for c in cond.items]
-            return exp.paren(exp.and_(*items, copy=False)) if items else exp.true()
+            return paren(and_(*items)) if items else exp.true()
         if isinstance(cond, AnyOf):
             items = [self.event_boolean(c, json_cols) for c in cond.items]
-            return exp.paren(exp.or_(*items, copy=False)) if items else exp.false()
+            return paren(or_(*items)) if items else exp.false()
         if isinstance(cond, Not):
-            return exp.not_(
-                exp.func("COALESCE", self.event_boolean(cond.item, json_cols), exp.false()),
-                copy=False,
-            )
+            return not_(coalesce(self.event_boolean(cond.item, json_cols), exp.false()))
         assert isinstance(cond, PropertyCond)
         return self.property_tests(cond.prop, cond.tests, EV, json_cols)
 
     def window_filter(
-        self,
-        plan: EntityPlan,
-        window: Window | None,
-        ts: exp.Expression,
-        anchor_alias: str | None = None,
+        self, plan: EntityPlan, window: Window | None, single: Source | None
     ) -> list[exp.Expression]:
-        if window is None:
+        """The window's bounds on `ev`'s timestamp (`since_nth_last` is joined, not here)."""
+        ts = self._rel_cols(single)[2]
+        if window is None or isinstance(window, SinceNthLast):
             return []
         if isinstance(window, Within):
-            return [ts >= self.ago(window.duration)]
+            return [exp.GTE(this=ts, expression=self.ago(window.duration))]
         if isinstance(window, During):
-            return [ts >= self.d.timestamp(window.start), ts.copy() <= self.d.timestamp(window.end)]
-        if isinstance(window, SinceProperty):
-            src = plan.project.entity_source(plan.entity)
-            start = self.prop_value(window.prop, "en", src.json)
-            if window.prop.path:
-                start = self.d.to_timestamp(start)
-            parts = [ts >= start]
-            if window.duration is not None:
-                parts.append(ts.copy() <= self.later(start, window.duration))
-            return parts
-        assert anchor_alias is not None
-        return [ts >= col("anchor", anchor_alias)]
+            return [
+                exp.GTE(this=ts, expression=self.d.timestamp(window.start)),
+                exp.LTE(this=self._rel_cols(single)[2], expression=self.d.timestamp(window.end)),
+            ]
+        assert isinstance(window, SinceProperty)
+        src = plan.project.entity_source(plan.entity)
 
-    # ------------------------------------------------------------------ features
-    def scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
-        """One GROUP BY over the scan's event rows computing all its aggregates."""
-        single = plan.project.sources[scan.sources[0]] if len(scan.sources) == 1 else None
-        key, name, ts = self._rel_cols(single)
-        projections = [exp.alias_(key, KEY, quoted=True)]
-        for agg, column in scan.columns.items():
-            projections.append(
-                exp.alias_(self.aggregate(plan, scan, agg, single), column, quoted=True)
-            )
-        needed = {c.name for p in projections for c in p.find_all(exp.Column) if c.table == EV} - {
-            KEY,
-            EVENT,
-            TS,
+        def start() -> exp.Expression:
+            value = self.prop_value(window.prop, "en", src.json)
+            return self.d.to_timestamp(value) if window.prop.path else value
+
+        parts: list[exp.Expression] = [exp.GTE(this=ts, expression=start())]
+        if window.duration is not None:
+            parts.append(exp.LTE(this=self._rel_cols(single)[2],
+                                 expression=self.later(start(), window.duration)))
+        return parts
+
+    def _lower_bounds(self, bounds: list[Window], single: Source | None) -> exp.Expression:
+        parts = [self.window_filter_lower(b, single) for b in bounds]
+        return parts[0] if len(parts) == 1 else paren(or_(*parts))
+
+    def window_filter_lower(self, window: Window, single: Source | None) -> exp.Expression:
+        ts = self._rel_cols(single)[2]
+        if isinstance(window, Within):
+            return exp.GTE(this=ts, expression=self.ago(window.duration))
+        assert isinstance(window, During)
+        return exp.GTE(this=ts, expression=self.d.timestamp(window.start))
+
+    # ------------------------------------------------------------------ scans
+    def _scan_filters(
+        self, plan: EntityPlan, scan: Scan, single: Source | None
+    ) -> tuple[list[exp.Expression], dict[str, bool]]:
+        """The WHERE of a scan (exactly the rows its aggregates read) and which parts of
+        the aggregates' own filters it already applies to every row (shared)."""
+        aggs = list(scan.columns)
+        first = aggs[0]
+        shared = {
+            "events": all(a.events == first.events for a in aggs),
+            "where": all(a.where == first.where for a in aggs),
+            "window": all(a.window == first.window for a in aggs),
         }
-        rel, _ = self.relation(plan, scan.sources, needed)
-        query = exp.select(*projections).from_(rel, copy=False)
-        if any(isinstance(a.window, SinceProperty) for a in scan.columns):
-            src = plan.project.entity_source(plan.entity)
-            query = query.join(
-                exp.alias_(self._table(src), "en"),
-                join_type="left",
-                on=exp.EQ(this=col(src.key, "en"), expression=key.copy()),
-                copy=False,
-            )
-        for anchor in {a.window for a in scan.columns if isinstance(a.window, SinceNthLast)}:
-            alias = plan.anchors[anchor]
-            query = query.join(
-                self.anchor(plan, anchor).subquery(alias),
-                join_type="left",
-                on=exp.EQ(this=col(KEY, alias), expression=key.copy()),
-                copy=False,
-            )
-        where = [ts <= self.T]
+        _, name, ts = self._rel_cols(single)
+        where: list[exp.Expression] = [exp.LTE(this=ts, expression=self.T)]
         names = scan.event_names()
         if names is not None:
-            where.append(name.isin(*(exp.Literal.string(n) for n in names), copy=False))
-        bound = scan.lower_bound()
-        if bound is not None:
-            where.append(self.window_filter(plan, bound, ts)[0])
-        return query.where(exp.and_(*where), copy=False).group_by(key.copy(), copy=False)
+            where.append(isin(name, names))
+        if shared["window"] and scan.kind != "anchor":
+            where += self.window_filter(plan, first.window, single)
+        else:
+            common = scan.lower_bound()
+            if common:
+                where.append(self._lower_bounds(common, single))
+            sets = scan.row_sets()
+            if len(sets) > 1 and any(bounds != common for _, bounds in sets):
+                # a name read from a later time than the widest bound: per name set
+                where.append(paren(or_(*(
+                    and_(isin(self._rel_cols(single)[1], set_names),  # type: ignore[arg-type]
+                         self._lower_bounds(bounds, single)) if bounds
+                    else isin(self._rel_cols(single)[1], set_names)  # type: ignore[arg-type]
+                    for set_names, bounds in sets
+                ))))
+        if shared["where"] and first.where is not None:
+            where.append(self.event_boolean(first.where, self._json_cols(plan, scan.sources)))
+        return where, shared
+
+    def scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
+        """One GROUP BY entity over the scan's rows computing all its aggregates."""
+        if scan.kind == "anchor":
+            return self.anchor_scan(plan, scan)
+        single = self._single(plan, scan.sources)
+        where, shared = self._scan_filters(plan, scan, single)
+        common = scan.lower_bound()
+        projections: list[exp.Expression] = [alias(self._rel_cols(single)[0], KEY)]
+        for agg, column in scan.columns.items():
+            conds = self._agg_filters(plan, scan, agg, single, shared, common)
+            projections.append(alias(self.aggregate(plan, scan, agg, single, conds), column))
+        needed = {c.name for p in projections + where for c in p.find_all(exp.Column)
+                  if c.table == EV} - {KEY, EVENT, TS}
+        rel, _ = self.relation(plan, scan.sources, needed)
+        query = select(*projections).from_(rel, copy=False)
+        if scan.kind == "since":
+            src = plan.project.entity_source(plan.entity)
+            join(query, table_alias(self._table(src), "en"),
+                 exp.EQ(this=col(src.key, "en"), expression=self._rel_cols(single)[0]))
+        return query.where(and_(*where), copy=False).group_by(
+            self._rel_cols(single)[0], copy=False
+        )
+
+    def _agg_filters(
+        self,
+        plan: EntityPlan,
+        scan: Scan,
+        agg: Aggregate,
+        single: Source | None,
+        shared: dict[str, bool],
+        common: list[Window],
+    ) -> list[exp.Expression]:
+        """What an aggregate must test on each row beyond the scan's WHERE."""
+        conds = []
+        if not shared["events"] and agg.events is not None:
+            conds.append(isin(self._rel_cols(single)[1], agg.events))
+        if not shared["where"] and agg.where is not None:
+            conds.append(self.event_boolean(agg.where, self._json_cols(plan, scan.sources)))
+        # (a `within` that is the scan's only lower bound is implied by its WHERE)
+        implied = isinstance(agg.window, Within) and common == [agg.window]
+        if (not shared["window"] or scan.kind == "anchor") and not implied:
+            conds += self.window_filter(plan, agg.window, single)
+        return conds
 
     def aggregate(
-        self, plan: EntityPlan, scan: Scan, agg: Aggregate, single: Source | None
+        self,
+        plan: EntityPlan,
+        scan: Scan,
+        agg: Aggregate,
+        single: Source | None,
+        conds: list[exp.Expression],
     ) -> exp.Expression:
-        _, _, ts = self._rel_cols(single)
-        anchor_alias = (
-            plan.anchors.get(agg.window) if isinstance(agg.window, SinceNthLast) else None
-        )
-        conds = self.event_filter(plan, scan.sources, agg.events, agg.where, single)
-        conds += self.window_filter(plan, agg.window, ts, anchor_alias)
-        json_cols = tuple(sorted({c for s in scan.sources for c in plan.project.sources[s].json}))
+        ts = self._rel_cols(single)[2]
+        json_cols = self._json_cols(plan, scan.sources)
         if agg.kind == "count":
-            value: exp.Expression = exp.Literal.number(1)
+            # an anchor scan has one NULL row for an entity with no events after its anchor
+            value: exp.Expression = ts if scan.kind == "anchor" else exp.Literal.number(1)
+            if not conds and scan.kind != "anchor":
+                return exp.Count(this=exp.Star())
         elif agg.kind in ("first", "last"):
-            value = ts.copy()
+            value = ts
         elif agg.kind == "count_distinct":
             value = self.prop_value(agg.of, EV, json_cols)  # type: ignore[arg-type]
         else:
             value = self.prop_value(agg.of, EV, json_cols, as_number=True)  # type: ignore
         if conds:
-            value = exp.Case(ifs=[exp.If(this=exp.and_(*conds, copy=False), true=value)])
-        func = {
-            "count": "COUNT",
-            "count_distinct": "COUNT",
-            "sum": "SUM",
-            "avg": "AVG",
-            "min": "MIN",
-            "max": "MAX",
-            "first": "MIN",
-            "last": "MAX",
-        }[agg.kind]
+            value = exp.Case(ifs=[exp.If(this=and_(*conds), true=value)])
         if agg.kind == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[value]))
-        return exp.func(func, value)
+        return AGGREGATES[agg.kind](this=value)
 
     def anchor(self, plan: EntityPlan, anchor: SinceNthLast) -> exp.Select:
         """Per entity, the timestamp of the n-th most recent anchor event at or before T."""
-        single = plan.project.sources[anchor.sources[0]] if len(anchor.sources) == 1 else None
+        single = self._single(plan, anchor.sources)
         key, _, ts = self._rel_cols(single)
         rel, _ = self.relation(plan, anchor.sources, set())
         rank = exp.Window(
-            this=exp.func("ROW_NUMBER"),
-            partition_by=[key.copy()],
-            order=exp.Order(expressions=[exp.Ordered(this=ts.copy(), desc=True)]),
+            this=exp.RowNumber(),
+            partition_by=[key],
+            order=exp.Order(expressions=[exp.Ordered(this=ts, desc=True)]),
         )
-        filters = [ts <= self.T] + self.event_filter(
-            plan, anchor.sources, anchor.events, None, single
-        )
+        filters = [exp.LTE(this=self._rel_cols(single)[2], expression=self.T)]
+        filters += self.event_filter(plan, anchor.sources, anchor.events, None, single)
+        key2, _, ts2 = self._rel_cols(single)
         ranked = (
-            exp.select(
-                exp.alias_(key, KEY, quoted=True),
-                exp.alias_(ts, "ts", quoted=True),
-                exp.alias_(rank, "rn", quoted=True),
-            )
+            select(alias(key2, KEY), alias(ts2, "ts"), alias(rank, "rn"))
             .from_(rel, copy=False)
-            .where(exp.and_(*filters), copy=False)
+            .where(and_(*filters), copy=False)
         )
         return (
-            exp.select(col(KEY, "r"), exp.alias_(col("ts", "r"), "anchor", quoted=True))
-            .from_(ranked.subquery("r"), copy=False)
-            .where(exp.EQ(this=col("rn", "r"), expression=exp.Literal.number(anchor.n)), copy=False)
+            select(col(KEY, "r"), alias(col("ts", "r"), "anchor"))
+            .from_(table_alias(ranked, "r"), copy=False)
+            .where(exp.EQ(this=col("rn", "r"), expression=exp.Literal.number(anchor.n)),
+                   copy=False)
         )
 
-    def step_rows(self, plan: EntityPlan, step: Step, within: Duration | None = None) -> exp.Select:
-        """SELECT key, ts of the events (at or before T) matching a sequence step."""
-        single = plan.project.sources[step.sources[0]] if len(step.sources) == 1 else None
-        key, _, ts = self._rel_cols(single)
-        filters = [ts <= self.T] + self.event_filter(
-            plan, step.sources, step.events, step.where, single
+    def anchor_scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
+        """Entities with n anchors (the n-th most recent computed once), LEFT JOINed with
+        their rows from the anchor on, grouped: every entity with an anchor is in it."""
+        assert isinstance(scan.window, SinceNthLast)
+        where, shared = self._scan_filters(plan, scan, None)
+        projections: list[exp.Expression] = [alias(col(KEY, "a"), KEY)]
+        for agg, column in scan.columns.items():
+            conds = self._agg_filters(plan, scan, agg, None, shared, [])
+            projections.append(alias(self.aggregate(plan, scan, agg, None, conds), column))
+        needed = {c.name for p in projections + where for c in p.find_all(exp.Column)
+                  if c.table == EV} - {KEY, EVENT, TS}
+        rel, _ = self.relation(plan, scan.sources, needed, standard=True)
+        rows = (
+            select(col(KEY, EV), col(EVENT, EV), col(TS, EV), *(col(c, EV) for c in
+                                                                sorted(needed)))
+            .from_(rel, copy=False)
+            .where(and_(*where), copy=False)
         )
+        on = and_(
+            exp.EQ(this=col(KEY, EV), expression=col(KEY, "a")),
+            exp.GTE(this=col(TS, EV), expression=col("anchor", "a")),
+        )
+        query = select(*projections).from_(
+            table_alias(self.anchor(plan, scan.window), "a"), copy=False
+        )
+        return join(query, table_alias(rows, EV), on, "LEFT").group_by(col(KEY, "a"), copy=False)
+
+    # ------------------------------------------------------------------ sequences
+    def step_rows(
+        self,
+        plan: EntityPlan,
+        step: Step,
+        within: Duration | None = None,
+        after: Duration | None = None,
+    ) -> exp.Select:
+        """SELECT key, ts of the events (at or before T) matching a sequence step, from
+        T-`within` on (the first step's window) or after T-`after` (later steps: after the
+        first step, which is inside its window)."""
+        single = self._single(plan, step.sources)
+        key, _, ts = self._rel_cols(single)
+        filters = [exp.LTE(this=self._rel_cols(single)[2], expression=self.T)]
+        filters += self.event_filter(plan, step.sources, step.events, step.where, single)
         if within is not None:
-            filters.append(ts.copy() >= self.ago(within))
+            filters.append(exp.GTE(this=self._rel_cols(single)[2], expression=self.ago(within)))
+        if after is not None:
+            filters.append(exp.GT(this=self._rel_cols(single)[2], expression=self.ago(after)))
         needed = {c.name for f in filters for c in f.find_all(exp.Column) if c.table == EV}
         rel, _ = self.relation(plan, step.sources, needed - {KEY, EVENT, TS})
         return (
-            exp.select(exp.alias_(key, KEY, quoted=True), exp.alias_(ts, "ts", quoted=True))
+            select(alias(key, KEY), alias(ts, "ts"))
             .from_(rel, copy=False)
-            .where(exp.and_(*filters), copy=False)
+            .where(and_(*filters), copy=False)
         )
 
     def sequence(self, plan: EntityPlan, seq: SequenceCond) -> exp.Select:
         """Entities with a matching chain. For each first-step event the chain takes the
         earliest next step each time (which leaves the most room for `completed_within`);
         before an absent last step it takes the *latest* last present step instead, which
-        leaves the fewest events after it."""
+        leaves the fewest events after it.
+
+        Without `completed_within` only the entity's earliest first step can matter (it
+        leaves the most room), or, for a single present step before an absent one, its
+        latest: the chain then starts from one row per entity. Every later step (and the
+        absent one) is after the first, so it is read from the first step's window on."""
         present = [s for s in seq.steps if not s.absent]
         absent = seq.steps[-1] if seq.steps[-1].absent else None
         first = self.step_rows(plan, present[0], seq.within)
-        chain = exp.select(
-            exp.alias_(col(KEY, "x"), KEY, quoted=True),
-            exp.alias_(col("ts", "x"), "t1", quoted=True),
-            exp.alias_(col("ts", "x"), "t", quoted=True),
-        ).from_(first.subquery("x"), copy=False)
-        for i, step in enumerate(present[1:], start=2):
-            rows = self.step_rows(plan, step)
-            on = [
-                exp.EQ(this=col(KEY, "x"), expression=col(KEY, "c")),
-                col("ts", "x") > col("t", "c"),
-            ]
-            if seq.completed_within is not None:
-                on.append(col("ts", "x") <= self.later(col("t1", "c"), seq.completed_within))
-            pick = "MAX" if absent is not None and i == len(present) else "MIN"
-            chain = (
-                exp.select(
-                    col(KEY, "c"),
-                    col("t1", "c"),
-                    exp.alias_(exp.func(pick, col("ts", "x")), "t", quoted=True),
-                )
-                .from_(chain.subquery("c"), copy=False)
-                .join(rows.subquery("x"), on=exp.and_(*on), copy=False)
-                .group_by(col(KEY, "c"), col("t1", "c"), copy=False)
-            )
-        result = (
-            exp.select(col(KEY, "c")).distinct(copy=False).from_(chain.subquery("c"), copy=False)
-        )
-        if absent is not None:
-            rows = self.step_rows(plan, absent)
-            last = (
-                exp.select(
-                    col(KEY, "x"), exp.alias_(exp.func("MAX", col("ts", "x")), "t", quoted=True)
-                )
-                .from_(rows.subquery("x"), copy=False)
+        if seq.completed_within is None:
+            pick = "MAX" if absent is not None and len(present) == 1 else "MIN"
+            agg = exp.Max if pick == "MAX" else exp.Min
+            first = (
+                select(alias(col(KEY, "x"), KEY), alias(agg(this=col("ts", "x")), "ts"))
+                .from_(table_alias(first, "x"), copy=False)
                 .group_by(col(KEY, "x"), copy=False)
             )
-            result = result.join(
-                last.subquery("z"),
-                join_type="left",
-                on=exp.EQ(this=col(KEY, "z"), expression=col(KEY, "c")),
-                copy=False,
+        chain = select(
+            alias(col(KEY, "x"), KEY),
+            alias(col("ts", "x"), "t1"),
+            alias(col("ts", "x"), "t"),
+        ).from_(table_alias(first, "x"), copy=False)
+        for i, step in enumerate(present[1:], start=2):
+            rows = self.step_rows(plan, step, after=seq.within)
+            if seq.completed_within is not None and not (absent is not None and i == len(present)):
+                chain = self._next_step(chain, rows, seq.completed_within)
+                continue
+            on = [
+                exp.EQ(this=col(KEY, "x"), expression=col(KEY, "c")),
+                exp.GT(this=col("ts", "x"), expression=col("t", "c")),
+            ]
+            if seq.completed_within is not None:
+                on.append(exp.LTE(this=col("ts", "x"),
+                                  expression=self.later(col("t1", "c"), seq.completed_within)))
+            pick = exp.Max if absent is not None and i == len(present) else exp.Min
+            chain = select(
+                col(KEY, "c"), col("t1", "c"), alias(pick(this=col("ts", "x")), "t")
+            ).from_(table_alias(chain, "c"), copy=False)
+            chain = join(chain, table_alias(rows, "x"), and_(*on)).group_by(
+                col(KEY, "c"), col("t1", "c"), copy=False
+            )
+        result = select(col(KEY, "c")).distinct(copy=False).from_(
+            table_alias(chain, "c"), copy=False
+        )
+        if absent is not None:
+            rows = self.step_rows(plan, absent, after=seq.within)
+            last = (
+                select(col(KEY, "x"), alias(exp.Max(this=col("ts", "x")), "t"))
+                .from_(table_alias(rows, "x"), copy=False)
+                .group_by(col(KEY, "x"), copy=False)
+            )
+            join(
+                result, table_alias(last, "z"),
+                exp.EQ(this=col(KEY, "z"), expression=col(KEY, "c")), "LEFT",
             ).where(
-                exp.or_(col("t", "z").is_(exp.null()), col("t", "z") <= col("t", "c")), copy=False
+                or_(is_null(col("t", "z")), exp.LTE(this=col("t", "z"), expression=col("t", "c"))),
+                copy=False,
             )
         return result
 
+    def _next_step(self, chain: exp.Select, rows: exp.Select, within: Duration) -> exp.Select:
+        """Each chain (key, t1, t) moves to its earliest next step event after t, if that is
+        at most `within` after t1: a window over the chain rows and the step's rows in time
+        order (linear in their number, where a join by key is quadratic per entity). At
+        equal times the step rows come first, so a step strictly after t is the first step
+        row that follows. Chains that reach the same step event keep the latest t1."""
+        union = exp.Union(
+            this=select(col(KEY, "c"), col("t1", "c"), alias(col("t", "c"), "ts"),
+                        alias(exp.Literal.number(0), "src"))
+            .from_(table_alias(chain, "c"), copy=False),
+            expression=select(col(KEY, "x"), alias(col("ts", "x"), "t1"), col("ts", "x"),
+                              alias(exp.Literal.number(1), "src"))
+            .from_(table_alias(rows, "x"), copy=False),
+            distinct=False,
+        )
+        following = exp.Window(
+            this=exp.Min(this=exp.Case(ifs=[exp.If(
+                this=exp.EQ(this=col("src", "u"), expression=exp.Literal.number(1)),
+                true=col("ts", "u"))])),
+            partition_by=[col(KEY, "u")],
+            order=exp.Order(expressions=[exp.Ordered(this=col("ts", "u")),
+                                         exp.Ordered(this=col("src", "u"), desc=True)]),
+            spec=exp.WindowSpec(kind="ROWS", start=exp.Literal.number(1),
+                                start_side="FOLLOWING", end="UNBOUNDED", end_side="FOLLOWING"),
+        )
+        ranked = select(col(KEY, "u"), col("t1", "u"), col("src", "u"),
+                        alias(following, "nxt")).from_(table_alias(union, "u"), copy=False)
+        return (
+            select(col(KEY, "w"), alias(exp.Max(this=col("t1", "w")), "t1"),
+                   alias(col("nxt", "w"), "t"))
+            .from_(table_alias(ranked, "w"), copy=False)
+            .where(and_(
+                exp.EQ(this=col("src", "w"), expression=exp.Literal.number(0)),
+                exp.LTE(this=col("nxt", "w"), expression=self.later(col("t1", "w"), within)),
+            ), copy=False)
+            .group_by(col(KEY, "w"), col("nxt", "w"), copy=False)
+        )
+
+    # ------------------------------------------------------------------ other entities
     def parent(self, sub: EntityPlan) -> exp.Select:
         """Keys of the parent entities that exist at T and satisfy the condition."""
-        query = exp.select(exp.alias_(col("entity_id", "p"), KEY, quoted=True)).from_(
-            self.select(sub).subquery("p")
-        )
-        return query.where(col("ok", "p"), copy=False) if "ok" in sub.outputs else query
+        ok = self.boolean(sub, sub.outputs["ok"]) if "ok" in sub.outputs else None
+        outputs, sub.outputs = sub.outputs, {}
+        try:
+            query = self.select(sub, where=ok)
+        finally:
+            sub.outputs = outputs
+        query.expressions[0].set("alias", ident(KEY))
+        return query
 
     def members(self, cond: MembersCond, sub: EntityPlan) -> exp.Select:
         """Per parent key, how many existing child entities satisfy the condition."""
-        parent_key = col(cond.column, ENTITY)
-        inner = self.select(sub, columns={"parent": parent_key})
-        ok = col("ok", "c") if cond.where is not None else None
+        inner = self.select(sub, columns={"parent": col(cond.column, ENTITY)})
         counted: exp.Expression = exp.Literal.number(1)
-        if ok is not None:
-            counted = exp.Case(ifs=[exp.If(this=ok, true=counted)])
+        if cond.where is not None:
+            counted = exp.Case(ifs=[exp.If(this=col("ok", "c"), true=counted)])
         return (
-            exp.select(
-                exp.alias_(col("parent", "c"), KEY, quoted=True),
-                exp.alias_(exp.func("COUNT", counted), "n", quoted=True),
-            )
-            .from_(inner.subquery("c"), copy=False)
-            .where(col("parent", "c").is_(exp.null()).not_(), copy=False)
+            select(alias(col("parent", "c"), KEY), alias(exp.Count(this=counted), "n"))
+            .from_(table_alias(inner, "c"), copy=False)
+            .where(present(col("parent", "c")), copy=False)
             .group_by(col("parent", "c"), copy=False)
         )

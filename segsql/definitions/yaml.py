@@ -30,12 +30,28 @@ class YList(list):
         return self.item_locs[index] if index < len(self.item_locs) else self.loc
 
 
-def _loader(file: str) -> type[yaml.SafeLoader]:
-    class Loader(yaml.SafeLoader):
-        pass
+# What PyYAML's own constructors raise for a tagged or implicit value they cannot build
+# (`2026-02-30`, `!!float abc`, `!!bool maybe`, ...) instead of a YAMLError.
+_VALUE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError)
 
+
+def _loader(file: str) -> type[yaml.SafeLoader]:
     def where(node: yaml.Node) -> Location:
         return Location(file, node.start_mark.line + 1)
+
+    class Loader(yaml.SafeLoader):
+        def construct_object(self, node, deep=False):
+            try:
+                return super().construct_object(node, deep=deep)
+            except _VALUE_ERRORS as err:
+                kind = str(node.tag).rsplit(":", 1)[-1]
+                if isinstance(node, yaml.ScalarNode):
+                    problem = f"{node.value!r} is not a valid {kind}"
+                    if not isinstance(err, KeyError):
+                        problem += f" ({err})"
+                else:
+                    problem = f"cannot build this {kind}: {err}"
+                raise DefinitionError(f"invalid YAML: {problem}", where(node)) from None
 
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> YMap:
         loader.flatten_mapping(node)
@@ -78,7 +94,22 @@ def load_text(text: str, file: str) -> Any:
         if line <= len(lines) and "\t" in lines[line - 1]:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
         raise DefinitionError(f"invalid YAML: {problem}", Location(file, line)) from None
+    except yaml.reader.ReaderError as err:  # a control character, or not UTF-8
+        line = text.count("\n", 0, max(err.position, 0)) + 1
+        raise DefinitionError(
+            f"invalid YAML: unacceptable character #x{err.character:04x} ({err.reason})"
+            if isinstance(err.character, int)
+            else f"invalid YAML: {err.reason}",
+            Location(file, line),
+        ) from None
     except yaml.YAMLError as err:
+        message = " ".join(str(err).split())
+        raise DefinitionError(f"invalid YAML: {message}", Location(file, 1)) from None
+    except RecursionError:
+        raise DefinitionError(
+            "invalid YAML: nested too deeply to read", Location(file, 1)
+        ) from None
+    except _VALUE_ERRORS as err:  # raised outside construct_object (e.g. in a !!set)
         raise DefinitionError(f"invalid YAML: {err}", Location(file, 1)) from None
 
 

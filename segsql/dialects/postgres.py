@@ -45,7 +45,9 @@ class Redshift(Postgres):
     text_type = "VARCHAR(65535)"
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
-        return exp.func("JSON_EXTRACT_PATH_TEXT", column, *(exp.Literal.string(k) for k in path))
+        # exp.func would map this to a two-argument node and drop every key after the first
+        return exp.Anonymous(this="JSON_EXTRACT_PATH_TEXT",
+                             expressions=[column, *(exp.Literal.string(k) for k in path)])
 
     def starts_with(self, x: exp.Expression, text: str) -> exp.Expression:
         """sqlglot writes STARTS_WITH as LIKE 'v' || '%', wrong when v holds % or _."""

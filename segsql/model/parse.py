@@ -6,6 +6,7 @@ closest valid word. Nothing here touches a warehouse.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timezone
 from typing import Any
@@ -58,6 +59,9 @@ CONDITION_KINDS = (
 )
 WINDOWS = ("within", "during", "since_property", "since_nth_last")
 FILE_KEYS = ("sources", "segments", "tests")
+MAX_DURATION_DAYS = 36500  # 100 years: every engine's interval and Python's datetime hold it
+NUL_FREE_DIALECTS = ("postgres", "redshift")
+MAX_DEPTH = 50  # nested conditions; far beyond any real segment, well within Python's stack
 
 
 # --------------------------------------------------------------------------- helpers
@@ -112,7 +116,14 @@ def parse_duration(value: Any, loc: Location, field: str) -> Duration:
             f"'{field}' expects a positive duration like 30s, 15m, 24h, 90d or 2w, got {value!r}",
             loc,
         )
-    return Duration(int(match.group(1)), match.group(2))
+    duration = Duration(int(match.group(1)), match.group(2))
+    if duration.seconds > MAX_DURATION_DAYS * 86400:
+        raise DefinitionError(
+            f"'{field}' is longer than {MAX_DURATION_DAYS // 365} years "
+            f"({MAX_DURATION_DAYS}d), got {value!r}",
+            loc,
+        )
+    return duration
 
 
 def parse_timestamp(value: Any, loc: Location, field: str) -> datetime:
@@ -137,13 +148,19 @@ def parse_timestamp(value: Any, loc: Location, field: str) -> datetime:
             f"'{field}' expects an ISO date or timestamp, got {_kind(value)}", loc
         )
     if ts.tzinfo is not None:
-        ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
+        except (OverflowError, ValueError):
+            shown = value.isoformat() if isinstance(value, datetime) else value
+            raise DefinitionError(f"'{field}' is out of range in UTC: {shown!r}", loc) from None
     return ts
 
 
 def _scalar(value: Any, loc: Location, field: str) -> Any:
     if isinstance(value, datetime | date):
         return parse_timestamp(value, loc, field)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DefinitionError(f"'{field}' expects a finite number, got {value!r}", loc)
     if isinstance(value, (str, int, float, bool)):
         return value
     if value is None:
@@ -190,7 +207,7 @@ def _test_value(op: str, value: Any, loc: Location) -> Any:
         if op == "matches":
             try:
                 re.compile(value)
-            except re.error as err:
+            except (re.error, OverflowError, RecursionError, ValueError) as err:
                 raise DefinitionError(
                     f"'matches' is not a valid regular expression: {err}", loc
                 ) from None
@@ -253,11 +270,24 @@ def parse_source(name: Any, m: Any, loc: Location) -> Source:
     json_cols: tuple[str, ...] = ()
     if "json" in m:
         items = expect_list(m["json"], m.loc_of("json"), "'json'")
-        json_cols = tuple(str(v) for v in items)
+        for i, v in enumerate(items):
+            if not isinstance(v, str) or not IDENTIFIER.match(v):
+                raise DefinitionError(
+                    f"'json' expects a list of column names, got {v!r}", items.loc_of(i), ctx
+                )
+        json_cols = tuple(items)
     parents: tuple[tuple[str, str], ...] = ()
     if "parents" in m:
         pm = expect_map(m["parents"], m.loc_of("parents"), "'parents'")
-        parents = tuple((str(k), str(v)) for k, v in pm.items())
+        for k, v in pm.items():
+            if not all(isinstance(x, str) and IDENTIFIER.match(x) for x in (k, v)):
+                raise DefinitionError(
+                    "'parents' expects {<entity type>: <column>}, got "
+                    f"{{{k!r}: {v!r}}}",
+                    pm.loc_of(k),
+                    ctx,
+                )
+        parents = tuple(pm.items())
     return Source(
         name=name,
         table=tuple(table.split(".")),
@@ -280,6 +310,7 @@ class ConditionParser:
     """Parses condition trees for one segment, resolving sources against the project."""
 
     def __init__(self, sources: dict[str, Source], segment: str, sql_dialect: str):
+        self.depth = 0
         self.sources = sources
         self.segment = segment
         self.sql_dialect = sql_dialect
@@ -288,6 +319,19 @@ class ConditionParser:
     @property
     def ctx(self) -> str:
         return f"segment '{self.segment}'"
+
+    def no_nul(self, value: Any, loc: Location) -> None:
+        """Postgres text cannot hold NUL, and its client cuts a statement at one: refuse it
+        here, with the place, rather than as a syntax error from the warehouse."""
+        if self.sql_dialect not in NUL_FREE_DIALECTS:
+            return
+        values = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise DefinitionError(
+                f"text cannot contain the NUL character (\\x00) on {self.sql_dialect}",
+                loc,
+                self.ctx,
+            )
 
     def entity_source(self, entity: str, loc: Location) -> Source:
         for s in self.sources.values():
@@ -320,6 +364,7 @@ class ConditionParser:
             raise DefinitionError(
                 f"'property' expects a column name, got {_kind(value)}", loc, self.ctx
             )
+        self.no_nul(value, loc)
         column, *path = value.split(".")
         if not IDENTIFIER.match(column) or any(not p for p in path):
             raise DefinitionError(
@@ -345,6 +390,17 @@ class ConditionParser:
         """A condition on `entity`; with `events`, a filter over those event sources'
         rows (only property tests and combinators are allowed then)."""
         loc = _loc(node, loc)
+        if self.depth >= MAX_DEPTH:
+            raise DefinitionError(
+                f"conditions are nested more than {MAX_DEPTH} levels deep", loc, self.ctx
+            )
+        self.depth += 1
+        try:
+            return self._condition(node, loc, entity, events)
+        finally:
+            self.depth -= 1
+
+    def _condition(self, node: Any, loc: Location, entity: str, events) -> Condition:
         if isinstance(node, list):
             raise DefinitionError(
                 "expected one condition (a mapping); to combine several, "
@@ -400,6 +456,8 @@ class ConditionParser:
         sources = events if events is not None else [self.entity_source(entity, m.loc)]
         prop = self.prop(m["property"], m.loc_of("property"), sources)
         tests = parse_tests(m, COMPARISON_OPS, self.ctx, skip=("property",))
+        for t in tests:
+            self.no_nul(t.value, m.loc_of(t.op))
         if not tests:
             raise DefinitionError(
                 f"property '{prop}' needs a comparison, one of: " + ", ".join(COMPARISON_OPS),
@@ -418,6 +476,7 @@ class ConditionParser:
                 loc,
                 self.ctx,
             )
+        self.no_nul(tuple(names), loc)
         return tuple(sorted(set(names)))
 
     def _event(self, m, entity, _events):
@@ -490,6 +549,8 @@ class ConditionParser:
         of = self.prop(body["of"], body.loc_of("of"), sources) if needs_of else None
         allowed = COMPARISON_OPS if kind in ("first", "last") else NUMERIC_OPS + ("is_null",)
         tests = parse_tests(body, allowed, self.ctx, skip=("of",))
+        for t in tests:
+            self.no_nul(t.value, body.loc_of(t.op))
         if not tests:
             raise DefinitionError(f"'{kind}' needs a comparison, e.g. {{gte: 1}}", loc, self.ctx)
         return Measure(kind, of, tests)
@@ -553,6 +614,12 @@ class ConditionParser:
     def _parent(self, m, entity, _events):
         check_keys(m, ("parent", "where"), self.ctx)
         parent = m["parent"]
+        if not isinstance(parent, str):
+            raise DefinitionError(
+                f"'parent' expects an entity type, got {_kind(parent)}",
+                m.loc_of("parent"),
+                self.ctx,
+            )
         src = self.entity_source(entity, m.loc)
         parents = dict(src.parents)
         if parent not in parents:
@@ -596,18 +663,36 @@ class ConditionParser:
             raise DefinitionError(
                 "'sql' expects a boolean SQL expression as text", m.loc_of("sql"), self.ctx
             )
+        self.no_nul(text, m.loc_of("sql"))
         import sqlglot
-        from sqlglot.errors import ParseError
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
 
         try:
-            sqlglot.parse_one(text, read=self.sql_dialect)
-        except (ParseError, ValueError) as err:
-            first = str(err).splitlines()[0]
+            tree = sqlglot.parse_one(text, read=self.sql_dialect)
+        except (SqlglotError, ValueError, RecursionError) as err:
+            first = (str(err).splitlines() or [type(err).__name__])[0]
             raise DefinitionError(
                 f"'sql' does not parse as {self.sql_dialect} SQL: {first}",
                 m.loc_of("sql"),
                 self.ctx,
             ) from None
+        statements = tuple(
+            getattr(exp, name)
+            for name in ("Block", "Command", "DDL", "DML", "Drop", "Alter", "Set", "Use",
+                         "Transaction", "Commit", "Rollback", "Pragma", "Grant")
+            if hasattr(exp, name)
+        )
+        if not isinstance(tree, exp.Condition) or any(
+            isinstance(node, statements) for node in tree.walk()
+        ):
+            raise DefinitionError(
+                "'sql' expects one boolean expression over the entity's columns (such as "
+                "\"lifetime_value > 1000 AND country IN ('DE', 'FR')\"), not a statement "
+                "or several",
+                m.loc_of("sql"),
+                self.ctx,
+            )
         return SqlCond(text, self.sql_dialect, loc=m.loc_of("sql"))
 
 

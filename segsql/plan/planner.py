@@ -1,14 +1,31 @@
-"""The plan: which per-entity features the due segments need, deduplicated across segments.
+"""The plan: which per-entity features the due segments need, deduplicated across segments,
+and which scans compute them.
 
 A plan is computed from the model alone (no SQL, no connection), so it can be explained
 (`segsql compile --plan`) and changed without touching the language or the runner.
 
 Feature kinds and how they are computed:
-- aggregate: a conditional aggregate in a *scan* (one GROUP BY per set of event sources);
-  identical aggregates of different segments are one column.
-- anchor: the n-th most recent anchor event per entity (a window function), for
-  `since_nth_last`.
-- sequence: a chain of per-step joins keeping the earliest next step, per entity.
+- aggregate: a (conditional) aggregate in a *scan*: one GROUP BY entity over the event
+  rows of a set of sources, pre-filtered to exactly the rows its aggregates need (their
+  event names, each name from its widest lower time bound on). Identical aggregates of
+  different segments are one column. Scans per source set:
+  - `events`: the plain aggregates over one set of event names (most often one name):
+    its rows are the rows of those names only, from the widest window of its aggregates
+    on, and each row updates only the aggregates of its own name. (One fused scan of all
+    names, with every aggregate a CASE over every row, costs more: each row then updates
+    every aggregate's state, a cache miss each at a million entities.)
+  - `any`: aggregates over any event (`*`), with the named ones whose rows they already
+    read, so that an unbounded `*` does not widen the scan of named events;
+  - `distinct`: each COUNT(DISTINCT) filter on its own (engines plan a distinct
+    aggregate as a second GROUP BY (entity, value) over every row of its scan);
+  - `since`: aggregates over a `since_property` window, joined with the entity table -
+    only their own rows are joined;
+  - `anchor`: aggregates over a `since_nth_last` window: the n-th most recent anchor per
+    entity (a window function, computed once) LEFT JOINed with the rows from it on; an
+    entity is in this scan's output iff it has n anchors.
+- sequence: a chain keeping the earliest next step: with `completed_within`, from every
+  first-step event (a window function per step); without, from the entity's earliest first
+  step only (one row per entity, joined per step).
 - parent: a sub-plan over the parent entity, joined by the child's parent key.
 - members: a sub-plan over the child entity, counted per parent key.
 """
@@ -31,6 +48,7 @@ from ..model.types import (
     Prop,
     SequenceCond,
     SinceNthLast,
+    SinceProperty,
     Window,
     Within,
 )
@@ -53,16 +71,26 @@ class Scan:
 
     alias: str
     sources: tuple[str, ...]
+    kind: str = "events"  # events | any | distinct | since | anchor
+    window: SinceProperty | SinceNthLast | None = None  # the shared window of since/anchor
     columns: dict[Aggregate, str] = field(default_factory=dict)
 
-    def lower_bound(self) -> Window | None:
-        """The widest constant lower time bound every aggregate shares (for pre-filtering)."""
-        windows = [a.window for a in self.columns]
-        if windows and all(isinstance(w, Within) for w in windows):
-            return max(windows, key=lambda w: w.duration.seconds)  # type: ignore[union-attr]
-        if windows and all(isinstance(w, During) for w in windows):
-            return min(windows, key=lambda w: w.start)  # type: ignore[union-attr]
-        return None
+    def row_sets(self) -> list[tuple[tuple[str, ...] | None, list[Window]]]:
+        """The rows the aggregates read: per event-name set (None: any event), the lower
+        time bounds to read from ([] when some aggregate reads all time). Constant bounds
+        only: `since`/`anchor` windows are per entity."""
+        out: dict[tuple[str, ...] | None, list[Window] | None] = {}
+        for agg in self.columns:
+            bound = agg.window if isinstance(agg.window, (Within, During)) else None
+            if agg.events not in out:
+                out[agg.events] = [] if bound is None else [bound]
+            elif out[agg.events] and bound is not None:
+                out[agg.events].append(bound)  # type: ignore[union-attr]
+            else:
+                out[agg.events] = []
+        if None in out:  # an any-event scan holds only named aggregates within its rows
+            return [(None, _widest(out[None] or []))]
+        return [(names, _widest(bounds or [])) for names, bounds in out.items()]
 
     def event_names(self) -> tuple[str, ...] | None:
         """The event names this scan needs, or None when some aggregate takes any event."""
@@ -73,14 +101,38 @@ class Scan:
             names.update(agg.events)
         return tuple(sorted(names))
 
+    def lower_bound(self) -> list[Window]:
+        """Lower time bounds that every row of the scan satisfies (ORed; [] for none)."""
+        sets = self.row_sets()
+        if any(not bounds for _, bounds in sets):
+            return []
+        return _widest([b for _, bounds in sets for b in bounds])
+
+
+def _widest(bounds: list[Window]) -> list[Window]:
+    """The fewest bounds that admit every row any of `bounds` admits: the longest
+    `within` and the earliest `during` start (both when both kinds occur)."""
+    out: list[Window] = []
+    within = [b for b in bounds if isinstance(b, Within)]
+    during = [b for b in bounds if isinstance(b, During)]
+    if within:
+        out.append(max(within, key=lambda w: w.duration.seconds))
+    if during:
+        out.append(min(during, key=lambda w: w.start))
+    return out
+
 
 @dataclass
 class EntityPlan:
     project: Project
     entity: str
     outputs: dict[str, Condition]
-    scans: dict[tuple[str, ...], Scan] = field(default_factory=dict)
-    anchors: dict[SinceNthLast, str] = field(default_factory=dict)
+    # keyed by (kind, sources, ...), except the any-event scan of a source set: (sources)
+    scans: dict[tuple, Scan] = field(default_factory=dict)
+    features: dict[tuple[tuple[str, ...], Aggregate], tuple[str, str]] = field(
+        default_factory=dict
+    )
+    anchors: dict[SinceNthLast, str] = field(default_factory=dict)  # -> its scan's alias
     sequences: dict[SequenceCond, str] = field(default_factory=dict)
     parents: dict[ParentCond, tuple[str, EntityPlan]] = field(default_factory=dict)
     members: dict[MembersCond, tuple[str, EntityPlan]] = field(default_factory=dict)
@@ -93,8 +145,7 @@ class EntityPlan:
     # -- lookups used by the renderer
     def aggregate(self, cond: EventCond) -> tuple[str, str]:
         """(scan alias, column) of an event condition's aggregate."""
-        scan = self.scans[cond.sources]
-        return scan.alias, scan.columns[aggregate_of(cond)]
+        return self.features[(cond.sources, aggregate_of(cond))]
 
 
 def aggregate_of(cond: EventCond) -> Aggregate:
@@ -104,28 +155,23 @@ def aggregate_of(cond: EventCond) -> Aggregate:
 def plan_entity(project: Project, entity: str, outputs: dict[str, Condition]) -> EntityPlan:
     """Plan the evaluation of `outputs` (name -> condition) over entities of `entity`."""
     plan = EntityPlan(project, entity, dict(outputs))
+    wanted: dict[tuple[tuple[str, ...], Aggregate], None] = {}
     for cond in outputs.values():
-        _collect(plan, cond)
+        _collect(plan, cond, wanted)
+    _assign(plan, list(wanted))
     return plan
 
 
-def _collect(plan: EntityPlan, cond: Condition) -> None:
+def _collect(plan: EntityPlan, cond: Condition, wanted: dict) -> None:
     if isinstance(cond, (All, AnyOf)):
         for item in cond.items:
-            _collect(plan, item)
+            _collect(plan, item, wanted)
     elif isinstance(cond, Not):
-        _collect(plan, cond.item)
+        _collect(plan, cond.item, wanted)
     elif isinstance(cond, InSegment):
-        _collect(plan, plan.project.segments[cond.segment].where)
+        _collect(plan, plan.project.segments[cond.segment].where, wanted)
     elif isinstance(cond, EventCond):
-        if isinstance(cond.window, SinceNthLast) and cond.window not in plan.anchors:
-            plan.anchors[cond.window] = plan._name("a")
-        scan = plan.scans.get(cond.sources)
-        if scan is None:
-            scan = plan.scans[cond.sources] = Scan(plan._name("s"), cond.sources)
-        agg = aggregate_of(cond)
-        if agg not in scan.columns:
-            scan.columns[agg] = f"f{len(scan.columns) + 1}"
+        wanted.setdefault((cond.sources, aggregate_of(cond)), None)
     elif isinstance(cond, SequenceCond):
         if cond not in plan.sequences:
             plan.sequences[cond] = plan._name("q")
@@ -138,6 +184,61 @@ def _collect(plan: EntityPlan, cond: Condition) -> None:
         plan.members[cond] = (plan._name("m"), plan_entity(plan.project, cond.child, outputs))
 
 
+def _scan_key(sources: tuple[str, ...], agg: Aggregate) -> tuple:
+    if isinstance(agg.window, (SinceNthLast, SinceProperty)):
+        kind = "anchor" if isinstance(agg.window, SinceNthLast) else "since"
+        return (kind, sources, agg.window)
+    if agg.kind == "count_distinct":
+        return ("distinct", sources, agg.events, agg.where, agg.window)
+    if agg.events is None:
+        return ("any", sources)
+    return ("events", sources, agg.events)
+
+
+def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -> None:
+    """Distribute the aggregates over scans (see the module docstring)."""
+    scans = plan.scans
+    keys = [(_scan_key(sources, agg), sources, agg) for sources, agg in wanted]
+    # a named aggregate whose rows an any-event scan of its sources reads anyway joins it
+    any_bounds: dict[tuple[str, ...], list[Window]] = {}
+    for key, sources, agg in keys:
+        if key[0] == "any":
+            bound = agg.window if isinstance(agg.window, (Within, During)) else None
+            prev = any_bounds.get(sources)
+            any_bounds[sources] = (
+                [] if bound is None or prev == [] else _widest((prev or []) + [bound])
+            )
+    for key, sources, agg in keys:
+        if key[0] == "events" and sources in any_bounds and _covered(agg, any_bounds[sources]):
+            key = ("any", sources)
+        scan = scans.get(key)
+        if scan is None:
+            kind = key[0]
+            window = agg.window if kind in ("since", "anchor") else None
+            scan = scans[key] = Scan(plan._name("s"), sources, kind, window)  # type: ignore
+            if isinstance(window, SinceNthLast):
+                plan.anchors[window] = scan.alias
+        column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
+        plan.features[(sources, agg)] = (scan.alias, column)
+    # the any-event scan of a source set is keyed by the sources alone
+    plan.scans = {(key[1] if key[0] == "any" else key): scan for key, scan in scans.items()}
+
+
+def _covered(agg: Aggregate, bounds: list[Window]) -> bool:
+    """Does a scan reading every event from `bounds` on ([]: all time) read agg's rows?"""
+    if not bounds:
+        return True
+    window = agg.window
+    if isinstance(window, Within):
+        return any(
+            isinstance(b, Within) and b.duration.seconds >= window.duration.seconds
+            for b in bounds
+        )
+    if isinstance(window, During):
+        return any(isinstance(b, During) and b.start <= window.start for b in bounds)
+    return False
+
+
 def explain(plan: EntityPlan, indent: str = "") -> str:
     """A human-readable account of the plan (what `compile --plan` prints)."""
     src = plan.project.entity_source(plan.entity)
@@ -146,26 +247,17 @@ def explain(plan: EntityPlan, indent: str = "") -> str:
         f"({len(plan.outputs)} output(s): {', '.join(plan.outputs) or '-'})"
     ]
     for scan in plan.scans.values():
-        names = scan.event_names()
-        bound = scan.lower_bound()
-        lines.append(
-            f"{indent}  scan {scan.alias}: {' + '.join(scan.sources)}, events "
-            f"{', '.join(names) if names else 'any'}"
-            + (f", from {_window_text(bound)}" if bound else "")
-            + f", group by entity -> {len(scan.columns)} aggregate(s)"
-        )
+        lines.append(f"{indent}  scan {scan.alias}: {_scan_text(scan)}")
         for agg, column in scan.columns.items():
             lines.append(f"{indent}    {column}: {_agg_text(agg)}")
-    for anchor, alias in plan.anchors.items():
-        lines.append(
-            f"{indent}  anchor {alias}: {anchor.n}-th most recent "
-            f"{_events_text(anchor.events)} (window function)"
-        )
     for seq, alias in plan.sequences.items():
         steps = " -> ".join(
             ("not " if s.absent else "") + _events_text(s.events) for s in seq.steps
         )
-        lines.append(f"{indent}  sequence {alias}: {steps} (step-by-step joins)")
+        how = ("each first step chained to its earliest next steps: window functions"
+               if seq.completed_within is not None
+               else "from the entity's earliest first step: joins per step")
+        lines.append(f"{indent}  sequence {alias}: {steps} ({how})")
     for cond, (alias, sub) in plan.parents.items():
         lines.append(f"{indent}  parent {alias}: join on {cond.column}")
         lines.append(explain(sub, indent + "    "))
@@ -173,6 +265,22 @@ def explain(plan: EntityPlan, indent: str = "") -> str:
         lines.append(f"{indent}  members {alias}: count of '{cond.child}' per {cond.column}")
         lines.append(explain(sub, indent + "    "))
     return "\n".join(lines)
+
+
+def _scan_text(scan: Scan) -> str:
+    rows = "; ".join(
+        _events_text(names) + (" from " + " or ".join(_window_text(b) for b in bounds)
+                               if bounds else "")
+        for names, bounds in scan.row_sets()
+    )
+    head = f"{' + '.join(scan.sources)}, rows: {rows}"
+    if isinstance(scan.window, SinceProperty):
+        head += f"; joined with the entity table for {_window_text(scan.window)}"
+    elif isinstance(scan.window, SinceNthLast):
+        head += (f"; from the {scan.window.n}-th most recent "
+                 f"{_events_text(scan.window.events)} on (window function, LEFT JOIN)")
+    kind = {"distinct": "count distinct", "any": "any event"}.get(scan.kind, scan.kind)
+    return f"{head}; {kind}, group by entity -> {len(scan.columns)} aggregate(s)"
 
 
 def _events_text(events: tuple[str, ...] | None) -> str:
@@ -184,7 +292,11 @@ def _window_text(window: Window | None) -> str:
         return f"T-{window.duration}"
     if isinstance(window, During):
         return f"{window.start:%Y-%m-%d %H:%M:%S} to {window.end:%Y-%m-%d %H:%M:%S}"
-    return type(window).__name__ if window else "all time"
+    if isinstance(window, SinceProperty):
+        return f"since {window.prop}" + (f" for {window.duration}" if window.duration else "")
+    if isinstance(window, SinceNthLast):
+        return f"since the {window.n}-th last {_events_text(window.events)}"
+    return "all time"
 
 
 def _agg_text(agg: Aggregate) -> str:

@@ -4,27 +4,9 @@ SELECT
 FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
-    ev.`segsql_k` AS `segsql_k`,
-    COUNT(
-      CASE
-        WHEN ev.`segsql_event` IN ('email_opened') AND ev.`segsql_ts` >= a1.`anchor`
-        THEN 1
-      END
-    ) AS `f1`
+    a.`segsql_k` AS `segsql_k`,
+    COUNT(ev.`segsql_ts`) AS `f1`
   FROM (
-    SELECT
-      `user_id` AS `segsql_k`,
-      `event_name` AS `segsql_event`,
-      `ts` AS `segsql_ts`
-    FROM `main`.`events`
-    UNION ALL
-    SELECT
-      `user_id` AS `segsql_k`,
-      `event_name` AS `segsql_event`,
-      `ts` AS `segsql_ts`
-    FROM `main`.`email_events`
-  ) AS ev
-  LEFT JOIN (
     SELECT
       r.`segsql_k`,
       r.`ts` AS `anchor`
@@ -52,24 +34,12 @@ LEFT JOIN (
     ) AS r
     WHERE
       r.`rn` = 3
-  ) AS a1
-    ON a1.`segsql_k` = ev.`segsql_k`
-  WHERE
-    ev.`segsql_ts` <= CURRENT_DATETIME('UTC')
-    AND ev.`segsql_event` IN ('email_opened')
-  GROUP BY
-    ev.`segsql_k`
-) AS s2
-  ON s2.`segsql_k` = e.`user_id`
-LEFT JOIN (
-  SELECT
-    r.`segsql_k`,
-    r.`ts` AS `anchor`
-  FROM (
+  ) AS a
+  LEFT JOIN (
     SELECT
-      ev.`segsql_k` AS `segsql_k`,
-      ev.`segsql_ts` AS `ts`,
-      ROW_NUMBER() OVER (PARTITION BY ev.`segsql_k` ORDER BY ev.`segsql_ts` DESC) AS `rn`
+      ev.`segsql_k`,
+      ev.`segsql_event`,
+      ev.`segsql_ts`
     FROM (
       SELECT
         `user_id` AS `segsql_k`,
@@ -85,16 +55,17 @@ LEFT JOIN (
     ) AS ev
     WHERE
       ev.`segsql_ts` <= CURRENT_DATETIME('UTC')
-      AND ev.`segsql_event` IN ('email_delivered')
-  ) AS r
-  WHERE
-    r.`rn` = 3
-) AS a1
-  ON a1.`segsql_k` = e.`user_id`
+      AND ev.`segsql_event` IN ('email_opened')
+  ) AS ev
+    ON ev.`segsql_k` = a.`segsql_k` AND ev.`segsql_ts` >= a.`anchor`
+  GROUP BY
+    a.`segsql_k`
+) AS s1
+  ON s1.`segsql_k` = e.`user_id`
 WHERE
   (
     e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
   )
   AND (
-    NOT a1.`segsql_k` IS NULL AND COALESCE(s2.`f1`, 0) = 0
+    NOT s1.`segsql_k` IS NULL AND COALESCE(s1.`f1`, 0) = 0
   )

@@ -5,12 +5,7 @@ FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
     ev.`user_id` AS `segsql_k`,
-    AVG(
-      CASE
-        WHEN ev.`event_name` IN ('order_completed')
-        THEN SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)
-      END
-    ) AS `f1`
+    AVG(SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)) AS `f1`
   FROM `main`.`events` AS ev
   WHERE
     ev.`ts` <= CURRENT_DATETIME('UTC') AND ev.`event_name` IN ('order_completed')

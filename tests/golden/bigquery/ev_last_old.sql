@@ -5,7 +5,7 @@ FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
     ev.`segsql_k` AS `segsql_k`,
-    MAX(CASE WHEN ev.`segsql_event` IN ('order_completed') THEN ev.`segsql_ts` END) AS `f1`
+    MAX(ev.`segsql_ts`) AS `f1`
   FROM (
     SELECT
       `user_id` AS `segsql_k`,
@@ -31,7 +31,5 @@ WHERE
     e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
   )
   AND (
-    s1.`f1` < (
-      CURRENT_DATETIME('UTC') - INTERVAL '30' DAY
-    )
+    s1.`f1` < CURRENT_DATETIME('UTC') - INTERVAL '30' DAY
   )

@@ -5,18 +5,8 @@ FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
     ev.`user_id` AS `segsql_k`,
-    MIN(
-      CASE
-        WHEN ev.`event_name` IN ('order_completed')
-        THEN SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)
-      END
-    ) AS `f1`,
-    MAX(
-      CASE
-        WHEN ev.`event_name` IN ('order_completed')
-        THEN SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)
-      END
-    ) AS `f2`
+    MIN(SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)) AS `f1`,
+    MAX(SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)) AS `f2`
   FROM `main`.`events` AS ev
   WHERE
     ev.`ts` <= CURRENT_DATETIME('UTC') AND ev.`event_name` IN ('order_completed')

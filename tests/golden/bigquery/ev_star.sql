@@ -5,7 +5,7 @@ FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
     ev.`segsql_k` AS `segsql_k`,
-    COUNT(1) AS `f1`
+    COUNT(*) AS `f1`
   FROM (
     SELECT
       `user_id` AS `segsql_k`,

@@ -5,22 +5,12 @@ FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
     ev.`user_id` AS `segsql_k`,
-    SUM(
-      CASE
-        WHEN ev.`event_name` IN ('order_completed')
-        AND ev.`ts` >= (
-          CURRENT_DATETIME('UTC') - INTERVAL '30' DAY
-        )
-        THEN SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)
-      END
-    ) AS `f1`
+    SUM(SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)) AS `f1`
   FROM `main`.`events` AS ev
   WHERE
     ev.`ts` <= CURRENT_DATETIME('UTC')
     AND ev.`event_name` IN ('order_completed')
-    AND ev.`ts` >= (
-      CURRENT_DATETIME('UTC') - INTERVAL '30' DAY
-    )
+    AND ev.`ts` >= CURRENT_DATETIME('UTC') - INTERVAL '30' DAY
   GROUP BY
     ev.`user_id`
 ) AS s1

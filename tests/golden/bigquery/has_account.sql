@@ -4,12 +4,8 @@ SELECT
 FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
-    p.`entity_id` AS `segsql_k`
-  FROM (
-    SELECT
-      e.`account_id` AS `entity_id`
-    FROM `main`.`accounts` AS e
-  ) AS p
+    e.`account_id` AS `segsql_k`
+  FROM `main`.`accounts` AS e
 ) AS p1
   ON p1.`segsql_k` = e.`account_id`
 WHERE

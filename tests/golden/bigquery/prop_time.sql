@@ -8,9 +8,7 @@ WHERE
   )
   AND (
     (
-      e.`last_seen_at` >= (
-        CURRENT_DATETIME('UTC') - INTERVAL '2' DAY
-      )
+      e.`last_seen_at` >= CURRENT_DATETIME('UTC') - INTERVAL '2' DAY
       AND e.`last_seen_at` <= CURRENT_DATETIME('UTC')
     )
     OR e.`last_seen_at` < CAST('2020-01-01 00:00:00' AS DATETIME)

@@ -12,27 +12,32 @@ LEFT JOIN (
       x.`ts` AS `t`
     FROM (
       SELECT
-        ev.`segsql_k` AS `segsql_k`,
-        ev.`segsql_ts` AS `ts`
+        x.`segsql_k` AS `segsql_k`,
+        MAX(x.`ts`) AS `ts`
       FROM (
         SELECT
-          `user_id` AS `segsql_k`,
-          `event_name` AS `segsql_event`,
-          `ts` AS `segsql_ts`
-        FROM `main`.`events`
-        UNION ALL
-        SELECT
-          `user_id` AS `segsql_k`,
-          `event_name` AS `segsql_event`,
-          `ts` AS `segsql_ts`
-        FROM `main`.`email_events`
-      ) AS ev
-      WHERE
-        ev.`segsql_ts` <= CURRENT_DATETIME('UTC')
-        AND ev.`segsql_event` IN ('add_to_cart')
-        AND ev.`segsql_ts` >= (
-          CURRENT_DATETIME('UTC') - INTERVAL '24' HOUR
-        )
+          ev.`segsql_k` AS `segsql_k`,
+          ev.`segsql_ts` AS `ts`
+        FROM (
+          SELECT
+            `user_id` AS `segsql_k`,
+            `event_name` AS `segsql_event`,
+            `ts` AS `segsql_ts`
+          FROM `main`.`events`
+          UNION ALL
+          SELECT
+            `user_id` AS `segsql_k`,
+            `event_name` AS `segsql_event`,
+            `ts` AS `segsql_ts`
+          FROM `main`.`email_events`
+        ) AS ev
+        WHERE
+          ev.`segsql_ts` <= CURRENT_DATETIME('UTC')
+          AND ev.`segsql_event` IN ('add_to_cart')
+          AND ev.`segsql_ts` >= CURRENT_DATETIME('UTC') - INTERVAL '24' HOUR
+      ) AS x
+      GROUP BY
+        x.`segsql_k`
     ) AS x
   ) AS c
   LEFT JOIN (
@@ -59,6 +64,7 @@ LEFT JOIN (
       WHERE
         ev.`segsql_ts` <= CURRENT_DATETIME('UTC')
         AND ev.`segsql_event` IN ('checkout_completed')
+        AND ev.`segsql_ts` > CURRENT_DATETIME('UTC') - INTERVAL '24' HOUR
     ) AS x
     GROUP BY
       x.`segsql_k`

@@ -17,11 +17,18 @@ LEFT JOIN (
         x.`ts` AS `t`
       FROM (
         SELECT
-          ev.`user_id` AS `segsql_k`,
-          ev.`ts` AS `ts`
-        FROM `main`.`email_events` AS ev
-        WHERE
-          ev.`ts` <= CURRENT_DATETIME('UTC') AND ev.`event_name` IN ('email_clicked')
+          x.`segsql_k` AS `segsql_k`,
+          MIN(x.`ts`) AS `ts`
+        FROM (
+          SELECT
+            ev.`user_id` AS `segsql_k`,
+            ev.`ts` AS `ts`
+          FROM `main`.`email_events` AS ev
+          WHERE
+            ev.`ts` <= CURRENT_DATETIME('UTC') AND ev.`event_name` IN ('email_clicked')
+        ) AS x
+        GROUP BY
+          x.`segsql_k`
       ) AS x
     ) AS c
     JOIN (

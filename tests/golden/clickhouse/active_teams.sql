@@ -17,15 +17,7 @@ LEFT JOIN (
     LEFT JOIN (
       SELECT
         ev."segsql_k" AS "segsql_k",
-        COUNT(
-          CASE
-            WHEN ev."segsql_event" IN ('report_created')
-            AND ev."segsql_ts" >= (
-              now64(6, 'UTC') - INTERVAL '30' DAY
-            )
-            THEN 1
-          END
-        ) AS "f1"
+        COUNT(*) AS "f1"
       FROM (
         SELECT
           "user_id" AS "segsql_k",
@@ -42,9 +34,7 @@ LEFT JOIN (
       WHERE
         ev."segsql_ts" <= now64(6, 'UTC')
         AND ev."segsql_event" IN ('report_created')
-        AND ev."segsql_ts" >= (
-          now64(6, 'UTC') - INTERVAL '30' DAY
-        )
+        AND ev."segsql_ts" >= now64(6, 'UTC') - INTERVAL '30' DAY
       GROUP BY
         ev."segsql_k"
     ) AS s1

@@ -5,12 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    COUNT(
-      DISTINCT CASE
-        WHEN ev."event_name" IN ('page_view')
-        THEN JSONExtract(ev."properties", 'page', 'Nullable(String)')
-      END
-    ) AS "f1"
+    COUNT(DISTINCT JSONExtract(ev."properties", 'page', 'Nullable(String)')) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('page_view')

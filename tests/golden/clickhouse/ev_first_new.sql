@@ -30,9 +30,6 @@ WHERE
     e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
   AND (
-    s1."f1" >= (
-      now64(6, 'UTC') - INTERVAL '7' DAY
-    )
-    AND s1."f1" <= now64(6, 'UTC')
+    s1."f1" >= now64(6, 'UTC') - INTERVAL '7' DAY AND s1."f1" <= now64(6, 'UTC')
   )
 SETTINGS join_use_nulls = 1

@@ -7,26 +7,20 @@ LEFT JOIN (
     ev."user_id" AS "segsql_k",
     MIN(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN CASE
-          WHEN match(
-            JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
-            '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          )
-          THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
-        END
+        WHEN match(
+          JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
+          '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        )
+        THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
       END
     ) AS "f1",
     MAX(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN CASE
-          WHEN match(
-            JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
-            '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          )
-          THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
-        END
+        WHEN match(
+          JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
+          '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        )
+        THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
       END
     ) AS "f2"
   FROM "main"."events" AS ev

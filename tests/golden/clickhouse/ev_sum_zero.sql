@@ -7,26 +7,18 @@ LEFT JOIN (
     ev."user_id" AS "segsql_k",
     SUM(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        AND ev."ts" >= (
-          now64(6, 'UTC') - INTERVAL '30' DAY
+        WHEN match(
+          JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
+          '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
         )
-        THEN CASE
-          WHEN match(
-            JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
-            '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          )
-          THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
-        END
+        THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
       END
     ) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= now64(6, 'UTC')
     AND ev."event_name" IN ('order_completed')
-    AND ev."ts" >= (
-      now64(6, 'UTC') - INTERVAL '30' DAY
-    )
+    AND ev."ts" >= now64(6, 'UTC') - INTERVAL '30' DAY
   GROUP BY
     ev."user_id"
 ) AS s1

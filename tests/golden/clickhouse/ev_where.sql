@@ -5,25 +5,21 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    COUNT(
-      CASE
-        WHEN ev."event_name" IN ('order_completed')
-        AND (
-          JSONExtract(ev."properties", 'category', 'Nullable(String)') = 'shoes'
-          AND ev."platform" IN ('web', 'ios')
-          AND NOT COALESCE(
-            NOT (
-              JSONExtract(ev."properties", 'coupon', 'Nullable(String)') IS NULL
-            ),
-            FALSE
-          )
-        )
-        THEN 1
-      END
-    ) AS "f1"
+    COUNT(*) AS "f1"
   FROM "main"."events" AS ev
   WHERE
-    ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('order_completed')
+    ev."ts" <= now64(6, 'UTC')
+    AND ev."event_name" IN ('order_completed')
+    AND (
+      JSONExtract(ev."properties", 'category', 'Nullable(String)') = 'shoes'
+      AND ev."platform" IN ('web', 'ios')
+      AND NOT COALESCE(
+        NOT (
+          JSONExtract(ev."properties", 'coupon', 'Nullable(String)') IS NULL
+        ),
+        FALSE
+      )
+    )
   GROUP BY
     ev."user_id"
 ) AS s1

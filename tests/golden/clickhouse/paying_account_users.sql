@@ -4,40 +4,25 @@ SELECT
 FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
-    p."entity_id" AS "segsql_k"
-  FROM (
+    e."account_id" AS "segsql_k"
+  FROM "main"."accounts" AS e
+  LEFT JOIN (
     SELECT
-      e."account_id" AS "entity_id",
-      COALESCE((
-        COALESCE(s1."f1", 0) >= 1
-      ), FALSE) AS "ok"
-    FROM "main"."accounts" AS e
-    LEFT JOIN (
-      SELECT
-        ev."account_id" AS "segsql_k",
-        COUNT(
-          CASE
-            WHEN ev."event_name" IN ('invoice_paid')
-            AND ev."ts" >= (
-              now64(6, 'UTC') - INTERVAL '30' DAY
-            )
-            THEN 1
-          END
-        ) AS "f1"
-      FROM "main"."account_events" AS ev
-      WHERE
-        ev."ts" <= now64(6, 'UTC')
-        AND ev."event_name" IN ('invoice_paid')
-        AND ev."ts" >= (
-          now64(6, 'UTC') - INTERVAL '30' DAY
-        )
-      GROUP BY
-        ev."account_id"
-    ) AS s1
-      ON s1."segsql_k" = e."account_id"
-  ) AS p
+      ev."account_id" AS "segsql_k",
+      COUNT(*) AS "f1"
+    FROM "main"."account_events" AS ev
+    WHERE
+      ev."ts" <= now64(6, 'UTC')
+      AND ev."event_name" IN ('invoice_paid')
+      AND ev."ts" >= now64(6, 'UTC') - INTERVAL '30' DAY
+    GROUP BY
+      ev."account_id"
+  ) AS s1
+    ON s1."segsql_k" = e."account_id"
   WHERE
-    p."ok"
+    (
+      COALESCE(s1."f1", 0) >= 1
+    )
 ) AS p1
   ON p1."segsql_k" = e."account_id"
 WHERE

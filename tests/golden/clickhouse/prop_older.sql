@@ -6,6 +6,4 @@ WHERE
   (
     e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
   )
-  AND e."last_seen_at" < (
-    now64(6, 'UTC') - INTERVAL '30' DAY
-  )
+  AND e."last_seen_at" < now64(6, 'UTC') - INTERVAL '30' DAY

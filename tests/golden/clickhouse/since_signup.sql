@@ -5,15 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
-    COUNT(
-      CASE
-        WHEN ev."segsql_ts" >= en."signup_at"
-        AND ev."segsql_ts" <= (
-          en."signup_at" + INTERVAL '7' DAY
-        )
-        THEN 1
-      END
-    ) AS "f1"
+    COUNT(*) AS "f1"
   FROM (
     SELECT
       "user_id" AS "segsql_k",
@@ -27,10 +19,12 @@ LEFT JOIN (
       "ts" AS "segsql_ts"
     FROM "main"."email_events"
   ) AS ev
-  LEFT JOIN "main"."users" AS en
+  JOIN "main"."users" AS en
     ON en."user_id" = ev."segsql_k"
   WHERE
     ev."segsql_ts" <= now64(6, 'UTC')
+    AND ev."segsql_ts" >= en."signup_at"
+    AND ev."segsql_ts" <= en."signup_at" + INTERVAL '7' DAY
   GROUP BY
     ev."segsql_k"
 ) AS s1

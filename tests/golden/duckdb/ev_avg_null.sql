@@ -5,12 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    AVG(
-      CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN TRY_CAST(ev."properties" ->> '$.amount' AS DOUBLE)
-      END
-    ) AS "f1"
+    AVG(TRY_CAST(JSON_EXTRACT_STRING(ev."properties", '/amount') AS DOUBLE)) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)

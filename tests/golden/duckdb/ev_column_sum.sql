@@ -5,7 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    SUM(CASE WHEN ev."event_name" IN ('order_completed') THEN ev."revenue" END) AS "f1"
+    SUM(ev."revenue") AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)

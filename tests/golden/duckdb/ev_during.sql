@@ -5,14 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
-    COUNT(
-      CASE
-        WHEN ev."segsql_event" IN ('login')
-        AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS TIMESTAMP)
-        AND ev."segsql_ts" <= CAST('2026-01-31 23:59:59' AS TIMESTAMP)
-        THEN 1
-      END
-    ) AS "f1"
+    COUNT(*) AS "f1"
   FROM (
     SELECT
       "user_id" AS "segsql_k",
@@ -30,6 +23,7 @@ LEFT JOIN (
     ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     AND ev."segsql_event" IN ('login')
     AND ev."segsql_ts" >= CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+    AND ev."segsql_ts" <= CAST('2026-01-31 23:59:59' AS TIMESTAMP)
   GROUP BY
     ev."segsql_k"
 ) AS s1

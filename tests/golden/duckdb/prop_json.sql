@@ -8,18 +8,12 @@ WHERE
     OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
   )
   AND (
-    (
-      e."traits" ->> '$.address.city'
-    ) = 'Berlin'
-    AND TRY_CAST(e."traits" ->> '$.size' AS DOUBLE) >= 50
+    JSON_EXTRACT_STRING(e."traits", '/address/city') = 'Berlin'
+    AND TRY_CAST(JSON_EXTRACT_STRING(e."traits", '/size') AS DOUBLE) >= 50
     AND CASE
-      WHEN (
-        e."traits" ->> '$.newsletter'
-      ) = 'true'
+      WHEN JSON_EXTRACT_STRING(e."traits", '/newsletter') = 'true'
       THEN TRUE
-      WHEN (
-        e."traits" ->> '$.newsletter'
-      ) = 'false'
+      WHEN JSON_EXTRACT_STRING(e."traits", '/newsletter') = 'false'
       THEN FALSE
     END = TRUE
   )

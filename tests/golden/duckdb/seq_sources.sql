@@ -17,12 +17,19 @@ LEFT JOIN (
         x."ts" AS "t"
       FROM (
         SELECT
-          ev."user_id" AS "segsql_k",
-          ev."ts" AS "ts"
-        FROM "main"."email_events" AS ev
-        WHERE
-          ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
-          AND ev."event_name" IN ('email_clicked')
+          x."segsql_k" AS "segsql_k",
+          MIN(x."ts") AS "ts"
+        FROM (
+          SELECT
+            ev."user_id" AS "segsql_k",
+            ev."ts" AS "ts"
+          FROM "main"."email_events" AS ev
+          WHERE
+            ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+            AND ev."event_name" IN ('email_clicked')
+        ) AS x
+        GROUP BY
+          x."segsql_k"
       ) AS x
     ) AS c
     JOIN (

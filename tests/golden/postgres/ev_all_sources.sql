@@ -5,7 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
-    COUNT(CASE WHEN ev."segsql_event" IN ('email_opened', 'login') THEN 1 END) AS "f1"
+    COUNT(*) AS "f1"
   FROM (
     SELECT
       "user_id" AS "segsql_k",

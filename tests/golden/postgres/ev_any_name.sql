@@ -5,15 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
-    COUNT(
-      CASE
-        WHEN ev."segsql_event" IN ('app_opened', 'login')
-        AND ev."segsql_ts" >= (
-          CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '1 DAY'
-        )
-        THEN 1
-      END
-    ) AS "f1"
+    COUNT(*) AS "f1"
   FROM (
     SELECT
       "user_id" AS "segsql_k",
@@ -30,9 +22,7 @@ LEFT JOIN (
   WHERE
     ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     AND ev."segsql_event" IN ('app_opened', 'login')
-    AND ev."segsql_ts" >= (
-      CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '1 DAY'
-    )
+    AND ev."segsql_ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '1 DAY'
   GROUP BY
     ev."segsql_k"
 ) AS s1

@@ -7,23 +7,15 @@ LEFT JOIN (
     ev."user_id" AS "segsql_k",
     SUM(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        AND ev."ts" >= (
-          CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
-        )
-        THEN CASE
-          WHEN ev."properties" #>> '{"amount"}' ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          THEN CAST(ev."properties" #>> '{"amount"}' AS DOUBLE PRECISION)
-        END
+        WHEN ev."properties" #>> '{"amount"}' ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        THEN CAST(ev."properties" #>> '{"amount"}' AS DOUBLE PRECISION)
       END
     ) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     AND ev."event_name" IN ('order_completed')
-    AND ev."ts" >= (
-      CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
-    )
+    AND ev."ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
   GROUP BY
     ev."user_id"
 ) AS s1

@@ -4,15 +4,10 @@ SELECT
 FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
-    p."entity_id" AS "segsql_k"
-  FROM (
-    SELECT
-      e."account_id" AS "entity_id",
-      COALESCE(e."tier" = 'enterprise', FALSE) AS "ok"
-    FROM "main"."accounts" AS e
-  ) AS p
+    e."account_id" AS "segsql_k"
+  FROM "main"."accounts" AS e
   WHERE
-    p."ok"
+    e."tier" = 'enterprise'
 ) AS p1
   ON p1."segsql_k" = e."account_id"
 WHERE

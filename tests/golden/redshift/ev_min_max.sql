@@ -7,20 +7,14 @@ LEFT JOIN (
     ev."user_id" AS "segsql_k",
     MIN(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN CASE
-          WHEN JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE PRECISION)
-        END
+        WHEN JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE PRECISION)
       END
     ) AS "f1",
     MAX(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN CASE
-          WHEN JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE PRECISION)
-        END
+        WHEN JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE PRECISION)
       END
     ) AS "f2"
   FROM "main"."events" AS ev

@@ -5,23 +5,16 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    COUNT(
-      CASE
-        WHEN ev."event_name" IN ('order_completed')
-        AND (
-          JSON_EXTRACT_PATH_TEXT(ev."properties", 'category') = 'shoes'
-          AND ev."platform" IN ('web', 'ios')
-          AND NOT COALESCE(NOT (
-            JSON_EXTRACT_PATH_TEXT(ev."properties", 'coupon')
-          ) IS NULL, FALSE)
-        )
-        THEN 1
-      END
-    ) AS "f1"
+    COUNT(*) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
     AND ev."event_name" IN ('order_completed')
+    AND (
+      JSON_EXTRACT_PATH_TEXT(ev."properties", 'category') = 'shoes'
+      AND ev."platform" IN ('web', 'ios')
+      AND NOT COALESCE(NOT JSON_EXTRACT_PATH_TEXT(ev."properties", 'coupon') IS NULL, FALSE)
+    )
   GROUP BY
     ev."user_id"
 ) AS s1

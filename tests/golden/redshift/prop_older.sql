@@ -7,6 +7,4 @@ WHERE
     e."signup_at" IS NULL
     OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
   )
-  AND e."last_seen_at" < (
-    CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
-  )
+  AND e."last_seen_at" < CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'

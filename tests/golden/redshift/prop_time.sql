@@ -9,9 +9,7 @@ WHERE
   )
   AND (
     (
-      e."last_seen_at" >= (
-        CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '2 DAY'
-      )
+      e."last_seen_at" >= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '2 DAY'
       AND e."last_seen_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
     OR e."last_seen_at" < CAST('2020-01-01 00:00:00' AS TIMESTAMP)

@@ -7,14 +7,11 @@ LEFT JOIN (
     ev."user_id" AS "segsql_k",
     AVG(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN CASE
-          WHEN REGEXP_INSTR(
-            JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount'),
-            '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          ) > 0
-          THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE)
-        END
+        WHEN REGEXP_INSTR(
+          JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount'),
+          '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        ) > 0
+        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE)
       END
     ) AS "f1"
   FROM "main"."events" AS ev

@@ -7,26 +7,18 @@ LEFT JOIN (
     ev."user_id" AS "segsql_k",
     SUM(
       CASE
-        WHEN ev."event_name" IN ('order_completed')
-        AND ev."ts" >= (
-          CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
-        )
-        THEN CASE
-          WHEN REGEXP_INSTR(
-            JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount'),
-            '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          ) > 0
-          THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE)
-        END
+        WHEN REGEXP_INSTR(
+          JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount'),
+          '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        ) > 0
+        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE)
       END
     ) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     AND ev."event_name" IN ('order_completed')
-    AND ev."ts" >= (
-      CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
-    )
+    AND ev."ts" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
   GROUP BY
     ev."user_id"
 ) AS s1

@@ -60,9 +60,7 @@ LEFT JOIN (
     ) AS x
       ON x."segsql_k" = c."segsql_k"
       AND x."ts" > c."t"
-      AND x."ts" <= (
-        c."t1" + INTERVAL '1 HOUR'
-      )
+      AND x."ts" <= c."t1" + INTERVAL '1 HOUR'
     GROUP BY
       c."segsql_k",
       c."t1"

@@ -30,8 +30,6 @@ WHERE
     e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
   )
   AND (
-    s1.`f1` >= (
-      CURRENT_TIMESTAMP() - INTERVAL '7' DAY
-    )
+    s1.`f1` >= CURRENT_TIMESTAMP() - INTERVAL '7' DAY
     AND s1.`f1` <= CURRENT_TIMESTAMP()
   )

@@ -7,20 +7,14 @@ LEFT JOIN (
     ev.`user_id` AS `segsql_k`,
     MIN(
       CASE
-        WHEN ev.`event_name` IN ('order_completed')
-        THEN CASE
-          WHEN GET_JSON_OBJECT(ev.`properties`, '$.amount') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          THEN CAST(GET_JSON_OBJECT(ev.`properties`, '$.amount') AS DOUBLE)
-        END
+        WHEN GET_JSON_OBJECT(ev.`properties`, '$.amount') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        THEN CAST(GET_JSON_OBJECT(ev.`properties`, '$.amount') AS DOUBLE)
       END
     ) AS `f1`,
     MAX(
       CASE
-        WHEN ev.`event_name` IN ('order_completed')
-        THEN CASE
-          WHEN GET_JSON_OBJECT(ev.`properties`, '$.amount') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          THEN CAST(GET_JSON_OBJECT(ev.`properties`, '$.amount') AS DOUBLE)
-        END
+        WHEN GET_JSON_OBJECT(ev.`properties`, '$.amount') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        THEN CAST(GET_JSON_OBJECT(ev.`properties`, '$.amount') AS DOUBLE)
       END
     ) AS `f2`
   FROM `main`.`events` AS ev

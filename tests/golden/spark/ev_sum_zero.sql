@@ -7,23 +7,15 @@ LEFT JOIN (
     ev.`user_id` AS `segsql_k`,
     SUM(
       CASE
-        WHEN ev.`event_name` IN ('order_completed')
-        AND ev.`ts` >= (
-          CURRENT_TIMESTAMP() - INTERVAL '30' DAY
-        )
-        THEN CASE
-          WHEN GET_JSON_OBJECT(ev.`properties`, '$.amount') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-          THEN CAST(GET_JSON_OBJECT(ev.`properties`, '$.amount') AS DOUBLE)
-        END
+        WHEN GET_JSON_OBJECT(ev.`properties`, '$.amount') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+        THEN CAST(GET_JSON_OBJECT(ev.`properties`, '$.amount') AS DOUBLE)
       END
     ) AS `f1`
   FROM `main`.`events` AS ev
   WHERE
     ev.`ts` <= CURRENT_TIMESTAMP()
     AND ev.`event_name` IN ('order_completed')
-    AND ev.`ts` >= (
-      CURRENT_TIMESTAMP() - INTERVAL '30' DAY
-    )
+    AND ev.`ts` >= CURRENT_TIMESTAMP() - INTERVAL '30' DAY
   GROUP BY
     ev.`user_id`
 ) AS s1

@@ -6,6 +6,4 @@ WHERE
   (
     e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
   )
-  AND e.`last_seen_at` < (
-    CURRENT_TIMESTAMP() - INTERVAL '30' DAY
-  )
+  AND e.`last_seen_at` < CURRENT_TIMESTAMP() - INTERVAL '30' DAY

@@ -5,12 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    COUNT(
-      DISTINCT CASE
-        WHEN ev."event_name" IN ('page_view')
-        THEN JSON_EXTRACT_SCALAR(ev."properties", '$.page')
-      END
-    ) AS "f1"
+    COUNT(DISTINCT JSON_EXTRACT_SCALAR(ev."properties", '$.page')) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)

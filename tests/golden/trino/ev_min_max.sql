@@ -5,18 +5,8 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    MIN(
-      CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN TRY_CAST(JSON_EXTRACT_SCALAR(ev."properties", '$.amount') AS DOUBLE)
-      END
-    ) AS "f1",
-    MAX(
-      CASE
-        WHEN ev."event_name" IN ('order_completed')
-        THEN TRY_CAST(JSON_EXTRACT_SCALAR(ev."properties", '$.amount') AS DOUBLE)
-      END
-    ) AS "f2"
+    MIN(TRY_CAST(JSON_EXTRACT_SCALAR(ev."properties", '$.amount') AS DOUBLE)) AS "f1",
+    MAX(TRY_CAST(JSON_EXTRACT_SCALAR(ev."properties", '$.amount') AS DOUBLE)) AS "f2"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)

@@ -5,7 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    COUNT(CASE WHEN ev."event_name" IN ('email_opened') THEN 1 END) AS "f1"
+    COUNT(*) AS "f1"
   FROM "main"."email_events" AS ev
   WHERE
     ev."ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)

@@ -5,22 +5,12 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    SUM(
-      CASE
-        WHEN ev."event_name" IN ('order_completed')
-        AND ev."ts" >= (
-          CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP) - INTERVAL '30' DAY
-        )
-        THEN TRY_CAST(JSON_EXTRACT_SCALAR(ev."properties", '$.amount') AS DOUBLE)
-      END
-    ) AS "f1"
+    SUM(TRY_CAST(JSON_EXTRACT_SCALAR(ev."properties", '$.amount') AS DOUBLE)) AS "f1"
   FROM "main"."events" AS ev
   WHERE
     ev."ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
     AND ev."event_name" IN ('order_completed')
-    AND ev."ts" >= (
-      CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP) - INTERVAL '30' DAY
-    )
+    AND ev."ts" >= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP) - INTERVAL '30' DAY
   GROUP BY
     ev."user_id"
 ) AS s1

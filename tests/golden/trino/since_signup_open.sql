@@ -5,12 +5,7 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
-    COUNT(
-      CASE
-        WHEN ev."segsql_event" IN ('login') AND ev."segsql_ts" >= en."signup_at"
-        THEN 1
-      END
-    ) AS "f1"
+    COUNT(*) AS "f1"
   FROM (
     SELECT
       "user_id" AS "segsql_k",
@@ -24,11 +19,12 @@ LEFT JOIN (
       "ts" AS "segsql_ts"
     FROM "main"."email_events"
   ) AS ev
-  LEFT JOIN "main"."users" AS en
+  JOIN "main"."users" AS en
     ON en."user_id" = ev."segsql_k"
   WHERE
     ev."segsql_ts" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
     AND ev."segsql_event" IN ('login')
+    AND ev."segsql_ts" >= en."signup_at"
   GROUP BY
     ev."segsql_k"
 ) AS s1
