@@ -208,9 +208,13 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
             any_bounds[sources] = (
                 [] if bound is None or prev == [] else _widest((prev or []) + [bound])
             )
+    split = _column_splits(keys)
     for key, sources, agg in keys:
-        if key[0] == "events" and sources in any_bounds and _covered(agg, any_bounds[sources]):
+        if (key[0] == "events" and sources in any_bounds and _covered(agg, any_bounds[sources])
+                and (not _reads_columns(agg) or _bounds([agg]) == any_bounds[sources])):
             key = ("any", sources)
+        elif key in split and _reads_columns(agg):
+            key = (*key, "columns")
         scan = scans.get(key)
         if scan is None:
             kind = key[0]
@@ -222,6 +226,45 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
         plan.features[(sources, agg)] = (scan.alias, column)
     # the any-event scan of a source set is keyed by the sources alone
     plan.scans = {(key[1] if key[0] == "any" else key): scan for key, scan in scans.items()}
+
+
+def _reads_columns(agg: Aggregate) -> bool:
+    """Does the aggregate read columns beyond key, event and timestamp (a JSON column)?"""
+    return agg.of is not None or agg.where is not None
+
+
+def _bounds(aggs: list[Aggregate]) -> list[Window]:
+    """The widest constant lower bounds of the aggregates' windows ([]: all time)."""
+    windows = [a.window for a in aggs]
+    if any(not isinstance(w, (Within, During)) for w in windows):
+        return []
+    return _widest(windows)  # type: ignore[arg-type]
+
+
+def _column_splits(keys: list[tuple[tuple, tuple[str, ...], Aggregate]]) -> set[tuple]:
+    """Scans whose aggregates that read columns (properties) get a scan of their own:
+    those whose rows lie in a narrower window than the scan's other aggregates. Engines
+    read a column for every row of the time range they scan (a JSON column is most of
+    the bytes), so `sum(amount) within 90d` next to `last checkout` (all time) would
+    otherwise read every order's properties."""
+    groups: dict[tuple, list[Aggregate]] = {}
+    for key, _, agg in keys:
+        if key[0] == "events":
+            groups.setdefault(key, []).append(agg)
+    out = set()
+    for key, aggs in groups.items():
+        plain = [a for a in aggs if not _reads_columns(a)]
+        columns = [a for a in aggs if _reads_columns(a)]
+        if not plain or not columns:
+            continue
+        narrow, wide = _bounds(columns), _bounds(plain)
+        if narrow and narrow != wide and all(_covered_bound(b, wide) for b in narrow):
+            out.add(key)
+    return out
+
+
+def _covered_bound(bound: Window, bounds: list[Window]) -> bool:
+    return not bounds or _covered(Aggregate("count", None, None, None, bound), bounds)
 
 
 def _covered(agg: Aggregate, bounds: list[Window]) -> bool:
@@ -278,7 +321,7 @@ def _scan_text(scan: Scan) -> str:
         head += f"; joined with the entity table for {_window_text(scan.window)}"
     elif isinstance(scan.window, SinceNthLast):
         head += (f"; from the {scan.window.n}-th most recent "
-                 f"{_events_text(scan.window.events)} on (window function, LEFT JOIN)")
+                 f"{_events_text(scan.window.events)} on (ranked once per entity, LEFT JOIN)")
     kind = {"distinct": "count distinct", "any": "any event"}.get(scan.kind, scan.kind)
     return f"{head}; {kind}, group by entity -> {len(scan.columns)} aggregate(s)"
 
