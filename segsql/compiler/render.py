@@ -122,6 +122,13 @@ def join(query: exp.Select, other: exp.Expression, on: exp.Expression,
     return query
 
 
+def _ev_columns(*nodes: exp.Expression) -> set[str]:
+    """Names of the columns of event rows (`ev`) that `nodes` read, beyond key, event and
+    timestamp."""
+    return {c.name for n in nodes for c in n.find_all(exp.Column) if c.table == EV} - {
+        KEY, EVENT, TS}
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed_sql(sql: str, dialect: str) -> exp.Expression:
     """An escape-hatch condition parsed once (callers copy it), bare columns bound to the
@@ -482,20 +489,43 @@ class Renderer:
         where, shared = self._scan_filters(plan, scan, single)
         common = scan.lower_bound()
         projections: list[exp.Expression] = [alias(self._rel_cols(single)[0], KEY)]
+        values = self._shared_values(plan, scan) if scan.kind != "since" else {}
         for agg, column in scan.columns.items():
             conds = self._agg_filters(plan, scan, agg, single, shared, common)
-            projections.append(alias(self.aggregate(plan, scan, agg, single, conds), column))
-        needed = {c.name for p in projections + where for c in p.find_all(exp.Column)
-                  if c.table == EV} - {KEY, EVENT, TS}
-        rel, _ = self.relation(plan, scan.sources, needed)
+            value = self.aggregate(plan, scan, agg, single, conds, values)
+            projections.append(alias(value, column))
+        extracted = [alias(v, name) for v, name in values.values()]
+        rel, _ = self.relation(plan, scan.sources, _ev_columns(*projections, *where, *extracted)
+                               - {name for _, name in values.values()})
+        if extracted:  # each shared value once per row, then aggregated
+            rows = select(exp.Column(this=exp.Star(), table=exp.to_identifier(EV)), *extracted)
+            rel = table_alias(rows.from_(rel, copy=False).where(and_(*where), copy=False), EV)
+            where = []
         query = select(*projections).from_(rel, copy=False)
         if scan.kind == "since":
             src = plan.project.entity_source(plan.entity)
             join(query, table_alias(self._table(src), "en"),
                  exp.EQ(this=col(src.key, "en"), expression=self._rel_cols(single)[0]))
-        return query.where(and_(*where), copy=False).group_by(
-            self._rel_cols(single)[0], copy=False
-        )
+        if where:
+            query.where(and_(*where), copy=False)
+        return query.group_by(self._rel_cols(single)[0], copy=False)
+
+    def _shared_values(self, plan: EntityPlan, scan: Scan) -> dict[tuple, tuple]:
+        """JSON values that several aggregates of a scan read (`sum`, `avg`, `min` of one
+        amount): (prop, numeric) -> (expression, column name), extracted once per row
+        instead of once per aggregate."""
+        uses: dict[tuple, int] = {}
+        for agg in scan.columns:
+            if agg.of is not None and agg.of.path:
+                key = (agg.of, agg.kind != "count_distinct")
+                uses[key] = uses.get(key, 0) + 1
+        json_cols = self._json_cols(plan, scan.sources)
+        shared = [key for key, n in uses.items() if n > 1]
+        return {
+            (prop, numeric): (self.prop_value(prop, EV, json_cols, as_number=numeric),
+                              f"segsql_v{i}")
+            for i, (prop, numeric) in enumerate(shared, start=1)
+        }
 
     def _agg_filters(
         self,
@@ -510,12 +540,12 @@ class Renderer:
         conds = []
         if not shared["events"] and agg.events is not None:
             conds.append(isin(self._rel_cols(single)[1], agg.events))
-        if not shared["where"] and agg.where is not None:
-            conds.append(self.event_boolean(agg.where, self._json_cols(plan, scan.sources)))
         # (a `within` that is the scan's only lower bound is implied by its WHERE)
         implied = isinstance(agg.window, Within) and common == [agg.window]
         if (not shared["window"] or scan.kind == "anchor") and not implied:
             conds += self.window_filter(plan, agg.window, single)
+        if not shared["where"] and agg.where is not None:  # last: JSON only for rows in time
+            conds.append(self.event_boolean(agg.where, self._json_cols(plan, scan.sources)))
         return conds
 
     def aggregate(
@@ -525,9 +555,17 @@ class Renderer:
         agg: Aggregate,
         single: Source | None,
         conds: list[exp.Expression],
+        values: dict[tuple, tuple] | None = None,
     ) -> exp.Expression:
+        """The aggregate over the rows passing `conds`; a value in `values` (see
+        `_shared_values`) is read from its column."""
         ts = self._rel_cols(single)[2]
         json_cols = self._json_cols(plan, scan.sources)
+        numeric = agg.kind != "count_distinct"
+        if values and (agg.of, numeric) in values:
+            shared: exp.Expression | None = col(values[(agg.of, numeric)][1], EV)
+        else:
+            shared = None
         if agg.kind == "count":
             # an anchor scan has one NULL row for an entity with no events after its anchor
             value: exp.Expression = ts if scan.kind == "anchor" else exp.Literal.number(1)
@@ -535,6 +573,8 @@ class Renderer:
                 return exp.Count(this=exp.Star())
         elif agg.kind in ("first", "last"):
             value = ts
+        elif shared is not None:
+            value = shared
         elif agg.kind == "count_distinct":
             value = self.prop_value(agg.of, EV, json_cols)  # type: ignore[arg-type]
         else:
@@ -590,8 +630,7 @@ class Renderer:
         for agg, column in scan.columns.items():
             conds = self._agg_filters(plan, scan, agg, None, shared, [])
             projections.append(alias(self.aggregate(plan, scan, agg, None, conds), column))
-        needed = {c.name for p in projections + where for c in p.find_all(exp.Column)
-                  if c.table == EV} - {KEY, EVENT, TS}
+        needed = _ev_columns(*projections, *where)
         rel, _ = self.relation(plan, scan.sources, needed, standard=True)
         rows = (
             select(col(KEY, EV), col(EVENT, EV), col(TS, EV), *(col(c, EV) for c in
@@ -627,8 +666,7 @@ class Renderer:
             filters.append(exp.GTE(this=self._rel_cols(single)[2], expression=self.ago(within)))
         if after is not None:
             filters.append(exp.GT(this=self._rel_cols(single)[2], expression=self.ago(after)))
-        needed = {c.name for f in filters for c in f.find_all(exp.Column) if c.table == EV}
-        rel, _ = self.relation(plan, step.sources, needed - {KEY, EVENT, TS})
+        rel, _ = self.relation(plan, step.sources, _ev_columns(*filters))
         return (
             select(alias(key, KEY), alias(ts, "ts"))
             .from_(rel, copy=False)

@@ -5,11 +5,16 @@ FROM `main`.`users` AS e
 LEFT JOIN (
   SELECT
     ev.`user_id` AS `segsql_k`,
-    MIN(SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)) AS `f1`,
-    MAX(SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64)) AS `f2`
-  FROM `main`.`events` AS ev
-  WHERE
-    ev.`ts` <= CURRENT_DATETIME('UTC') AND ev.`event_name` IN ('order_completed')
+    MIN(ev.`segsql_v1`) AS `f1`,
+    MAX(ev.`segsql_v1`) AS `f2`
+  FROM (
+    SELECT
+      ev.*,
+      SAFE_CAST(JSON_EXTRACT_SCALAR(ev.`properties`, '$.amount') AS FLOAT64) AS `segsql_v1`
+    FROM `main`.`events` AS ev
+    WHERE
+      ev.`ts` <= CURRENT_DATETIME('UTC') AND ev.`event_name` IN ('order_completed')
+  ) AS ev
   GROUP BY
     ev.`user_id`
 ) AS s1

@@ -5,27 +5,22 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    MIN(
+    MIN(ev."segsql_v1") AS "f1",
+    MAX(ev."segsql_v1") AS "f2"
+  FROM (
+    SELECT
+      ev.*,
       CASE
         WHEN match(
           JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
           '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
         )
         THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
-      END
-    ) AS "f1",
-    MAX(
-      CASE
-        WHEN match(
-          JSONExtract(ev."properties", 'amount', 'Nullable(String)'),
-          '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-        )
-        THEN toFloat64OrNull(JSONExtract(ev."properties", 'amount', 'Nullable(String)'))
-      END
-    ) AS "f2"
-  FROM "main"."events" AS ev
-  WHERE
-    ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('order_completed')
+      END AS "segsql_v1"
+    FROM "main"."events" AS ev
+    WHERE
+      ev."ts" <= now64(6, 'UTC') AND ev."event_name" IN ('order_completed')
+  ) AS ev
   GROUP BY
     ev."user_id"
 ) AS s1

@@ -5,12 +5,17 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    MIN(TRY_CAST(JSON_EXTRACT_STRING(ev."properties", '/amount') AS DOUBLE)) AS "f1",
-    MAX(TRY_CAST(JSON_EXTRACT_STRING(ev."properties", '/amount') AS DOUBLE)) AS "f2"
-  FROM "main"."events" AS ev
-  WHERE
-    ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
-    AND ev."event_name" IN ('order_completed')
+    MIN(ev."segsql_v1") AS "f1",
+    MAX(ev."segsql_v1") AS "f2"
+  FROM (
+    SELECT
+      ev.*,
+      TRY_CAST(JSON_EXTRACT_STRING(ev."properties", '/amount') AS DOUBLE) AS "segsql_v1"
+    FROM "main"."events" AS ev
+    WHERE
+      ev."ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      AND ev."event_name" IN ('order_completed')
+  ) AS ev
   GROUP BY
     ev."user_id"
 ) AS s1

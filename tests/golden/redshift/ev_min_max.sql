@@ -5,22 +5,20 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
-    MIN(
+    MIN(ev."segsql_v1") AS "f1",
+    MAX(ev."segsql_v1") AS "f2"
+  FROM (
+    SELECT
+      ev.*,
       CASE
         WHEN JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
         THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE PRECISION)
-      END
-    ) AS "f1",
-    MAX(
-      CASE
-        WHEN JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE PRECISION)
-      END
-    ) AS "f2"
-  FROM "main"."events" AS ev
-  WHERE
-    ev."ts" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
-    AND ev."event_name" IN ('order_completed')
+      END AS "segsql_v1"
+    FROM "main"."events" AS ev
+    WHERE
+      ev."ts" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+      AND ev."event_name" IN ('order_completed')
+  ) AS ev
   GROUP BY
     ev."user_id"
 ) AS s1
