@@ -131,3 +131,23 @@ def test_failed_write_leaves_no_partial_state(adapter, point, monkeypatch):
     assert [r[2] for r in after[2] if r not in before[2]] == ["error"]
     run_segments(adapter, PROJECT, segments, T0 + timedelta(days=8))
     replay_matches(adapter)
+
+
+def test_postgres_session_settings_from_the_profile(postgres_server, tmp_path):
+    """Engine settings in the target reach the session: jit off (always), work_mem and
+    statement_timeout when given (a value is sent as a literal, never pasted)."""
+    from segsql.adapters import connect
+    from segsql.definitions.profiles import Target
+
+    options = {"type": "postgres", "host": postgres_server.host, "port": postgres_server.port,
+               "user": postgres_server.user, "dbname": postgres_server.dbname,
+               "work_mem": "96MB", "statement_timeout": 4321}
+    adapter = connect(Target(name="pg", type="postgres", schema="s", project_dir=str(tmp_path),
+                             options=options))
+    try:
+        settings = dict(adapter._fetch(
+            "SELECT name, setting FROM pg_settings WHERE name IN "
+            "('jit', 'work_mem', 'statement_timeout')"))
+    finally:
+        adapter.close()
+    assert settings == {"jit": "off", "work_mem": str(96 * 1024), "statement_timeout": "4321"}

@@ -40,6 +40,8 @@ class PostgresAdapter(Adapter):
         self._set("jit", exp.var("off"))
         if o.get("statement_timeout"):
             self._set("statement_timeout", exp.Literal.number(int(o["statement_timeout"])))
+        if o.get("work_mem"):  # the memory budget of each sort and hash, e.g. '256MB'
+            self._set("work_mem", exp.Literal.string(str(o["work_mem"])))
 
     def _set(self, name: str, value: exp.Expression) -> None:
         """A session setting, built like every other statement."""
