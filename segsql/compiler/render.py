@@ -185,7 +185,10 @@ class Renderer:
         exists = self.exists(src)
         if where is not None:
             exists = and_(exists, where) if exists is not None else where
-        return query.where(exists, copy=False) if exists is not None else query
+        if exists is not None:
+            query.where(exists, copy=False)
+        self.d.share_json(query, ENTITY)
+        return query
 
     def exists(self, src: Source) -> exp.Expression | None:
         """Entities created after T do not exist yet."""

@@ -153,6 +153,10 @@ class Dialect:
             self.dtype(self.bigint_type),
         )
 
+    def share_json(self, query: exp.Select, table: str) -> None:
+        """Let the JSON keys that `query` reads from columns of `table` (its FROM) share
+        one parse per row, where the engine can (see DuckDB)."""
+
     def nth_largest(self, value: exp.Expression, n: int) -> exp.Expression | None:
         """An aggregate giving the n-th largest `value` of a group with at least n rows, or
         None where the engine has none (the compiler then ranks rows with ROW_NUMBER)."""

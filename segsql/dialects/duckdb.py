@@ -18,6 +18,39 @@ class DuckDB(Dialect):
     def to_number(self, text: exp.Expression) -> exp.Expression:
         return exp.TryCast(this=text, to=self.dtype(self.number_type))
 
+    def share_json(self, query: exp.Select, table: str) -> None:
+        """`json_extract_string(col, [p1, p2, ...])` parses the document once for all the
+        keys: with two keys or more of one column (`traits.role`, `traits.address.city`),
+        the FROM becomes `(SELECT t.*, <that list> AS segsql_json_col FROM t) AS t` and each
+        read an element of it (on 1M users with 4 keys, 0.35 s instead of 0.54 s). Only the
+        query's own projections and WHERE: joined subqueries have their own `t`."""
+        reads: dict[str, list[exp.Anonymous]] = {}
+        for part in [*query.expressions, query.args.get("where")]:
+            for node in part.find_all(exp.Anonymous) if part is not None else ():
+                arg = node.expressions[0]
+                if (node.name == "json_extract_string" and isinstance(arg, exp.Column)
+                        and arg.table == table and isinstance(node.expressions[1], exp.Literal)):
+                    reads.setdefault(arg.name, []).append(node)
+        extracted = []
+        for column, nodes in reads.items():
+            paths = list(dict.fromkeys(n.expressions[1].this for n in nodes))
+            if len(paths) < 2:
+                continue
+            name = f"segsql_json_{column}"
+            for node in nodes:
+                node.replace(exp.Bracket(
+                    this=exp.column(self.ident(name), table=exp.to_identifier(table)),
+                    expressions=[exp.Literal.number(paths.index(node.expressions[1].this))]))
+            keys = exp.Array(expressions=[exp.Literal.string(p) for p in paths])
+            extracted.append(exp.alias_(exp.Anonymous(
+                this="json_extract_string", expressions=[exp.column(self.ident(column)), keys]),
+                self.ident(name), copy=False))
+        if extracted:
+            source = query.args["from_"].this
+            rows = exp.select(exp.Column(this=exp.Star()), *extracted).from_(source, copy=False)
+            query.from_(exp.Subquery(this=rows, alias=exp.TableAlias(
+                this=exp.to_identifier(table))), copy=False)
+
     def nth_largest(self, value: exp.Expression, n: int) -> exp.Expression:
         """`max(value, n)` keeps the n largest per group, sorted descending: a bounded heap
         per entity, where ROW_NUMBER sorts every row (on 3M anchor events, 0.2 s of CPU

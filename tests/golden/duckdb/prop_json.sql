@@ -1,19 +1,24 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM (
+  SELECT
+    *,
+    JSON_EXTRACT_STRING("traits", ['/address/city', '/size', '/newsletter']) AS "segsql_json_traits"
+  FROM "main"."users" AS e
+) AS e
 WHERE
   (
     e."signup_at" IS NULL
     OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
   )
   AND (
-    JSON_EXTRACT_STRING(e."traits", '/address/city') = 'Berlin'
-    AND TRY_CAST(JSON_EXTRACT_STRING(e."traits", '/size') AS DOUBLE) >= 50
+    e."segsql_json_traits"[1] = 'Berlin'
+    AND TRY_CAST(e."segsql_json_traits"[2] AS DOUBLE) >= 50
     AND CASE
-      WHEN JSON_EXTRACT_STRING(e."traits", '/newsletter') = 'true'
+      WHEN e."segsql_json_traits"[3] = 'true'
       THEN TRUE
-      WHEN JSON_EXTRACT_STRING(e."traits", '/newsletter') = 'false'
+      WHEN e."segsql_json_traits"[3] = 'false'
       THEN FALSE
     END = TRUE
   )
