@@ -1,0 +1,102 @@
+"""Where the evaluation time goes (run by hand on the cached DuckDB benchmark warehouse).
+
+    python bench/profile.py                 # 1M users, 50M events (the default warehouse)
+    python bench/profile.py --entity user --repeat 3
+
+For each entity type: the floor (one 365-day scan grouped by entity), then every joined
+part of the evaluation query (each scan, sequence, parent, members) materialized on its
+own, then all of them joined without the final projection, then the whole query; wall
+time (best of `--repeat`) and DuckDB's CPU time. The difference between "joined" and the
+sum of the parts is what the LEFT JOINs cost; between "whole" and "joined", the final
+projection (the segments' booleans over the entity table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+from catalogue import PROJECT  # noqa: E402
+from run import WIDEST, floor_query  # noqa: E402
+from warehouse import END, ensure_warehouse  # noqa: E402
+
+
+def main() -> None:
+    import duckdb
+    from sqlglot import exp
+
+    from segsql.compiler import evaluation_query
+    from segsql.compiler.render import alias, col
+    from segsql.definitions.project import load_project
+    from segsql.dialects import get_dialect
+    from segsql.plan import plan_entity
+    from segsql.plan.planner import _scan_text
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=50_000_000)
+    parser.add_argument("--entity", action="append", help="default: every entity type")
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    d = get_dialect("duckdb")
+    project = load_project(PROJECT, "duckdb")
+    path = ensure_warehouse(args.users, args.events)
+    con = duckdb.connect(str(path), read_only=True, config={"threads": "2"})
+    profile = Path(tempfile.mkdtemp()) / "profile.json"
+    con.execute("PRAGMA enable_profiling = 'json'")
+    con.execute(f"PRAGMA profiling_output = '{profile}'")
+    as_of = END  # the benchmark's T
+
+    def timed(query: exp.Expression) -> tuple[float, float]:
+        best_wall = best_cpu = float("inf")
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            con.execute(f"CREATE OR REPLACE TEMP TABLE segsql_profile AS {d.sql(query)}")
+            best_wall = min(best_wall, time.perf_counter() - start)
+            best_cpu = min(best_cpu, json.loads(profile.read_text())["query"]["cpu_time"])
+        return best_wall, best_cpu
+
+    def line(name: str, wall: float, cpu: float, note: str = "") -> None:
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {note} |", flush=True)
+
+    entities = args.entity or sorted({s.entity for s in project.enabled.values()})
+    print(f"DuckDB {duckdb.__version__}, {path.name}, T = {as_of}, best of {args.repeat}\n")
+    for entity in entities:
+        segments = [s for s in project.enabled.values() if s.entity == entity]
+        query = evaluation_query(project, entity, segments, d, as_of)
+        plan = plan_entity(project, entity, {s.name: s.where for s in segments})
+        what = {scan.alias: _scan_text(scan) for scan in plan.scans.values()}
+        what.update({alias: "sequence" for alias in plan.sequences.values()})
+        what.update({alias: "parent" for alias, _ in plan.parents.values()})
+        what.update({alias: "members" for alias, _ in plan.members.values()})
+        print(f"### {entity}: {len(segments)} segments\n")
+        print("| part | wall s | CPU s | |\n| --- | --- | --- | --- |")
+        if project.event_sources(entity):
+            floor = floor_query(project, entity, d, as_of).args["from_"].this.this
+            line(f"floor ({WIDEST}-day scan grouped by entity)", *timed(floor))
+        total = 0.0
+        for join in query.args.get("joins", []):
+            wall, cpu = timed(join.this.this)
+            total += wall
+            line(join.this.alias, wall, cpu, what.get(join.this.alias, ""))
+        print(f"| sum of the parts | {total:.2f} | | |")
+        joined = query.copy()
+        joined.set("expressions", [
+            alias(col(out.alias_or_name, j.this.alias), f"{j.this.alias}_{out.alias_or_name}")
+            for j in query.args.get("joins", []) for out in j.this.this.expressions
+        ])
+        line("joined, without the final projection", *timed(joined))
+        line("whole evaluation query", *timed(query))
+        print()
+
+
+if __name__ == "__main__":
+    main()
