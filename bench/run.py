@@ -140,7 +140,8 @@ def child_refresh(target: str, as_of: datetime) -> None:
 
     run.replace_views = timed("views", run.replace_views)
     run._evaluate = timed("evaluate", run._evaluate)
-    run._refresh = timed("diff", run._refresh)
+    run._write_batch = timed("diff", run._write_batch)  # all due segments of an entity type
+    run._refresh = timed("diff", run._refresh)  # one segment (no eval table, batch failed)
     start = time.perf_counter()
     adapter = open_adapter(target)
     project = load_project(PROJECT, adapter.dialect.name)

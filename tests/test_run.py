@@ -211,3 +211,17 @@ def test_disabled_segment_keeps_its_rows(project):
                           "ORDER BY ALL") == before
     listing = segsql(project, "ls")
     assert "hourly (disabled)" in listing.output
+
+
+def test_batched_run_reports_each_segment(project):
+    """The due segments of an entity type are written together; the CLI still prints one
+    line per segment, with that segment's own counts."""
+    result = segsql(project, "run", "--as-of", "2026-01-20")
+    assert result.exit_code == 0, result.output
+    runs = query(project, "SELECT segment, members, entered, exited FROM segsql.segsql_runs")
+    assert len(runs) == 4
+    lines = [line for line in result.output.splitlines() if " OK " in line]
+    assert len(lines) == 4
+    for segment, members, entered, exited in runs:
+        [line] = [line for line in lines if f" {segment} " in line]
+        assert f"members {members:>8}  +{entered} -{exited}" in line

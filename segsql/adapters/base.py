@@ -1,15 +1,16 @@
 """The adapter interface and the generic (transactional SQL) implementation.
 
 An adapter receives sqlglot trees and turns them into text only here, at the edge.
-Engines without transactions or DELETE override `write_segment` (see runner/state.py
-for the statements of the default strategy).
+Engines without transactions or DELETE override `write_segment` and `write_segments`
+(see runner/state.py for the statements of the default strategy).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlglot import exp
@@ -22,6 +23,14 @@ from ..runner.state import (
     MEMBERSHIPS,
     RUNS,
     SegmentRun,
+    batch_change_rows,
+    batch_changes,
+    batch_counts,
+    batch_drop_exited,
+    batch_entered_rows,
+    batch_run_rows,
+    batch_set_holdout,
+    batch_set_run,
     c,
     change_rows,
     columns_of,
@@ -179,6 +188,41 @@ class Adapter:
             faults.checkpoint("memberships")
             counts = self.change_counts(run, staged)
             self.execute(insert(self.table(RUNS), run_row(run, d, "success", now(), counts), RUNS))
+            faults.checkpoint("runs_row")
+        faults.checkpoint("committed")
+        return counts
+
+    def write_segments(
+        self, runs: list[SegmentRun], members: dict[str, exp.Select], now: Callable[[], datetime]
+    ) -> dict[str, tuple[int, int, int]]:
+        """Record the new membership of several segments (of one run) in one transaction,
+        with the same few statements however many segments; returns segment -> (members,
+        entered, exited). members[segment] selects (entity_id text, holdout)."""
+        d = self.dialect
+        run_id, names = runs[0].run_id, [run.segment for run in runs]
+        T = d.timestamp(runs[0].as_of)
+        memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
+        with self.transaction():
+            changed = self.temp_table(
+                "segsql_batch_changes", batch_changes(runs, members, memberships)
+            )
+            faults.checkpoint("staged")
+            self.execute(insert(changes, batch_change_rows(run_id, changed, T), CHANGES))
+            faults.checkpoint("changes")
+            self.execute(batch_drop_exited(memberships, changed))
+            self.execute(batch_set_run(run_id, names, memberships))
+            self.execute(batch_set_holdout(memberships, changed))
+            self.execute(insert(memberships, batch_entered_rows(run_id, changed, T), MEMBERSHIPS))
+            faults.checkpoint("memberships")
+            found: dict[str, dict[str, int]] = {name: {} for name in names}
+            for segment, kind, n in self.fetch(batch_counts(names, memberships, changed)):
+                found[segment][kind] = int(n)
+            counts = {
+                name: (k.get("members", 0), k.get("entered", 0), k.get("exited", 0))
+                for name, k in found.items()
+            }
+            rows = batch_run_rows(runs, d, now(), counts)
+            self.execute(insert(self.table(RUNS), rows, RUNS))
             faults.checkpoint("runs_row")
         faults.checkpoint("committed")
         return counts

@@ -68,6 +68,14 @@ class SwapWrites:
         faults.checkpoint("committed")
         return counts
 
+    def write_segments(
+        self, runs: list[SegmentRun], members: dict[str, exp.Select], now
+    ) -> dict[str, tuple[int, int, int]]:
+        """One segment after the other (each its own commit point). On an error the
+        segments before it are written, it is partly written (the caller repairs it with
+        `recover(failing=...)`) and the ones after it are not."""
+        return {run.segment: self.write_segment(run, members[run.segment], now) for run in runs}
+
     # ------------------------------------------------------------------ recovery
     def recover(self, failing: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
         """Repair interrupted refreshes; returns (run_id, segment, 'forward'|'back').

@@ -2,7 +2,9 @@
 
 Order of work: read state -> decide what is due -> refuse an --as-of before a segment's
 last successful run (nothing written) -> schema, state tables, views -> per entity type
-one evaluation of all its due segments -> per segment one atomic write.
+one evaluation of all its due segments, then one batched write of them
+(`Adapter.write_segments`: one transaction on transactional engines); if that fails, each
+segment is written on its own, so that a failing segment fails alone.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ log = logging.getLogger("segsql.run")
 
 @dataclass
 class SegmentResult:
+    """One segment's outcome. `seconds`: its own write, or for segments written together
+    in one batch, the batch's time divided equally among them."""
+
     segment: str
     status: str  # success | error | skipped
     members: int = 0
@@ -154,13 +159,17 @@ def _run_locked(adapter, project, selected, as_of, force, fail_fast, report):
     done = 0
     for entity, segments in by_entity.items():
         evaluated = _evaluate(adapter, project, entity, segments, as_of)
+        batch = _batchable(segments, view_errors, fail_fast)
+        written = _write_batch(adapter, project, batch, evaluated, as_of, run_id)
         for seg in segments:
             done += 1
             report("start", SegmentResult(seg.name, "running"), done, len(due))
             if seg.name in view_errors:
                 result = results[seg.name]
                 _record_error(adapter, _segment_run(project, seg, as_of, run_id), result.error)
-            else:
+            elif seg.name in written:
+                result = written[seg.name]
+            else:  # no evaluation table, or the batch failed: on its own, as its own error
                 result = _refresh(adapter, project, seg, evaluated, as_of, run_id)
             results[seg.name] = result
             report("done", result, done, len(due))
@@ -183,6 +192,77 @@ def _evaluate(
         return None
 
 
+def _batchable(
+    segments: list[Segment], view_errors: dict[str, str], fail_fast: bool
+) -> list[Segment]:
+    """The segments to write together: those whose view was created; with --fail-fast,
+    only those before the first that failed (the run stops there)."""
+    out = []
+    for seg in segments:
+        if seg.name in view_errors:
+            if fail_fast:
+                break
+            continue
+        out.append(seg)
+    return out
+
+
+def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
+    """The segment's members at T: (entity_id text, holdout) from the evaluation table."""
+    return (
+        exp.select(
+            c("entity_id"),
+            exp.alias_(holdout_expr(adapter.dialect, seg, c("entity_id")), "holdout", quoted=True),
+        )
+        .from_(source.copy())
+        .where(c(seg.name))
+    )
+
+
+def _write_batch(
+    adapter: Adapter,
+    project: Project,
+    segments: list[Segment],
+    evaluated: exp.Table | None,
+    as_of: datetime,
+    run_id: str,
+) -> dict[str, SegmentResult]:
+    """Write `segments` together (one transaction where the engine has them); returns the
+    results of those written. After a failure, only those the engine had committed anyway
+    (see `_after_failed_batch`): the caller writes the others one by one."""
+    if evaluated is None or not segments:
+        return {}
+    start = time.perf_counter()
+    runs = [_segment_run(project, seg, as_of, run_id) for seg in segments]
+    members = {seg.name: _members(adapter, seg, evaluated) for seg in segments}
+    try:
+        counts = adapter.write_segments(runs, members, utcnow)
+    except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported
+        log.warning("writing %d segments together failed; writing them one by one", len(runs))
+        log.debug("the batch failed with: %s", one_line(err))
+        counts = _after_failed_batch(adapter, runs)
+    seconds = (time.perf_counter() - start) / len(runs)
+    return {
+        name: SegmentResult(name, "success", *n, seconds=seconds) for name, n in counts.items()
+    }
+
+
+def _after_failed_batch(
+    adapter: Adapter, runs: list[SegmentRun]
+) -> dict[str, tuple[int, int, int]]:
+    """The counts of the segments of a failed batch that are committed all the same: all
+    of them if it failed after its commit; on engines without transactions (swap.py), those
+    written before the failing one, which is repaired here (rolled forward or back)."""
+    try:
+        done = _committed(adapter, runs[0].run_id)
+    except Exception:  # noqa: BLE001 - the warehouse is gone; the next run recovers
+        return {}
+    failing = next((run for run in runs if run.segment not in done), None)
+    if failing is not None and (counts := _repair(adapter, failing)) is not None:
+        done[failing.segment] = counts
+    return {run.segment: done[run.segment] for run in runs if run.segment in done}
+
+
 def _refresh(
     adapter: Adapter,
     project: Project,
@@ -200,17 +280,7 @@ def _refresh(
                 "segsql_eval_one",
                 evaluation_query(project, seg.entity, [seg], adapter.dialect, as_of),
             )
-        members = (
-            exp.select(
-                c("entity_id"),
-                exp.alias_(
-                    holdout_expr(adapter.dialect, seg, c("entity_id")), "holdout", quoted=True
-                ),
-            )
-            .from_(source.copy())
-            .where(c(seg.name))
-        )
-        counts = adapter.write_segment(run, members, lambda: utcnow())
+        counts = adapter.write_segment(run, _members(adapter, seg, source), utcnow)
         return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
     except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
         message = one_line(err)
@@ -228,20 +298,28 @@ def _repair(adapter: Adapter, run: SegmentRun) -> tuple[int, int, int] | None:
     turned out committed."""
     try:
         adapter.recover(failing=(run.run_id, run.segment))
-        rows = adapter.fetch(
-            exp.select(c("members"), c("entered"), c("exited"))
-            .from_(adapter.table(RUNS))
-            .where(
-                exp.and_(
-                    c("run_id").eq(exp.Literal.string(run.run_id)),
-                    c("segment").eq(exp.Literal.string(run.segment)),
-                    c("status").eq(exp.Literal.string("success")),
-                )
-            )
-        )
+        return _committed(adapter, run.run_id, run.segment).get(run.segment)
     except Exception:  # noqa: BLE001 - the warehouse is gone; the next run recovers
         return None
-    return tuple(int(v) for v in rows[0]) if rows else None  # type: ignore[return-value]
+
+
+def _committed(
+    adapter: Adapter, run_id: str, segment: str | None = None
+) -> dict[str, tuple[int, int, int]]:
+    """segment -> (members, entered, exited) of the `success` rows of run `run_id` (of
+    `segment` only, if given)."""
+    where = exp.and_(
+        c("run_id").eq(exp.Literal.string(run_id)),
+        c("status").eq(exp.Literal.string("success")),
+    )
+    if segment is not None:
+        where = exp.and_(where, c("segment").eq(exp.Literal.string(segment)))
+    rows = adapter.fetch(
+        exp.select(c("segment"), c("members"), c("entered"), c("exited"))
+        .from_(adapter.table(RUNS))
+        .where(where)
+    )
+    return {seg: (int(m), int(e), int(x)) for seg, m, e, x in rows}
 
 
 def _segment_run(project: Project, seg: Segment, as_of: datetime, run_id: str) -> SegmentRun:
