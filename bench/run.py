@@ -8,7 +8,7 @@ Measured in one run, each `--repeat` times (median, min-max):
 - floor: one scan of the widest window (365 days) of each entity type's event sources,
   grouped by entity (COUNT(*)), in this process;
 - refresh: `segsql run --all` through the runner API in a child process (peak RSS from
-  wait4), split into views, evaluation and diff (the per-segment writes); each at a new T
+  wait4), split into views, evaluation and diff (the batched writes); each at a new T
   five minutes later than the previous one, after a first run that enters everybody;
 - naive: each segment's own view (at the same T) materialized one after another;
 - compile: 1000 generated segments to the evaluation queries and to 1000 views;
@@ -376,7 +376,7 @@ def report(args, engine: str, result: dict, compile_: dict | None, help_: dict |
         f"| - views | {fmt(result['views'])} | |",
         f"| - evaluation (one query per entity type) | {fmt(result['evaluate'])} | "
         f"{result['evaluate']['median'] / floor:.2f}x floor |",
-        f"| - diff (per-segment writes) | {fmt(result['diff'])} | <= 10% of refresh: "
+        f"| - diff (batched writes) | {fmt(result['diff'])} | <= 10% of refresh: "
         f"**{100 * result['diff']['median'] / result['refresh']['median']:.0f}%** |",
         f"| refresh CPU time (user+sys) | {fmt(result['refresh_cpu'])} | |",
         f"| refresh child process, wall (with start-up) | {fmt(result['process_wall'])} | |",
