@@ -591,20 +591,9 @@ class Renderer:
     def anchor(self, plan: EntityPlan, anchor: SinceNthLast) -> exp.Select:
         """Per entity, the timestamp of the n-th most recent anchor event at or before T."""
         single = self._single(plan, anchor.sources)
-        key, _, ts = self._rel_cols(single)
         rel, _ = self.relation(plan, anchor.sources, set())
         filters = [exp.LTE(this=self._rel_cols(single)[2], expression=self.T)]
         filters += self.event_filter(plan, anchor.sources, anchor.events, None, single)
-        nth = self.d.nth_largest(ts, anchor.n)
-        if nth is not None:
-            return (
-                select(alias(key, KEY), alias(nth, "anchor"))
-                .from_(rel, copy=False)
-                .where(and_(*filters), copy=False)
-                .group_by(self._rel_cols(single)[0], copy=False)
-                .having(exp.GTE(this=exp.Count(this=exp.Star()),
-                                expression=exp.Literal.number(anchor.n)), copy=False)
-            )
         key, _, ts = self._rel_cols(single)
         rank = exp.Window(
             this=exp.RowNumber(),

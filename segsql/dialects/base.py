@@ -157,11 +157,6 @@ class Dialect:
         """Let the JSON keys that `query` reads from columns of `table` (its FROM) share
         one parse per row, where the engine can (see DuckDB)."""
 
-    def nth_largest(self, value: exp.Expression, n: int) -> exp.Expression | None:
-        """An aggregate giving the n-th largest `value` of a group with at least n rows, or
-        None where the engine has none (the compiler then ranks rows with ROW_NUMBER)."""
-        return None
-
     def md5_hex(self, text: exp.Expression) -> exp.Expression:
         return exp.MD5(this=text)
 

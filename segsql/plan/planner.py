@@ -321,7 +321,7 @@ def _scan_text(scan: Scan) -> str:
         head += f"; joined with the entity table for {_window_text(scan.window)}"
     elif isinstance(scan.window, SinceNthLast):
         head += (f"; from the {scan.window.n}-th most recent "
-                 f"{_events_text(scan.window.events)} on (ranked once per entity, LEFT JOIN)")
+                 f"{_events_text(scan.window.events)} on (window function, LEFT JOIN)")
     kind = {"distinct": "count distinct", "any": "any event"}.get(scan.kind, scan.kind)
     return f"{head}; {kind}, group by entity -> {len(scan.columns)} aggregate(s)"
 

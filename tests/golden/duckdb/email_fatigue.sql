@@ -8,28 +8,32 @@ LEFT JOIN (
     COUNT(ev."segsql_ts") AS "f1"
   FROM (
     SELECT
-      ev."segsql_k" AS "segsql_k",
-      MAX(ev."segsql_ts", 3)[3] AS "anchor"
+      r."segsql_k",
+      r."ts" AS "anchor"
     FROM (
       SELECT
-        "user_id" AS "segsql_k",
-        "event_name" AS "segsql_event",
-        "ts" AS "segsql_ts"
-      FROM "main"."events"
-      UNION ALL
-      SELECT
-        "user_id" AS "segsql_k",
-        "event_name" AS "segsql_event",
-        "ts" AS "segsql_ts"
-      FROM "main"."email_events"
-    ) AS ev
+        ev."segsql_k" AS "segsql_k",
+        ev."segsql_ts" AS "ts",
+        ROW_NUMBER() OVER (PARTITION BY ev."segsql_k" ORDER BY ev."segsql_ts" DESC) AS "rn"
+      FROM (
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."events"
+        UNION ALL
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."email_events"
+      ) AS ev
+      WHERE
+        ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+        AND ev."segsql_event" IN ('email_delivered')
+    ) AS r
     WHERE
-      ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
-      AND ev."segsql_event" IN ('email_delivered')
-    GROUP BY
-      ev."segsql_k"
-    HAVING
-      COUNT(*) >= 3
+      r."rn" = 3
   ) AS a
   LEFT JOIN (
     SELECT
