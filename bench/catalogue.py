@@ -51,14 +51,17 @@ def generated_docs(n: int) -> list[tuple[str, dict]]:
     return docs + [("segments/generated.yml", {"segments": variants})]
 
 
-def load_generated(n: int, dialect: str = "duckdb"):
-    """A validated Project of `n` segments (no files written)."""
+def generated_texts(n: int) -> list[tuple[str, str]]:
+    """(file name, YAML text) of `n` generated segments."""
+    return [(name, yaml.safe_dump(doc, sort_keys=False)) for name, doc in generated_docs(n)]
+
+
+def load_generated(n: int, dialect: str = "duckdb", texts: list[tuple[str, str]] | None = None):
+    """A validated Project of `n` segments (no files written): the YAML texts parsed and
+    validated as `segsql` reads a project."""
     from segsql.definitions.project import project_from_docs
     from segsql.definitions.yaml import load_text
 
-    return project_from_docs(
-        PROJECT,
-        [(name, load_text(yaml.safe_dump(doc, sort_keys=False), name)) for name, doc in
-         generated_docs(n)],
-        dialect,
-    )
+    texts = texts if texts is not None else generated_texts(n)
+    return project_from_docs(PROJECT, [(name, load_text(text, name)) for name, text in texts],
+                             dialect)

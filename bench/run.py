@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
-from catalogue import PROJECT, load_generated  # noqa: E402
+from catalogue import PROJECT, generated_texts, load_generated  # noqa: E402
 from warehouse import END, OUT, ensure_warehouse  # noqa: E402
 
 SCHEMA = "segsql_bench"
@@ -231,9 +231,10 @@ def measure_compile(n: int, repeat: int) -> dict:
     d = get_dialect("duckdb")
     out: dict[str, list[float]] = {"load": [], "evaluation": [], "evaluation_sql": [],
                                    "views": []}
+    texts = generated_texts(n)
     for _ in range(repeat):
         start = time.perf_counter()
-        project = load_generated(n)
+        project = load_generated(n, texts=texts)
         out["load"].append(time.perf_counter() - start)
         by_entity: dict[str, list] = {}
         for seg in project.enabled.values():

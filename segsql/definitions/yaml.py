@@ -35,11 +35,11 @@ class YList(list):
 _VALUE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError)
 
 
-def _loader(file: str) -> type[yaml.SafeLoader]:
+def _loader(file: str, base: type = yaml.SafeLoader) -> type[yaml.SafeLoader]:
     def where(node: yaml.Node) -> Location:
         return Location(file, node.start_mark.line + 1)
 
-    class Loader(yaml.SafeLoader):
+    class Loader(base):  # type: ignore[valid-type,misc]
         def construct_object(self, node, deep=False):
             try:
                 return super().construct_object(node, deep=deep)
@@ -78,7 +78,19 @@ def _loader(file: str) -> type[yaml.SafeLoader]:
 
 
 def load_text(text: str, file: str) -> Any:
-    """Parse one YAML document; syntax errors become DefinitionErrors with a line."""
+    """Parse one YAML document; syntax errors become DefinitionErrors with a line.
+
+    libyaml's parser (where PyYAML has it) reads valid files about five times faster;
+    a file it rejects is read again by the pure-Python parser, whose messages point at
+    the line that is wrong (libyaml reports an unclosed `[` where it gave up)."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=_loader(file, fast))  # noqa: S506 - safe loader
+        except DefinitionError:
+            raise
+        except Exception:  # noqa: BLE001, S110 - reported by the pure-Python parser below
+            pass
     try:
         return yaml.load(text, Loader=_loader(file))  # noqa: S506 - SafeLoader subclass
     except DefinitionError:
