@@ -12,8 +12,11 @@ Feature kinds and how they are computed:
   - `events`: the plain aggregates over one set of event names (most often one name):
     its rows are the rows of those names only, from the widest window of its aggregates
     on, and each row updates only the aggregates of its own name. (One fused scan of all
-    names, with every aggregate a CASE over every row, costs more: each row then updates
-    every aggregate's state, a cache miss each at a million entities.)
+    names, with every aggregate a CASE over every row, costs more: measured on 50M events,
+    5.8 s against 1.9 s for the same aggregates in per-name scans; and still more for
+    only the three rarest names.) Its aggregates that read columns (JSON properties) and
+    need a narrower window than the others get a scan of their own (`columns`): engines
+    read a column for every row of the time range they scan;
   - `any`: aggregates over any event (`*`), with the named ones whose rows they already
     read, so that an unbounded `*` does not widen the scan of named events;
   - `distinct`: each COUNT(DISTINCT) filter on its own (engines plan a distinct
