@@ -205,7 +205,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
         for seg in segments:
             by_entity.setdefault(seg.entity, {})[seg.name] = seg.where
         for entity, outputs in by_entity.items():
-            click.echo(explain(plan_entity(project, entity, outputs)))
+            click.echo(explain(plan_entity(project, entity, outputs, d.row_store)))
         return
     out_dir = ctx.project_dir / "target" / "compiled"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ def view_query(
     key = col(project.entity_source(segment.entity).key, ENTITY)
     holdout = holdout_expr(d, segment, d.to_text(key))
     # the condition is planned like an output, but rendered in WHERE
-    plan = plan_entity(project, segment.entity, {segment.name: segment.where})
+    plan = plan_entity(project, segment.entity, {segment.name: segment.where}, d.row_store)
     where = renderer.boolean(plan, segment.where)
     plan.outputs = {}
     return renderer.select(plan, columns={"holdout": holdout}, where=where)
@@ -41,5 +41,5 @@ def evaluation_query(
     project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
 ) -> exp.Select:
     """One row per existing entity: entity_id as text and one boolean per segment."""
-    plan = plan_entity(project, entity, {s.name: s.where for s in segments})
+    plan = plan_entity(project, entity, {s.name: s.where for s in segments}, d.row_store)
     return Renderer(d, as_of).select(plan, key_as_text=True)

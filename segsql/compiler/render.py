@@ -44,13 +44,14 @@ from ..model.types import (
     Window,
     Within,
 )
-from ..plan.planner import Aggregate, EntityPlan, Scan
+from ..plan.planner import Aggregate, EntityPlan, RowSet, Scan
 
 KEY = "segsql_k"  # the entity key column of every feature subquery
 EVENT = "segsql_event"
 TS = "segsql_ts"
 ENTITY = "e"  # alias of the entity table
 EV = "ev"  # alias of event rows
+SRC = "segsql_src"  # which source a row of a tagged union comes from (its index)
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 AGGREGATES = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "min": exp.Min,
               "max": exp.Max, "first": exp.Min, "last": exp.Max}
@@ -345,22 +346,30 @@ class Renderer:
 
     # ------------------------------------------------------------------ event relations
     def relation(
-        self, plan: EntityPlan, sources: tuple[str, ...], columns: set[str],
+        self,
+        plan: EntityPlan,
+        sources: tuple[str, ...],
+        columns: set[str] | dict[str, set[str]],
         standard: bool = False,
+        tagged: bool = False,
     ) -> tuple[exp.Expression, Source | None]:
         """The rows of `sources` as one relation aliased `ev`. A single source is used as
         is (its own column names) unless `standard`; several are unioned with standard
-        names for key, event and timestamp, plus the `columns` the filters need."""
+        names for key, event and timestamp, plus the `columns` the filters need (or, as
+        column -> sources, only where those sources' rows are read: NULL elsewhere), plus,
+        when `tagged`, each row's source as its index in `sources` (SRC)."""
         srcs = [plan.project.sources[s] for s in sources]
         if len(srcs) == 1 and not standard:
             return table_alias(self._table(srcs[0]), EV), srcs[0]
         parts = []
-        for s in srcs:
+        for i, s in enumerate(srcs):
             part = select(
                 alias(col(s.key), KEY),
                 alias(col(s.event), EVENT),  # type: ignore[arg-type]
                 alias(col(s.timestamp), TS),  # type: ignore[arg-type]
-                *(col(c) for c in sorted(columns)),
+                *(col(c) if isinstance(columns, set) or s.name in columns[c]
+                  else alias(exp.Null(), c) for c in sorted(columns)),
+                *([alias(exp.Literal.number(i), SRC)] if tagged else []),
             ).from_(self._table(s), copy=False)
             parts.append(part)
         union: exp.Query = parts[0]
@@ -459,6 +468,7 @@ class Renderer:
             "events": all(a.events == first.events for a in aggs),
             "where": all(a.where == first.where for a in aggs),
             "window": all(a.window == first.window for a in aggs),
+            "sources": all(set(a.sources or scan.sources) == set(scan.sources) for a in aggs),
         }
         _, name, ts = self._rel_cols(single)
         where: list[exp.Expression] = [exp.LTE(this=ts, expression=self.T)]
@@ -472,17 +482,36 @@ class Renderer:
             if common:
                 where.append(self._lower_bounds(common, single))
             sets = scan.row_sets()
-            if len(sets) > 1 and any(bounds != common for _, bounds in sets):
-                # a name read from a later time than the widest bound: per name set
-                where.append(paren(or_(*(
-                    and_(isin(self._rel_cols(single)[1], set_names),  # type: ignore[arg-type]
-                         self._lower_bounds(bounds, single)) if bounds
-                    else isin(self._rel_cols(single)[1], set_names)  # type: ignore[arg-type]
-                    for set_names, bounds in sets
-                ))))
+            if len(sets) > 1 and any(r.bounds != common or set(r.sources) != set(scan.sources)
+                                     for r in sets):
+                # names (of some sources) read from later than the widest bound: per set
+                terms = [self._row_set_test(scan, r, single) for r in sets]
+                if all(t is not None for t in terms):
+                    where.append(paren(or_(*terms)))
         if shared["where"] and first.where is not None:
             where.append(self.event_boolean(first.where, self._json_cols(plan, scan.sources)))
         return where, shared
+
+    def _row_set_test(
+        self, scan: Scan, rows: RowSet, single: Source | None
+    ) -> exp.Expression | None:
+        """The rows of a row set among the scan's (None: all of them)."""
+        parts = []
+        if set(rows.sources) != set(scan.sources):
+            parts.append(self._source_test(scan, rows.sources))
+        if rows.names is not None:
+            parts.append(isin(self._rel_cols(single)[1], rows.names))
+        if rows.bounds:
+            parts.append(self._lower_bounds(rows.bounds, single))
+        return and_(*parts) if parts else None
+
+    @staticmethod
+    def _source_test(scan: Scan, sources: tuple[str, ...]) -> exp.Expression:
+        """The rows of `sources` in a (tagged) union of the scan's sources."""
+        tags = [exp.Literal.number(scan.sources.index(s)) for s in sources]
+        if len(tags) == 1:
+            return exp.EQ(this=col(SRC, EV), expression=tags[0])
+        return exp.In(this=col(SRC, EV), expressions=tags)
 
     def scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
         """One GROUP BY entity over the scan's rows computing all its aggregates."""
@@ -498,8 +527,15 @@ class Renderer:
             value = self.aggregate(plan, scan, agg, single, conds, values)
             projections.append(alias(value, column))
         extracted = [alias(v, name) for v, name in values.values()]
-        rel, _ = self.relation(plan, scan.sources, _ev_columns(*projections, *where, *extracted)
-                               - {name for _, name in values.values()})
+        names = {name for _, name in values.values()}
+        columns: dict[str, set[str]] = {}  # column -> the sources whose rows read it
+        for agg, projection in zip(scan.columns, projections[1:], strict=True):
+            for c in _ev_columns(projection) - names:
+                columns.setdefault(c, set()).update(agg.sources or scan.sources)
+        for c in _ev_columns(*where, *extracted):
+            columns.setdefault(c, set()).update(scan.sources)
+        tagged = columns.pop(SRC, None) is not None
+        rel, _ = self.relation(plan, scan.sources, columns, tagged=tagged)
         if extracted:  # each shared value once per row, then aggregated
             rows = select(exp.Column(this=exp.Star(), table=exp.to_identifier(EV)), *extracted)
             rel = table_alias(rows.from_(rel, copy=False).where(and_(*where), copy=False), EV)
@@ -516,7 +552,10 @@ class Renderer:
     def _shared_values(self, plan: EntityPlan, scan: Scan) -> dict[tuple, tuple]:
         """JSON values that several aggregates of a scan read (`sum`, `avg`, `min` of one
         amount): (prop, numeric) -> (expression, column name), extracted once per row
-        instead of once per aggregate."""
+        instead of once per aggregate. Only where every row of the scan is of the same
+        names and sources (a fused scan would extract it from every row)."""
+        if len({(a.events, a.sources) for a in scan.columns}) > 1:
+            return {}
         uses: dict[tuple, int] = {}
         for agg in scan.columns:
             if agg.of is not None and agg.of.path:
@@ -541,6 +580,8 @@ class Renderer:
     ) -> list[exp.Expression]:
         """What an aggregate must test on each row beyond the scan's WHERE."""
         conds = []
+        if not shared["sources"] and set(agg.sources) != set(scan.sources):
+            conds.append(self._source_test(scan, agg.sources))
         if not shared["events"] and agg.events is not None:
             conds.append(isin(self._rel_cols(single)[1], agg.events))
         # (a `within` that is the scan's only lower bound is implied by its WHERE)

@@ -9,6 +9,7 @@ from .base import Dialect
 
 class Postgres(Dialect):
     name = sqlglot = "postgres"
+    row_store = True
     number_type = "DOUBLE PRECISION"
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
@@ -42,6 +43,7 @@ class Postgres(Dialect):
 
 class Redshift(Postgres):
     name = sqlglot = "redshift"
+    row_store = False  # columnar
     text_type = "VARCHAR(65535)"
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:

@@ -66,6 +66,7 @@ class Aggregate:
     events: tuple[str, ...] | None
     where: Condition | None
     window: Window | None
+    sources: tuple[str, ...] = ()  # the sources it reads (from a fused scan's union)
 
 
 @dataclass
@@ -78,22 +79,19 @@ class Scan:
     window: SinceProperty | SinceNthLast | None = None  # the shared window of since/anchor
     columns: dict[Aggregate, str] = field(default_factory=dict)
 
-    def row_sets(self) -> list[tuple[tuple[str, ...] | None, list[Window]]]:
-        """The rows the aggregates read: per event-name set (None: any event), the lower
-        time bounds to read from ([] when some aggregate reads all time). Constant bounds
-        only: `since`/`anchor` windows are per entity."""
-        out: dict[tuple[str, ...] | None, list[Window] | None] = {}
+    def row_sets(self) -> list[RowSet]:
+        """The rows the aggregates read: per (sources, event names) (names None: any
+        event), the lower time bounds to read from ([] when some aggregate reads all time;
+        constant bounds only: `since`/`anchor` windows are per entity). Sets that an
+        any-event set of the same or more sources reads anyway are left out."""
+        out: dict[tuple[tuple[str, ...], tuple[str, ...] | None], list[Window] | None] = {}
         for agg in self.columns:
             bound = agg.window if isinstance(agg.window, (Within, During)) else None
-            if agg.events not in out:
-                out[agg.events] = [] if bound is None else [bound]
-            elif out[agg.events] and bound is not None:
-                out[agg.events].append(bound)  # type: ignore[union-attr]
-            else:
-                out[agg.events] = []
-        if None in out:  # an any-event scan holds only named aggregates within its rows
-            return [(None, _widest(out[None] or []))]
-        return [(names, _widest(bounds or [])) for names, bounds in out.items()]
+            key = (agg.sources or self.sources, agg.events)
+            prev = out.get(key, ())
+            out[key] = [] if bound is None or prev == [] else [*(prev or []), bound]
+        sets = [RowSet(srcs, names, _widest(bounds or [])) for (srcs, names), bounds in out.items()]
+        return [r for r in sets if not any(o is not r and o.covers(r) for o in sets)]
 
     def event_names(self) -> tuple[str, ...] | None:
         """The event names this scan needs, or None when some aggregate takes any event."""
@@ -107,9 +105,29 @@ class Scan:
     def lower_bound(self) -> list[Window]:
         """Lower time bounds that every row of the scan satisfies (ORed; [] for none)."""
         sets = self.row_sets()
-        if any(not bounds for _, bounds in sets):
+        if any(not r.bounds for r in sets):
             return []
-        return _widest([b for _, bounds in sets for b in bounds])
+        return _widest([b for r in sets for b in r.bounds])
+
+
+@dataclass(frozen=True)
+class RowSet:
+    """Rows of some event names (None: any) of some sources, from one of `bounds` on."""
+
+    sources: tuple[str, ...]
+    names: tuple[str, ...] | None
+    bounds: list[Window]
+
+    def covers(self, other: RowSet) -> bool:
+        """Is this an any-event set that reads every row of `other`?"""
+        return (
+            self.names is None
+            and (other.names is not None or len(other.sources) < len(self.sources))
+            and set(other.sources) <= set(self.sources)
+            and (not self.bounds
+                 or bool(other.bounds) and all(_covered_bound(b, self.bounds)
+                                               for b in other.bounds))
+        )
 
 
 def _widest(bounds: list[Window]) -> list[Window]:
@@ -139,6 +157,7 @@ class EntityPlan:
     sequences: dict[SequenceCond, str] = field(default_factory=dict)
     parents: dict[ParentCond, tuple[str, EntityPlan]] = field(default_factory=dict)
     members: dict[MembersCond, tuple[str, EntityPlan]] = field(default_factory=dict)
+    fuse: bool = False  # one scan for all plain aggregates (row stores: see plan_entity)
     _counter: int = 0
 
     def _name(self, prefix: str) -> str:
@@ -152,12 +171,24 @@ class EntityPlan:
 
 
 def aggregate_of(cond: EventCond) -> Aggregate:
-    return Aggregate(cond.measure.kind, cond.measure.of, cond.events, cond.where, cond.window)
+    return Aggregate(
+        cond.measure.kind, cond.measure.of, cond.events, cond.where, cond.window, cond.sources
+    )
 
 
-def plan_entity(project: Project, entity: str, outputs: dict[str, Condition]) -> EntityPlan:
-    """Plan the evaluation of `outputs` (name -> condition) over entities of `entity`."""
-    plan = EntityPlan(project, entity, dict(outputs))
+def plan_entity(
+    project: Project, entity: str, outputs: dict[str, Condition], fuse: bool = False
+) -> EntityPlan:
+    """Plan the evaluation of `outputs` (name -> condition) over entities of `entity`.
+
+    `fuse` (row stores, e.g. Postgres): the plain aggregates of all event names and
+    sources share ONE scan of the union of the entity's event sources, each a CASE over
+    its own rows. A row store reads every column of every row a scan visits, with no
+    min/max index on time, so each per-name scan re-reads the whole table: on Postgres at
+    5M events the fused scan cut the user evaluation from 11.6 s to 9.4 s. A column store
+    reads only the columns and time ranges it needs, and there one fused scan costs more
+    (see the `events` scans above)."""
+    plan = EntityPlan(project, entity, dict(outputs), fuse=fuse)
     wanted: dict[tuple[tuple[str, ...], Aggregate], None] = {}
     for cond in outputs.values():
         _collect(plan, cond, wanted)
@@ -181,10 +212,12 @@ def _collect(plan: EntityPlan, cond: Condition, wanted: dict) -> None:
     elif isinstance(cond, ParentCond):
         if cond not in plan.parents:
             outputs = {"ok": cond.where} if cond.where is not None else {}
-            plan.parents[cond] = (plan._name("p"), plan_entity(plan.project, cond.parent, outputs))
+            plan.parents[cond] = (plan._name("p"),
+                                  plan_entity(plan.project, cond.parent, outputs, plan.fuse))
     elif isinstance(cond, MembersCond) and cond not in plan.members:
         outputs = {"ok": cond.where} if cond.where is not None else {}
-        plan.members[cond] = (plan._name("m"), plan_entity(plan.project, cond.child, outputs))
+        plan.members[cond] = (plan._name("m"),
+                              plan_entity(plan.project, cond.child, outputs, plan.fuse))
 
 
 def _scan_key(sources: tuple[str, ...], agg: Aggregate) -> tuple:
@@ -200,6 +233,8 @@ def _scan_key(sources: tuple[str, ...], agg: Aggregate) -> tuple:
 
 def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -> None:
     """Distribute the aggregates over scans (see the module docstring)."""
+    if plan.fuse:
+        return _assign_fused(plan, wanted)
     scans = plan.scans
     keys = [(_scan_key(sources, agg), sources, agg) for sources, agg in wanted]
     # a named aggregate whose rows an any-event scan of its sources reads anyway joins it
@@ -229,6 +264,25 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
         plan.features[(sources, agg)] = (scan.alias, column)
     # the any-event scan of a source set is keyed by the sources alone
     plan.scans = {(key[1] if key[0] == "any" else key): scan for key, scan in scans.items()}
+
+
+def _assign_fused(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -> None:
+    """All events/any aggregates in one scan over the union of their sources."""
+    order = {s.name: i for i, s in enumerate(plan.project.event_sources(plan.entity))}
+    for sources, agg in wanted:
+        key = _scan_key(sources, agg)
+        if key[0] in ("events", "any"):
+            key = ("events",)
+        scan = plan.scans.get(key)
+        if scan is None:
+            window = agg.window if key[0] in ("since", "anchor") else None
+            scan = plan.scans[key] = Scan(plan._name("s"), sources, key[0], window)  # type: ignore
+            if isinstance(window, SinceNthLast):
+                plan.anchors[window] = scan.alias
+        elif not set(sources) <= set(scan.sources):
+            scan.sources = tuple(sorted(set(scan.sources) | set(sources), key=order.__getitem__))
+        column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
+        plan.features[(sources, agg)] = (scan.alias, column)
 
 
 def _reads_columns(agg: Aggregate) -> bool:
@@ -315,9 +369,10 @@ def explain(plan: EntityPlan, indent: str = "") -> str:
 
 def _scan_text(scan: Scan) -> str:
     rows = "; ".join(
-        _events_text(names) + (" from " + " or ".join(_window_text(b) for b in bounds)
-                               if bounds else "")
-        for names, bounds in scan.row_sets()
+        _events_text(r.names)
+        + (f" of {'+'.join(r.sources)}" if set(r.sources) != set(scan.sources) else "")
+        + (" from " + " or ".join(_window_text(b) for b in r.bounds) if r.bounds else "")
+        for r in scan.row_sets()
     )
     head = f"{' + '.join(scan.sources)}, rows: {rows}"
     if isinstance(scan.window, SinceProperty):

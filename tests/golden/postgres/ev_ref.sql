@@ -5,7 +5,14 @@ FROM "main"."users" AS e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
-    COUNT(*) AS "f1"
+    COUNT(
+      CASE
+        WHEN ev."segsql_event" IN ('add_to_cart')
+        AND ev."segsql_ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '7 DAY'
+        THEN 1
+      END
+    ) AS "f1",
+    COUNT(CASE WHEN ev."segsql_event" IN ('login') THEN 1 END) AS "f2"
   FROM (
     SELECT
       "user_id" AS "segsql_k",
@@ -21,37 +28,22 @@ LEFT JOIN (
   ) AS ev
   WHERE
     ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
-    AND ev."segsql_event" IN ('add_to_cart')
-    AND ev."segsql_ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '7 DAY'
+    AND ev."segsql_event" IN ('add_to_cart', 'login')
+    AND ev."segsql_ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '14 DAY'
+    AND (
+      (
+        ev."segsql_event" IN ('add_to_cart')
+        AND ev."segsql_ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '7 DAY'
+      )
+      OR (
+        ev."segsql_event" IN ('login')
+        AND ev."segsql_ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '14 DAY'
+      )
+    )
   GROUP BY
     ev."segsql_k"
 ) AS s1
   ON s1."segsql_k" = e."user_id"
-LEFT JOIN (
-  SELECT
-    ev."segsql_k" AS "segsql_k",
-    COUNT(*) AS "f1"
-  FROM (
-    SELECT
-      "user_id" AS "segsql_k",
-      "event_name" AS "segsql_event",
-      "ts" AS "segsql_ts"
-    FROM "main"."events"
-    UNION ALL
-    SELECT
-      "user_id" AS "segsql_k",
-      "event_name" AS "segsql_event",
-      "ts" AS "segsql_ts"
-    FROM "main"."email_events"
-  ) AS ev
-  WHERE
-    ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
-    AND ev."segsql_event" IN ('login')
-    AND ev."segsql_ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '14 DAY'
-  GROUP BY
-    ev."segsql_k"
-) AS s2
-  ON s2."segsql_k" = e."user_id"
 WHERE
   (
     e."signup_at" IS NULL
@@ -62,6 +54,6 @@ WHERE
       COALESCE(s1."f1", 0) >= 2
     )
     AND NOT COALESCE(NOT COALESCE((
-      COALESCE(s2."f1", 0) >= 1
+      COALESCE(s1."f2", 0) >= 1
     ), FALSE), FALSE)
   )
