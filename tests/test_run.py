@@ -225,3 +225,20 @@ def test_batched_run_reports_each_segment(project):
     for segment, members, entered, exited in runs:
         [line] = [line for line in lines if f" {segment} " in line]
         assert f"members {members:>8}  +{entered} -{exited}" in line
+
+
+def test_rows_without_a_key_are_nobody(project):
+    """A users row whose key is NULL is never a member (of a segment that would take it:
+    `churn_risk` takes every user without a login), so a rerun at the same T writes no
+    change rows for it, instead of an exit and an entry of 'NULL' each time."""
+    con = duckdb.connect(str(project / "warehouse.duckdb"))
+    con.execute("INSERT INTO users VALUES (NULL, 'pro', TIMESTAMP '2026-01-01', 1)")
+    con.close()
+    for _ in range(2):
+        result = segsql(project, "run", "--as-of", "2026-01-20")
+        assert result.exit_code == 0, result.output
+    assert query(project, "SELECT count(*) FROM segsql.segsql_memberships "
+                          "WHERE entity_id IS NULL") == [(0,)]
+    changes = query(project, "SELECT run_id, count(*) FROM segsql.segsql_membership_changes "
+                             "GROUP BY run_id")
+    assert len(changes) == 1  # the first run only

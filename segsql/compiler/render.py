@@ -184,21 +184,21 @@ class Renderer:
         for cond, (name, sub) in plan.members.items():
             self._left_join(query, self.members(cond, sub), name, src.key)
         exists = self.exists(src)
-        if where is not None:
-            exists = and_(exists, where) if exists is not None else where
-        if exists is not None:
-            query.where(exists, copy=False)
+        query.where(and_(exists, where) if where is not None else exists, copy=False)
         self.d.share_json(query, ENTITY)
         return query
 
-    def exists(self, src: Source) -> exp.Expression | None:
-        """Entities created after T do not exist yet."""
+    def exists(self, src: Source) -> exp.Expression:
+        """Rows with a key, created at or before T: a row without a key is nobody (as a
+        member it could never be matched with itself on the next run, and would exit and
+        enter again each time)."""
+        keyed = present(col(src.key, ENTITY))
         if not src.created_at:
-            return None
+            return keyed
         created = col(src.created_at, ENTITY)
-        return paren(
+        return and_(keyed, paren(
             or_(is_null(created), exp.LTE(this=col(src.created_at, ENTITY), expression=self.T))
-        )
+        ))
 
     def _left_join(self, query: exp.Select, sub: exp.Select, name: str, column: str) -> None:
         on = exp.EQ(this=col(KEY, name), expression=col(column, ENTITY))

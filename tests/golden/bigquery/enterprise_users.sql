@@ -7,11 +7,14 @@ LEFT JOIN (
     e.`account_id` AS `segsql_k`
   FROM `main`.`accounts` AS e
   WHERE
-    e.`tier` = 'enterprise'
+    NOT e.`account_id` IS NULL AND e.`tier` = 'enterprise'
 ) AS p1
   ON p1.`segsql_k` = e.`account_id`
 WHERE
   (
-    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+    NOT e.`user_id` IS NULL
+    AND (
+      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+    )
   )
   AND NOT p1.`segsql_k` IS NULL

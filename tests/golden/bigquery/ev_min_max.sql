@@ -21,7 +21,10 @@ LEFT JOIN (
   ON s1.`segsql_k` = e.`user_id`
 WHERE
   (
-    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+    NOT e.`user_id` IS NULL
+    AND (
+      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+    )
   )
   AND (
     (

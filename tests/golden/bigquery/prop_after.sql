@@ -4,6 +4,9 @@ SELECT
 FROM `main`.`users` AS e
 WHERE
   (
-    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+    NOT e.`user_id` IS NULL
+    AND (
+      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+    )
   )
   AND e.`last_seen_at` > CAST('2026-02-27 00:00:00' AS DATETIME)

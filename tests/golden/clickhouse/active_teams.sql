@@ -40,7 +40,10 @@ LEFT JOIN (
     ) AS s1
       ON s1."segsql_k" = e."user_id"
     WHERE
-      (
+      NOT (
+        e."user_id" IS NULL
+      )
+      AND (
         e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
       )
   ) AS c
@@ -53,7 +56,9 @@ LEFT JOIN (
 ) AS m1
   ON m1."segsql_k" = e."account_id"
 WHERE
-  (
+  NOT (
+    e."account_id" IS NULL
+  ) AND (
     COALESCE(m1."n", 0) >= 2
   )
 SETTINGS join_use_nulls = 1

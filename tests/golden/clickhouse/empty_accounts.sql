@@ -12,7 +12,10 @@ LEFT JOIN (
       e."account_id" AS "parent"
     FROM "main"."users" AS e
     WHERE
-      (
+      NOT (
+        e."user_id" IS NULL
+      )
+      AND (
         e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
       )
   ) AS c
@@ -25,7 +28,9 @@ LEFT JOIN (
 ) AS m1
   ON m1."segsql_k" = e."account_id"
 WHERE
-  (
+  NOT (
+    e."account_id" IS NULL
+  ) AND (
     COALESCE(m1."n", 0) = 0
   )
 SETTINGS join_use_nulls = 1

@@ -23,7 +23,12 @@ LEFT JOIN (
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    NOT (
+      e."user_id" IS NULL
+    )
+    AND (
+      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    )
   )
   AND (
     s1."f1" IS NULL

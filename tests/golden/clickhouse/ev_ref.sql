@@ -54,7 +54,12 @@ LEFT JOIN (
   ON s2."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    NOT (
+      e."user_id" IS NULL
+    )
+    AND (
+      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    )
   )
   AND (
     (

@@ -6,11 +6,20 @@ LEFT JOIN (
   SELECT
     e."account_id" AS "segsql_k"
   FROM "main"."accounts" AS e
+  WHERE
+    NOT (
+      e."account_id" IS NULL
+    )
 ) AS p1
   ON p1."segsql_k" = e."account_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    NOT (
+      e."user_id" IS NULL
+    )
+    AND (
+      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    )
   )
   AND NOT (
     p1."segsql_k" IS NULL

@@ -4,7 +4,12 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    NOT (
+      e."user_id" IS NULL
+    )
+    AND (
+      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    )
   )
   AND (
     (

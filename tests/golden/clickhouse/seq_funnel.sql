@@ -149,7 +149,12 @@ LEFT JOIN (
   ON q1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    NOT (
+      e."user_id" IS NULL
+    )
+    AND (
+      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+    )
   )
   AND NOT (
     q1."segsql_k" IS NULL

@@ -64,8 +64,11 @@ LEFT JOIN (
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+    )
   )
   AND (
     NOT s1."segsql_k" IS NULL AND COALESCE(s1."f1", 0) = 0

@@ -9,8 +9,11 @@ FROM (
 ) AS e
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+    )
   )
   AND (
     e."segsql_json_traits"[1] = 'Berlin'

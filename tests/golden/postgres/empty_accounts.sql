@@ -12,7 +12,8 @@ LEFT JOIN (
       e."account_id" AS "parent"
     FROM "main"."users" AS e
     WHERE
-      (
+      NOT e."user_id" IS NULL
+      AND (
         e."signup_at" IS NULL
         OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
       )
@@ -24,6 +25,6 @@ LEFT JOIN (
 ) AS m1
   ON m1."segsql_k" = e."account_id"
 WHERE
-  (
+  NOT e."account_id" IS NULL AND (
     COALESCE(m1."n", 0) = 0
   )

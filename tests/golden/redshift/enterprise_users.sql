@@ -7,12 +7,15 @@ LEFT JOIN (
     e."account_id" AS "segsql_k"
   FROM "main"."accounts" AS e
   WHERE
-    e."tier" = 'enterprise'
+    NOT e."account_id" IS NULL AND e."tier" = 'enterprise'
 ) AS p1
   ON p1."segsql_k" = e."account_id"
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+    )
   )
   AND NOT p1."segsql_k" IS NULL

@@ -9,7 +9,10 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+    )
   )
   AND TRUE

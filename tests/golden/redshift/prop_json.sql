@@ -4,8 +4,11 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+    )
   )
   AND (
     JSON_EXTRACT_PATH_TEXT(e."traits", 'address', 'city') = 'Berlin'

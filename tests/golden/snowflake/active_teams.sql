@@ -40,7 +40,8 @@ LEFT JOIN (
     ) AS s1
       ON s1."segsql_k" = e."user_id"
     WHERE
-      (
+      NOT e."user_id" IS NULL
+      AND (
         e."signup_at" IS NULL
         OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
       )
@@ -52,6 +53,6 @@ LEFT JOIN (
 ) AS m1
   ON m1."segsql_k" = e."account_id"
 WHERE
-  (
+  NOT e."account_id" IS NULL AND (
     COALESCE(m1."n", 0) >= 2
   )

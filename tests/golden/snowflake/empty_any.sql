@@ -4,7 +4,10 @@ SELECT
 FROM "main"."users" AS e
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    )
   )
   AND FALSE

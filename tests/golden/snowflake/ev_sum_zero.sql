@@ -25,8 +25,11 @@ LEFT JOIN (
   ON s1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    )
   )
   AND (
     COALESCE(s1."f1", 0) < 10

@@ -20,14 +20,17 @@ LEFT JOIN (
   ) AS s1
     ON s1."segsql_k" = e."account_id"
   WHERE
-    (
+    NOT e."account_id" IS NULL AND (
       COALESCE(s1."f1", 0) >= 1
     )
 ) AS p1
   ON p1."segsql_k" = e."account_id"
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    )
   )
   AND NOT p1."segsql_k" IS NULL

@@ -100,7 +100,10 @@ LEFT JOIN (
   ON q1."segsql_k" = e."user_id"
 WHERE
   (
-    e."signup_at" IS NULL
-    OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    NOT e."user_id" IS NULL
+    AND (
+      e."signup_at" IS NULL
+      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    )
   )
   AND NOT q1."segsql_k" IS NULL

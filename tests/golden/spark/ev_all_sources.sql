@@ -28,7 +28,10 @@ LEFT JOIN (
   ON s1.`segsql_k` = e.`user_id`
 WHERE
   (
-    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+    NOT e.`user_id` IS NULL
+    AND (
+      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+    )
   )
   AND (
     COALESCE(s1.`f1`, 0) >= 2

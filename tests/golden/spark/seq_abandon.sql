@@ -76,6 +76,9 @@ LEFT JOIN (
   ON q1.`segsql_k` = e.`user_id`
 WHERE
   (
-    e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+    NOT e.`user_id` IS NULL
+    AND (
+      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+    )
   )
   AND NOT q1.`segsql_k` IS NULL
