@@ -37,7 +37,7 @@ def main() -> None:
     from segsql.definitions.project import load_project
     from segsql.dialects import get_dialect
     from segsql.plan import plan_entity
-    from segsql.plan.planner import _scan_text
+    from segsql.plan.planner import scan_text
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=1_000_000)
@@ -51,15 +51,19 @@ def main() -> None:
     path = ensure_warehouse(args.users, args.events)
     con = duckdb.connect(str(path), read_only=True, config={"threads": "2"})
     profile = Path(tempfile.mkdtemp()) / "profile.json"
-    con.execute("PRAGMA enable_profiling = 'json'")
-    con.execute(f"PRAGMA profiling_output = '{profile}'")
+    for name, value in (("enable_profiling", "json"), ("profiling_output", str(profile))):
+        con.execute(d.sql(exp.Set(expressions=[exp.SetItem(this=exp.EQ(
+            this=exp.var(name), expression=exp.Literal.string(value)))])))
     as_of = END  # the benchmark's T
 
     def timed(query: exp.Expression) -> tuple[float, float]:
         best_wall = best_cpu = float("inf")
         for _ in range(args.repeat):
             start = time.perf_counter()
-            con.execute(f"CREATE OR REPLACE TEMP TABLE segsql_profile AS {d.sql(query)}")
+            con.execute(d.sql(exp.Create(
+                this=exp.to_table("segsql_profile"), kind="TABLE", replace=True,
+                expression=query, properties=exp.Properties(expressions=[
+                    exp.TemporaryProperty()]))))
             best_wall = min(best_wall, time.perf_counter() - start)
             best_cpu = min(best_cpu, json.loads(profile.read_text())["query"]["cpu_time"])
         return best_wall, best_cpu
@@ -73,7 +77,7 @@ def main() -> None:
         segments = [s for s in project.enabled.values() if s.entity == entity]
         query = evaluation_query(project, entity, segments, d, as_of)
         plan = plan_entity(project, entity, {s.name: s.where for s in segments})
-        what = {scan.alias: _scan_text(scan) for scan in plan.scans.values()}
+        what = {scan.alias: scan_text(scan) for scan in plan.scans.values()}
         what.update({alias: "sequence" for alias in plan.sequences.values()})
         what.update({alias: "parent" for alias, _ in plan.parents.values()})
         what.update({alias: "members" for alias, _ in plan.members.values()})

@@ -43,7 +43,7 @@ def test_features_are_shared_across_segments():
     users = [s for s in PROJECT.enabled.values() if s.entity == "user"]
     plan = plan_entity(PROJECT, "user", {s.name: s.where for s in users})
     # ev_count and ev_zero count the same events in the same window: one column
-    scan = plan.scans[("events", "email_events")]
+    scan = plan.scans[("any", ("events", "email_events"))]
     kinds = [(a.kind, a.events, a.window) for a in scan.columns]
     assert len(kinds) == len(set(kinds))
     assert sum(1 for a in scan.columns if a.events == ("add_to_cart",)) == 1

@@ -125,7 +125,7 @@ class RowSet:
             and (other.names is not None or len(other.sources) < len(self.sources))
             and set(other.sources) <= set(self.sources)
             and (not self.bounds
-                 or bool(other.bounds) and all(_covered_bound(b, self.bounds)
+                 or bool(other.bounds) and all(_covered(b, self.bounds)
                                                for b in other.bounds))
         )
 
@@ -233,10 +233,28 @@ def _scan_key(sources: tuple[str, ...], agg: Aggregate) -> tuple:
 
 def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -> None:
     """Distribute the aggregates over scans (see the module docstring)."""
-    if plan.fuse:
-        return _assign_fused(plan, wanted)
-    scans = plan.scans
+    order = {s.name: i for i, s in enumerate(plan.project.event_sources(plan.entity))}
+    for key, sources, agg in _scan_keys(plan, wanted):
+        scan = plan.scans.get(key)
+        if scan is None:
+            window = agg.window if key[0] in ("since", "anchor") else None
+            scan = plan.scans[key] = Scan(plan._name("s"), sources, key[0], window)  # type: ignore
+            if isinstance(window, SinceNthLast):
+                plan.anchors[window] = scan.alias
+        elif not set(sources) <= set(scan.sources):  # a fused scan: the union of sources
+            scan.sources = tuple(sorted(set(scan.sources) | set(sources), key=order.__getitem__))
+        column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
+        plan.features[(sources, agg)] = (scan.alias, column)
+
+
+def _scan_keys(
+    plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]
+) -> list[tuple[tuple, tuple[str, ...], Aggregate]]:
+    """(scan key, sources, aggregate) for each wanted aggregate."""
     keys = [(_scan_key(sources, agg), sources, agg) for sources, agg in wanted]
+    if plan.fuse:  # every events/any aggregate in one scan
+        return [(("events",) if key[0] in ("events", "any") else key, sources, agg)
+                for key, sources, agg in keys]
     # a named aggregate whose rows an any-event scan of its sources reads anyway joins it
     any_bounds: dict[tuple[str, ...], list[Window]] = {}
     for key, sources, agg in keys:
@@ -247,42 +265,16 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
                 [] if bound is None or prev == [] else _widest((prev or []) + [bound])
             )
     split = _column_splits(keys)
+    out = []
     for key, sources, agg in keys:
-        if (key[0] == "events" and sources in any_bounds and _covered(agg, any_bounds[sources])
+        if (key[0] == "events" and sources in any_bounds
+                and _covered(agg.window, any_bounds[sources])
                 and (not _reads_columns(agg) or _bounds([agg]) == any_bounds[sources])):
             key = ("any", sources)
         elif key in split and _reads_columns(agg):
             key = (*key, "columns")
-        scan = scans.get(key)
-        if scan is None:
-            kind = key[0]
-            window = agg.window if kind in ("since", "anchor") else None
-            scan = scans[key] = Scan(plan._name("s"), sources, kind, window)  # type: ignore
-            if isinstance(window, SinceNthLast):
-                plan.anchors[window] = scan.alias
-        column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
-        plan.features[(sources, agg)] = (scan.alias, column)
-    # the any-event scan of a source set is keyed by the sources alone
-    plan.scans = {(key[1] if key[0] == "any" else key): scan for key, scan in scans.items()}
-
-
-def _assign_fused(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -> None:
-    """All events/any aggregates in one scan over the union of their sources."""
-    order = {s.name: i for i, s in enumerate(plan.project.event_sources(plan.entity))}
-    for sources, agg in wanted:
-        key = _scan_key(sources, agg)
-        if key[0] in ("events", "any"):
-            key = ("events",)
-        scan = plan.scans.get(key)
-        if scan is None:
-            window = agg.window if key[0] in ("since", "anchor") else None
-            scan = plan.scans[key] = Scan(plan._name("s"), sources, key[0], window)  # type: ignore
-            if isinstance(window, SinceNthLast):
-                plan.anchors[window] = scan.alias
-        elif not set(sources) <= set(scan.sources):
-            scan.sources = tuple(sorted(set(scan.sources) | set(sources), key=order.__getitem__))
-        column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
-        plan.features[(sources, agg)] = (scan.alias, column)
+        out.append((key, sources, agg))
+    return out
 
 
 def _reads_columns(agg: Aggregate) -> bool:
@@ -315,20 +307,16 @@ def _column_splits(keys: list[tuple[tuple, tuple[str, ...], Aggregate]]) -> set[
         if not plain or not columns:
             continue
         narrow, wide = _bounds(columns), _bounds(plain)
-        if narrow and narrow != wide and all(_covered_bound(b, wide) for b in narrow):
+        if narrow and narrow != wide and all(_covered(b, wide) for b in narrow):
             out.add(key)
     return out
 
 
-def _covered_bound(bound: Window, bounds: list[Window]) -> bool:
-    return not bounds or _covered(Aggregate("count", None, None, None, bound), bounds)
-
-
-def _covered(agg: Aggregate, bounds: list[Window]) -> bool:
-    """Does a scan reading every event from `bounds` on ([]: all time) read agg's rows?"""
+def _covered(window: Window | None, bounds: list[Window]) -> bool:
+    """Does a scan reading every event from `bounds` on ([]: all time) read the rows of
+    `window`?"""
     if not bounds:
         return True
-    window = agg.window
     if isinstance(window, Within):
         return any(
             isinstance(b, Within) and b.duration.seconds >= window.duration.seconds
@@ -347,7 +335,7 @@ def explain(plan: EntityPlan, indent: str = "") -> str:
         f"({len(plan.outputs)} output(s): {', '.join(plan.outputs) or '-'})"
     ]
     for scan in plan.scans.values():
-        lines.append(f"{indent}  scan {scan.alias}: {_scan_text(scan)}")
+        lines.append(f"{indent}  scan {scan.alias}: {scan_text(scan)}")
         for agg, column in scan.columns.items():
             lines.append(f"{indent}    {column}: {_agg_text(agg)}")
     for seq, alias in plan.sequences.items():
@@ -367,7 +355,8 @@ def explain(plan: EntityPlan, indent: str = "") -> str:
     return "\n".join(lines)
 
 
-def _scan_text(scan: Scan) -> str:
+def scan_text(scan: Scan) -> str:
+    """One line on a scan: its sources, rows and aggregates (`compile --plan`)."""
     rows = "; ".join(
         _events_text(r.names)
         + (f" of {'+'.join(r.sources)}" if set(r.sources) != set(scan.sources) else "")
