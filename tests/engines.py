@@ -123,6 +123,26 @@ class PostgresInfo:
         kwargs.setdefault("autocommit", True)
         return psycopg.connect(self.dsn, **kwargs)
 
+    def sql(self, *statements: str) -> list[tuple]:
+        """Run statements (test setup, as the superuser) on a new connection; the rows of
+        the last one."""
+        rows: list[tuple] = []
+        with self.connect() as con:
+            for s in statements:
+                cur = con.execute(s)
+                rows = cur.fetchall() if cur.description else []
+        return rows
+
+
+# a segsql profile for a test cluster (format with host, port, user, db, schema)
+PROFILE_PG = """
+segsql:
+  target: pg
+  outputs:
+    pg: {{type: postgres, host: "{host}", port: {port}, user: {user}, dbname: {db},
+          schema: {schema}}}
+"""
+
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

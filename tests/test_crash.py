@@ -46,6 +46,7 @@ from segsql.runner import faults
 from segsql.runner.run import run_segments
 
 from .conftest import write_project
+from .engines import PROFILE_PG
 
 KILLS = int(os.environ.get("SEGSQL_CRASH_KILLS", "100"))
 LANES = 2
@@ -84,13 +85,6 @@ segsql:
     dev: {type: duckdb, path: wh.duckdb, schema: segsql, threads: 1}
 """
 
-PROFILE_PG = """
-segsql:
-  target: pg
-  outputs:
-    pg: {{type: postgres, host: "{host}", port: {port}, user: {user}, dbname: {db},
-          schema: {schema}}}
-"""
 
 DDL = {
     "users": "user_id BIGINT, plan TEXT, signup_at TIMESTAMP, account_id BIGINT",
@@ -169,16 +163,9 @@ class Warehouse:
             finally:
                 con.close()
             return rows
-        con = self.pg.connect()
-        try:
-            if create_schema:
-                con.execute(f"CREATE SCHEMA {self.src}")
-            for s in statements:
-                cur = con.execute(s)
-                rows = cur.fetchall() if cur.description else []
-        finally:
-            con.close()
-        return rows
+        if create_schema:
+            statements = (f"CREATE SCHEMA {self.src}", *statements)
+        return self.pg.sql(*statements)
 
     def load(self, k: int) -> None:
         self.sql(*load_statements(self.src, k))

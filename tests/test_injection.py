@@ -40,6 +40,7 @@ from segsql.dialects import get_dialect
 from segsql.errors import DefinitionError
 
 from .conftest import write_project
+from .engines import PROFILE_PG
 
 DIALECTS = ("duckdb", "postgres", "snowflake", "bigquery", "spark", "clickhouse", "redshift",
             "trino")
@@ -397,13 +398,6 @@ def test_json_key_reads_exactly_its_own_value(engine, key):
     assert got == {"top": {"1"}, "nested": {"3"}}
 
 
-PROFILE_PG = """
-segsql:
-  target: pg
-  outputs:
-    pg: {{type: postgres, host: "{host}", port: {port}, user: {user}, dbname: {db},
-          schema: {schema}}}
-"""
 
 
 @pytest.mark.parametrize("where", [

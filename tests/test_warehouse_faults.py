@@ -87,15 +87,7 @@ class Pg:
             schema=self.schema, extra=extra))
 
     def sql(self, *statements: str) -> list[tuple]:
-        rows: list[tuple] = []
-        con = self.info.connect()
-        try:
-            for s in statements:
-                cur = con.execute(s)
-                rows = cur.fetchall() if cur.description else []
-        finally:
-            con.close()
-        return rows
+        return self.info.sql(*statements)
 
     def events(self, day: int) -> None:
         """Logins up to 2026-01-<day>: user u logs in every (u % 5 + 1) days."""
