@@ -16,7 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from ..dialects import get_dialect
-from ..dialects.base import Dialect
+from ..dialects.base import Dialect, lit
 from ..runner import faults
 from ..runner.state import (
     CHANGES,
@@ -41,6 +41,12 @@ from ..runner.state import (
 )
 
 log = logging.getLogger("segsql.sql")
+
+
+def set_statement(name: str, value: Any) -> exp.Set:
+    """`SET name = value`, a session setting, as a tree (a constant becomes a literal)."""
+    value = value if isinstance(value, exp.Expression) else lit(value)
+    return exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.var(name), expression=value))])
 
 
 class Adapter:

@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from ..errors import WarehouseError
 from ..runner.state import CHANGES, MEMBERSHIPS, RUNS, c, columns_of
-from .base import Adapter
+from .base import Adapter, set_statement
 from .swap import SwapWrites
 
 SESSION_SETTINGS = {
@@ -205,7 +205,7 @@ class _Chdb(_Session):
             raise WarehouseError(f"cannot open chdb database {path}: {_first_line(err)}") from None
         try:
             for key, value in SESSION_SETTINGS.items():
-                self.execute(f"SET {key} = {_setting(value)}")  # constants, not user values
+                self.execute(set_statement(key, value).sql("clickhouse"))
         except WarehouseError:
             self.con.close()  # chdb holds one data path per process while it is open
             raise
@@ -287,12 +287,6 @@ class _Server(_Session):
 
     def close(self) -> None:
         self.client.close()
-
-
-def _setting(value: Any) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _first_line(err: BaseException) -> str:

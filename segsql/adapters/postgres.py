@@ -11,7 +11,7 @@ from typing import Any
 from sqlglot import exp
 
 from ..errors import LockError, WarehouseError
-from .base import Adapter
+from .base import Adapter, set_statement
 
 
 class PostgresAdapter(Adapter):
@@ -39,14 +39,12 @@ class PostgresAdapter(Adapter):
         # evaluation on 5M events (bench/), for no gain
         self._set("jit", exp.var("off"))
         if o.get("statement_timeout"):
-            self._set("statement_timeout", exp.Literal.number(int(o["statement_timeout"])))
+            self._set("statement_timeout", int(o["statement_timeout"]))
         if o.get("work_mem"):  # the memory budget of each sort and hash, e.g. '256MB'
-            self._set("work_mem", exp.Literal.string(str(o["work_mem"])))
+            self._set("work_mem", str(o["work_mem"]))
 
-    def _set(self, name: str, value: exp.Expression) -> None:
-        """A session setting, built like every other statement."""
-        self.execute(exp.Set(expressions=[exp.SetItem(this=exp.EQ(this=exp.var(name),
-                                                                  expression=value))]))
+    def _set(self, name: str, value: Any) -> None:
+        self.execute(set_statement(name, value))
 
     def _execute(self, sql: str) -> None:
         self.con.execute(sql)  # no parameters: psycopg sends the text as is (% stays %)
