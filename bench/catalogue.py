@@ -63,5 +63,6 @@ def load_generated(n: int, dialect: str = "duckdb", texts: list[tuple[str, str]]
     from segsql.definitions.yaml import load_text
 
     texts = texts if texts is not None else generated_texts(n)
-    return project_from_docs(PROJECT, [(name, load_text(text, name)) for name, text in texts],
-                             dialect)
+    return project_from_docs(
+        PROJECT, [(name, load_text(text, name)) for name, text in texts], dialect
+    )

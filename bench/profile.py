@@ -52,18 +52,34 @@ def main() -> None:
     con = duckdb.connect(str(path), read_only=True, config={"threads": "2"})
     profile = Path(tempfile.mkdtemp()) / "profile.json"
     for name, value in (("enable_profiling", "json"), ("profiling_output", str(profile))):
-        con.execute(d.sql(exp.Set(expressions=[exp.SetItem(this=exp.EQ(
-            this=exp.var(name), expression=exp.Literal.string(value)))])))
+        con.execute(
+            d.sql(
+                exp.Set(
+                    expressions=[
+                        exp.SetItem(
+                            this=exp.EQ(this=exp.var(name), expression=exp.Literal.string(value))
+                        )
+                    ]
+                )
+            )
+        )
     as_of = END  # the benchmark's T
 
     def timed(query: exp.Expression) -> tuple[float, float]:
         best_wall = best_cpu = float("inf")
         for _ in range(args.repeat):
             start = time.perf_counter()
-            con.execute(d.sql(exp.Create(
-                this=exp.to_table("segsql_profile"), kind="TABLE", replace=True,
-                expression=query, properties=exp.Properties(expressions=[
-                    exp.TemporaryProperty()]))))
+            con.execute(
+                d.sql(
+                    exp.Create(
+                        this=exp.to_table("segsql_profile"),
+                        kind="TABLE",
+                        replace=True,
+                        expression=query,
+                        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+                    )
+                )
+            )
             best_wall = min(best_wall, time.perf_counter() - start)
             best_cpu = min(best_cpu, json.loads(profile.read_text())["query"]["cpu_time"])
         return best_wall, best_cpu
@@ -93,10 +109,14 @@ def main() -> None:
             line(join.this.alias, wall, cpu, what.get(join.this.alias, ""))
         print(f"| sum of the parts | {total:.2f} | | |")
         joined = query.copy()
-        joined.set("expressions", [
-            alias(col(out.alias_or_name, j.this.alias), f"{j.this.alias}_{out.alias_or_name}")
-            for j in query.args.get("joins", []) for out in j.this.this.expressions
-        ])
+        joined.set(
+            "expressions",
+            [
+                alias(col(out.alias_or_name, j.this.alias), f"{j.this.alias}_{out.alias_or_name}")
+                for j in query.args.get("joins", [])
+                for out in j.this.this.expressions
+            ],
+        )
         line("joined, without the final projection", *timed(joined))
         line("whole evaluation query", *timed(query))
         print()

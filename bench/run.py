@@ -50,16 +50,19 @@ def cpu_self() -> float:
 
 
 def summary(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "runs": values}
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": values,
+    }
 
 
 def fmt(s: dict, unit: str = "s") -> str:
     if unit == "MiB":
         return f"{s['median']:.0f} MiB ({s['min']:.0f}-{s['max']:.0f})"
     if unit == "ms":
-        return (f"{1000 * s['median']:.0f} ms ({1000 * s['min']:.0f}-"
-                f"{1000 * s['max']:.0f})")
+        return f"{1000 * s['median']:.0f} ms ({1000 * s['min']:.0f}-{1000 * s['max']:.0f})"
     return f"{s['median']:.2f} s ({s['min']:.2f}-{s['max']:.2f})"
 
 
@@ -90,8 +93,11 @@ def floor_query(project, entity: str, d, as_of: datetime):
 
     parts = []
     for s in project.event_sources(entity):
-        parts.append(select(alias(col(s.key), "k"), alias(col(s.timestamp), "ts"))
-                     .from_(d.table(*s.table), copy=False))
+        parts.append(
+            select(alias(col(s.key), "k"), alias(col(s.timestamp), "ts")).from_(
+                d.table(*s.table), copy=False
+            )
+        )
     union = parts[0]
     for p in parts[1:]:
         union = exp.Union(this=union, expression=p, distinct=False)
@@ -100,9 +106,12 @@ def floor_query(project, entity: str, d, as_of: datetime):
         exp.GTE(this=col("ts", "ev"), expression=d.shift(T, -WIDEST, "DAY")),
         exp.LTE(this=col("ts", "ev"), expression=d.timestamp(as_of)),
     )
-    grouped = (select(col("k", "ev"), exp.Count(this=exp.Star()))
-               .from_(table_alias(union, "ev"), copy=False)
-               .where(window, copy=False).group_by(col("k", "ev"), copy=False))
+    grouped = (
+        select(col("k", "ev"), exp.Count(this=exp.Star()))
+        .from_(table_alias(union, "ev"), copy=False)
+        .where(window, copy=False)
+        .group_by(col("k", "ev"), copy=False)
+    )
     return select(exp.Count(this=exp.Star())).from_(table_alias(grouped, "g"), copy=False)
 
 
@@ -136,6 +145,7 @@ def child_refresh(target: str, as_of: datetime) -> None:
                 return fn(*args, **kwargs)
             finally:
                 timings[name] += time.perf_counter() - start
+
         return wrapper
 
     run.replace_views = timed("views", run.replace_views)
@@ -148,26 +158,39 @@ def child_refresh(target: str, as_of: datetime) -> None:
     setup = time.perf_counter() - start
     cpu0 = cpu_self()
     start = time.perf_counter()
-    results = run.run_segments(adapter, project, list(project.enabled.values()), as_of,
-                               force=True)
+    results = run.run_segments(adapter, project, list(project.enabled.values()), as_of, force=True)
     total = time.perf_counter() - start
     cpu = cpu_self() - cpu0
     adapter.close()
     failed = [r.segment for r in results if r.status != "success"]
-    print(json.dumps({
-        "total": total, "cpu": cpu, "setup": setup, **timings,
-        "members": {r.segment: r.members for r in results},
-        "entered": sum(r.entered for r in results), "exited": sum(r.exited for r in results),
-        "failed": failed,
-    }))
+    print(
+        json.dumps(
+            {
+                "total": total,
+                "cpu": cpu,
+                "setup": setup,
+                **timings,
+                "members": {r.segment: r.members for r in results},
+                "entered": sum(r.entered for r in results),
+                "exited": sum(r.exited for r in results),
+                "failed": failed,
+            }
+        )
+    )
 
 
 def refresh(target: str, as_of: datetime) -> dict:
     """One refresh in a child process; adds its wall time and peak RSS (from wait4)."""
     import tempfile
 
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-refresh", target,
-           "--as-of", as_of.isoformat()]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child-refresh",
+        target,
+        "--as-of",
+        as_of.isoformat(),
+    ]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
@@ -210,9 +233,11 @@ def check_naive_equal(adapter, project) -> None:
             exp.alias_(adapter.dialect.to_text(col("entity_id")), "entity_id", quoted=True),
             col("holdout"),
         ).from_(exp.Table(this=adapter.dialect.ident(f"naive_{seg.name}")), copy=False)
-        stored = select(col("entity_id"), col("holdout")).from_(
-            adapter.table("segsql_memberships"), copy=False
-        ).where(col("segment").eq(exp.Literal.string(seg.name)), copy=False)
+        stored = (
+            select(col("entity_id"), col("holdout"))
+            .from_(adapter.table("segsql_memberships"), copy=False)
+            .where(col("segment").eq(exp.Literal.string(seg.name)), copy=False)
+        )
         for a, b, what in ((naive_rows, stored, "missing"), (stored, naive_rows, "unexpected")):
             diff = exp.Except(this=a.copy(), expression=b.copy(), distinct=True)
             n = adapter.fetch(select(exp.Count(this=exp.Star())).from_(diff.subquery("d")))
@@ -229,8 +254,7 @@ def measure_compile(n: int, repeat: int) -> dict:
     from segsql.dialects import get_dialect
 
     d = get_dialect("duckdb")
-    out: dict[str, list[float]] = {"load": [], "evaluation": [], "evaluation_sql": [],
-                                   "views": []}
+    out: dict[str, list[float]] = {"load": [], "evaluation": [], "evaluation_sql": [], "views": []}
     texts = generated_texts(n)
     for _ in range(repeat):
         start = time.perf_counter()
@@ -271,9 +295,15 @@ def load_postgres(pg, duck_path: Path) -> None:
     """Copy the demo tables from the DuckDB warehouse into Postgres (CSV through COPY)."""
     import duckdb
 
-    types = {"BIGINT": "BIGINT", "INTEGER": "INTEGER", "VARCHAR": "TEXT",
-             "DOUBLE": "DOUBLE PRECISION", "TIMESTAMP": "TIMESTAMP", "JSON": "JSONB",
-             "BOOLEAN": "BOOLEAN"}
+    types = {
+        "BIGINT": "BIGINT",
+        "INTEGER": "INTEGER",
+        "VARCHAR": "TEXT",
+        "DOUBLE": "DOUBLE PRECISION",
+        "TIMESTAMP": "TIMESTAMP",
+        "JSON": "JSONB",
+        "BOOLEAN": "BOOLEAN",
+    }
     src = duckdb.connect(str(duck_path), read_only=True)
     tmp = OUT / "pg_load.csv"
     with pg.connect() as con:
@@ -284,9 +314,11 @@ def load_postgres(pg, duck_path: Path) -> None:
             con.execute(f'DROP TABLE IF EXISTS main."{table}"')
             con.execute(f'CREATE TABLE main."{table}" ({cols})')
             src.execute(f"COPY main.{table} TO '{tmp}' (FORMAT CSV, HEADER false)")
-            with con.cursor() as cur, cur.copy(
-                f'COPY main."{table}" FROM STDIN (FORMAT CSV)'
-            ) as copy, open(tmp, "rb") as f:
+            with (
+                con.cursor() as cur,
+                cur.copy(f'COPY main."{table}" FROM STDIN (FORMAT CSV)') as copy,
+                open(tmp, "rb") as f,
+            ):
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
             con.execute(f'ANALYZE main."{table}"')
@@ -303,8 +335,13 @@ def postgres_mode(args) -> dict:
         start = time.perf_counter()
         load_postgres(pg, path)
         log(f"loaded in {time.perf_counter() - start:.0f} s")
-        os.environ.update(PGHOST=pg.host, PGPORT=str(pg.port), PGUSER=pg.user,
-                          PGDATABASE=pg.dbname, PGPASSWORD=pg.password)
+        os.environ.update(
+            PGHOST=pg.host,
+            PGPORT=str(pg.port),
+            PGUSER=pg.user,
+            PGDATABASE=pg.dbname,
+            PGPASSWORD=pg.password,
+        )
         set_env(None, SCHEMA)
         return run_engine(args, "postgres")
 
@@ -320,9 +357,21 @@ def run_engine(args, target: str) -> dict:
     log(f"first run at {FIRST_T} (every member enters) ...")
     first = refresh(target, FIRST_T)
     log(f"  {first['total']:.2f} s, {first['entered']:,} entered")
-    rows: dict[str, list[float]] = {k: [] for k in (
-        "floor", "refresh", "refresh_cpu", "views", "evaluate", "diff", "process_wall",
-        "peak_rss_mib", "naive", "naive_cpu")}
+    rows: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "floor",
+            "refresh",
+            "refresh_cpu",
+            "views",
+            "evaluate",
+            "diff",
+            "process_wall",
+            "peak_rss_mib",
+            "naive",
+            "naive_cpu",
+        )
+    }
     floors: dict[str, list[float]] = {}
     for i in range(1, args.repeat + 1):
         as_of = END + i * STEP
@@ -344,11 +393,12 @@ def run_engine(args, target: str) -> dict:
             adapter.close()
             rows["naive"].append(wall)
             rows["naive_cpu"].append(cpu)
-        log(f"repeat {i}: floor {sum(f.values()):.2f} s, refresh {r['total']:.2f} s "
+        log(
+            f"repeat {i}: floor {sum(f.values()):.2f} s, refresh {r['total']:.2f} s "
             f"(evaluate {r['evaluate']:.2f}, diff {r['diff']:.2f}), "
             f"{r['entered']} entered, {r['exited']} exited"
-            + (f", naive {rows['naive'][-1]:.2f} s (memberships equal)"
-               if rows["naive"] else ""))
+            + (f", naive {rows['naive'][-1]:.2f} s (memberships equal)" if rows["naive"] else "")
+        )
     result = {k: summary(v) for k, v in rows.items() if v}
     result["floor_by_entity"] = {k: summary(v) for k, v in floors.items()}
     result["first_run"] = first
@@ -381,8 +431,7 @@ def report(args, engine: str, result: dict, compile_: dict | None, help_: dict |
         f"**{100 * result['diff']['median'] / result['refresh']['median']:.0f}%** |",
         f"| refresh CPU time (user+sys) | {fmt(result['refresh_cpu'])} | |",
         f"| refresh child process, wall (with start-up) | {fmt(result['process_wall'])} | |",
-        f"| peak RSS of the refresh process | {fmt(result['peak_rss_mib'], 'MiB')} | "
-        f"< 2048 MiB |",
+        f"| peak RSS of the refresh process | {fmt(result['peak_rss_mib'], 'MiB')} | < 2048 MiB |",
     ]
     if "naive" in result:
         speedup = result["naive"]["median"] / result["refresh"]["median"]
@@ -391,8 +440,10 @@ def report(args, engine: str, result: dict, compile_: dict | None, help_: dict |
             f"refresh >= 2x faster: **{speedup:.2f}x** |"
         )
     first = result["first_run"]
-    lines.append(f"| first run (all {first['entered']:,} members enter) | {first['total']:.2f} s "
-                 f"(diff {first['diff']:.2f} s) | |")
+    lines.append(
+        f"| first run (all {first['entered']:,} members enter) | {first['total']:.2f} s "
+        f"(diff {first['diff']:.2f} s) | |"
+    )
     if compile_:
         n = compile_["segments"]
         lines += [
@@ -401,8 +452,7 @@ def report(args, engine: str, result: dict, compile_: dict | None, help_: dict |
             f"| compile {n} segments: their SQL text | {fmt(compile_['evaluation_sql'], 'ms')}"
             f" | < 1 s with the trees: **"
             f"{compile_['evaluation']['median'] + compile_['evaluation_sql']['median']:.2f} s** |",
-            f"| compile {n} segments: {n} views (trees + SQL) | "
-            f"{fmt(compile_['views'], 'ms')} | |",
+            f"| compile {n} segments: {n} views (trees + SQL) | {fmt(compile_['views'], 'ms')} | |",
             f"| load {n} segments (YAML + validation) | {fmt(compile_['load'], 'ms')} | |",
         ]
     if help_:
@@ -443,9 +493,13 @@ def main() -> None:
     print(text)
     OUT.mkdir(exist_ok=True)
     stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
-    (OUT / f"results-{args.engine}-{stamp}.json").write_text(json.dumps(
-        {"args": vars(args), "result": result, "compile": compile_, "help": help_}, indent=1,
-        default=str))
+    (OUT / f"results-{args.engine}-{stamp}.json").write_text(
+        json.dumps(
+            {"args": vars(args), "result": result, "compile": compile_, "help": help_},
+            indent=1,
+            default=str,
+        )
+    )
     (OUT / f"results-{args.engine}-{stamp}.md").write_text(text + "\n")
 
 

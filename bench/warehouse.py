@@ -38,8 +38,10 @@ def ensure_warehouse(
     start = time.perf_counter()
     counts = generate(partial, users=users, events=events, end=end, seed=seed)
     os.replace(partial, path)
-    log(f"generated in {time.perf_counter() - start:.0f} s: "
-        + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    log(
+        f"generated in {time.perf_counter() - start:.0f} s: "
+        + ", ".join(f"{t} {n:,}" for t, n in counts.items())
+    )
     return path
 
 

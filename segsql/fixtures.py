@@ -92,8 +92,12 @@ def _value(v: Any, kind: str) -> Any:
     return v
 
 
-def load_tables(adapter: Adapter, project: Project, given: dict[str, list[dict]],
-                types: dict[str, dict[str, str]] | None = None) -> None:
+def load_tables(
+    adapter: Adapter,
+    project: Project,
+    given: dict[str, list[dict]],
+    types: dict[str, dict[str, str]] | None = None,
+) -> None:
     """(Re)create every source's table from rows; `types` may fix column types
     (source -> column -> generic type), otherwise they follow the values."""
     usage = project_usage(project)
@@ -101,20 +105,36 @@ def load_tables(adapter: Adapter, project: Project, given: dict[str, list[dict]]
     for name, source in project.sources.items():
         rows = given.get(name, [])
         fixed = {**keys.get(name, {}), **(types or {}).get(name, {})}
-        columns = list(dict.fromkeys([c for r in rows for c in r] + list(usage.columns[name])
-                                     + list(fixed)))
-        kinds = {c: fixed.get(c) or (column_type([r.get(c) for r in rows])
-                                     if any(r.get(c) is not None for r in rows)
-                                     else _default_type(project, usage, name, c))
-                 for c in columns}
+        columns = list(
+            dict.fromkeys([c for r in rows for c in r] + list(usage.columns[name]) + list(fixed))
+        )
+        kinds = {
+            c: fixed.get(c)
+            or (
+                column_type([r.get(c) for r in rows])
+                if any(r.get(c) is not None for r in rows)
+                else _default_type(project, usage, name, c)
+            )
+            for c in columns
+        }
         if len(source.table) > 1:
-            adapter.execute(exp.Create(this=exp.Table(this=adapter.dialect.ident(
-                source.table[-2])), kind="SCHEMA", exists=True))
+            adapter.execute(
+                exp.Create(
+                    this=exp.Table(this=adapter.dialect.ident(source.table[-2])),
+                    kind="SCHEMA",
+                    exists=True,
+                )
+            )
         table = adapter.dialect.table(*source.table)
         adapter.create_table(table, [(c, kinds[c]) for c in columns], replace=True)
-        adapter.insert_rows(table, columns, [
-            [adapter.dialect.literal(_value(r.get(c), kinds[c]), kinds[c]) for c in columns]
-            for r in rows])
+        adapter.insert_rows(
+            table,
+            columns,
+            [
+                [adapter.dialect.literal(_value(r.get(c), kinds[c]), kinds[c]) for c in columns]
+                for r in rows
+            ],
+        )
 
 
 def members_at(adapter: Adapter, project: Project, segment: str, as_of: datetime) -> set[str]:
@@ -128,8 +148,15 @@ def memory_duckdb() -> Adapter:
     from .adapters.duckdb import DuckDBAdapter
     from .definitions.profiles import Target
 
-    return DuckDBAdapter(Target(name="fixtures", type="duckdb", schema="segsql",
-                                project_dir=".", options={"path": ":memory:", "threads": 1}))
+    return DuckDBAdapter(
+        Target(
+            name="fixtures",
+            type="duckdb",
+            schema="segsql",
+            project_dir=".",
+            options={"path": ":memory:", "threads": 1},
+        )
+    )
 
 
 def run_fixture(project: Project, fixture: Fixture) -> FixtureResult:

@@ -13,17 +13,23 @@ CONDITIONS = HERE / "projects" / "conditions"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def write_project(root: Path, segments: str, profiles: str | None = None,
-                  file: str = "segments/main.yml") -> Path:
+def write_project(
+    root: Path, segments: str, profiles: str | None = None, file: str = "segments/main.yml"
+) -> Path:
     """A project folder with one segments file (dedented) and a DuckDB profile."""
     (root / file).parent.mkdir(parents=True, exist_ok=True)
     (root / file).write_text(textwrap.dedent(segments))
-    (root / "profiles.yml").write_text(textwrap.dedent(profiles or """
+    (root / "profiles.yml").write_text(
+        textwrap.dedent(
+            profiles
+            or """
         segsql:
           target: dev
           outputs:
             dev: {type: duckdb, path: warehouse.duckdb, schema: segsql, threads: 1}
-    """))
+    """
+        )
+    )
     return root
 
 
@@ -95,8 +101,13 @@ def engine_target(engine: str, request, tmp_path):
     else:
         request.getfixturevalue("spark")
         options = {"master": "local[1]"}
-    return Target(name=engine, type=engine, schema=schema, project_dir=str(tmp_path),
-                  options={"type": engine, **options})
+    return Target(
+        name=engine,
+        type=engine,
+        schema=schema,
+        project_dir=str(tmp_path),
+        options={"type": engine, **options},
+    )
 
 
 @pytest.fixture(params=ENGINES)

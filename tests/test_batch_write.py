@@ -73,8 +73,17 @@ def state(adapter):
         ),
         RUNS: rows(
             RUNS,
-            ["run_id", "segment", "as_of", "status", "members", "entered", "exited",
-             "definition_hash", "error"],
+            [
+                "run_id",
+                "segment",
+                "as_of",
+                "status",
+                "members",
+                "entered",
+                "exited",
+                "definition_hash",
+                "error",
+            ],
         ),
     }
 
@@ -84,7 +93,8 @@ def replay_members(tables) -> None:
     moves stayers' flags without change rows, in both write paths)."""
     members: set[tuple[str, str]] = set()
     for _at, segment, _t, entity, change, _c, _h in sorted(
-            tables[CHANGES], key=lambda r: (r[0], r[4] == "entered")):
+        tables[CHANGES], key=lambda r: (r[0], r[4] == "entered")
+    ):
         if change == "entered":
             assert (segment, entity) not in members
             members.add((segment, entity))
@@ -120,12 +130,16 @@ def test_batched_writes_what_per_segment_writes(engine, open_adapter, monkeypatc
         raise AssertionError("the batched path wrote a segment on its own")
 
     monkeypatch.setattr(type(batched), "write_segment", no_single_writes)
-    results_batched = [[(r.segment, r.status, r.members, r.entered, r.exited) for r in rs]
-                       for rs in history(batched)]
+    results_batched = [
+        [(r.segment, r.status, r.members, r.entered, r.exited) for r in rs]
+        for rs in history(batched)
+    ]
     monkeypatch.undo()
     per_segment(monkeypatch)
-    results_single = [[(r.segment, r.status, r.members, r.entered, r.exited) for r in rs]
-                      for rs in history(single)]
+    results_single = [
+        [(r.segment, r.status, r.members, r.entered, r.exited) for r in rs]
+        for rs in history(single)
+    ]
     assert results_batched == results_single
     assert {r[1] for rs in results_batched for r in rs} == {"success"}
     a, b = state(batched), state(single)
@@ -154,6 +168,7 @@ def test_statements_do_not_grow_with_segments(engine, open_adapter, monkeypatch)
         def wrapper(self, expression):
             calls[0] += 1
             return fn(self, expression)
+
         return wrapper
 
     write = type(a).write_segments
@@ -185,16 +200,18 @@ def failing(name: str):
         query = members(adapter, seg, source)
         if seg.name == name:
             bad = exp.cast(exp.Literal.string("not a number"), "INT").eq(exp.Literal.number(1))
-            query = exp.select(c("entity_id"), exp.alias_(bad, "holdout", quoted=True)).from_(
-                source.copy()).where(c(seg.name))
+            query = (
+                exp.select(c("entity_id"), exp.alias_(bad, "holdout", quoted=True))
+                .from_(source.copy())
+                .where(c(seg.name))
+            )
         return query
 
     return patched
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_failed_batch_falls_back_and_the_bad_segment_fails_alone(engine, open_adapter,
-                                                                 monkeypatch):
+def test_failed_batch_falls_back_and_the_bad_segment_fails_alone(engine, open_adapter, monkeypatch):
     a, reference = open_adapter(engine, "fails"), open_adapter(engine, "reference")
     segments = [PROJECT.segments[n] for n in RUN_SEGMENTS]
     for adapter in (a, reference):
@@ -214,8 +231,13 @@ def test_failed_batch_falls_back_and_the_bad_segment_fails_alone(engine, open_ad
     monkeypatch.setattr(type(a), "write_segments", spy)
     monkeypatch.setattr(runner, "_members", failing("prop_not"))
     reports = []
-    results = run_segments(a, PROJECT, segments, T0 + timedelta(days=8),
-                           report=lambda event, r, i, n: reports.append((event, r.segment, i, n)))
+    results = run_segments(
+        a,
+        PROJECT,
+        segments,
+        T0 + timedelta(days=8),
+        report=lambda event, r, i, n: reports.append((event, r.segment, i, n)),
+    )
     monkeypatch.undo()
     run_segments(reference, PROJECT, segments, T0 + timedelta(days=8))
     # the batch of the user segments failed, and the runner went on segment by segment
@@ -223,17 +245,21 @@ def test_failed_batch_falls_back_and_the_bad_segment_fails_alone(engine, open_ad
     by_name = {r.segment: r for r in results}
     assert by_name["prop_not"].status == "error" and "not a number" in by_name["prop_not"].error
     assert {n: r.status for n, r in by_name.items() if n != "prop_not"} == dict.fromkeys(
-        ["ev_count", "active_teams", "holdout_half", "seq_abandon"], "success")
+        ["ev_count", "active_teams", "holdout_half", "seq_abandon"], "success"
+    )
     # one start and one done report per segment, in order
     assert [(e, s) for e, s, _, _ in reports] == [
-        (e, s) for s in ("ev_count", "prop_not", "holdout_half", "seq_abandon", "active_teams")
-        for e in ("start", "done")]
+        (e, s)
+        for s in ("ev_count", "prop_not", "holdout_half", "seq_abandon", "active_teams")
+        for e in ("start", "done")
+    ]
     # every other segment wrote what an undisturbed run writes; prop_not kept its rows
     # and got an error row
     got, want = state(a), state(reference)
     for table in (MEMBERSHIPS, CHANGES):
         assert [r for r in got[table] if "prop_not" not in r] == [
-            r for r in want[table] if "prop_not" not in r]
+            r for r in want[table] if "prop_not" not in r
+        ]
     day3, day8 = str(T0 + timedelta(days=3)), str(T0 + timedelta(days=8))
     assert {r[5] for r in got[MEMBERSHIPS] if r[0] == "prop_not"} == {day3}
     errors = [r for r in got[RUNS] if r[3] == "error"]
@@ -253,8 +279,12 @@ def test_fail_fast_stops_at_the_failing_segment(engine, open_adapter, monkeypatc
     monkeypatch.setattr(runner, "_members", failing("prop_not"))
     results = run_segments(a, PROJECT, segments, T0 + timedelta(days=3), fail_fast=True)
     assert [(r.segment, r.status) for r in results] == [
-        ("ev_count", "success"), ("prop_not", "error"), ("active_teams", "skipped"),
-        ("holdout_half", "skipped"), ("seq_abandon", "skipped")]
+        ("ev_count", "success"),
+        ("prop_not", "error"),
+        ("active_teams", "skipped"),
+        ("holdout_half", "skipped"),
+        ("seq_abandon", "skipped"),
+    ]
     written = {r[1] for r in state(a)[RUNS]}
     assert written == {"ev_count", "prop_not"}
     assert {r[0] for r in state(a)[MEMBERSHIPS]} == {"ev_count"}

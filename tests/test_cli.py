@@ -46,8 +46,9 @@ def project(tmp_path):
     write_project(tmp_path, SEGMENTS)
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     con.execute("CREATE TABLE users AS SELECT range AS user_id, 'trial' AS plan FROM range(3)")
-    con.execute("CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP, "
-                "properties JSON)")
+    con.execute(
+        "CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP, properties JSON)"
+    )
     con.execute("INSERT INTO events VALUES (1, 'checkout_completed', now()::TIMESTAMP, '{}')")
     con.close()
     return tmp_path
@@ -57,8 +58,20 @@ def invoke(project, *args):
     return CliRunner().invoke(cli, [*args, "--project-dir", str(project)])
 
 
-@pytest.mark.parametrize("dialect", ["duckdb", "postgres", "snowflake", "bigquery", "spark",
-                                     "clickhouse", "redshift", "trino", "databricks"])
+@pytest.mark.parametrize(
+    "dialect",
+    [
+        "duckdb",
+        "postgres",
+        "snowflake",
+        "bigquery",
+        "spark",
+        "clickhouse",
+        "redshift",
+        "trino",
+        "databricks",
+    ],
+)
 def test_compile_writes_files_for_any_dialect_without_connection(project, dialect):
     (project / "profiles.yml").unlink()  # compiling never needs a profile
     result = invoke(project, "compile", "--dialect", dialect)
@@ -83,15 +96,18 @@ def test_compile_plan_is_explained(project):
     assert result.output.count("count of checkout_completed, T-30d") == 1
 
 
-@pytest.mark.parametrize("selector,expected", [
-    (["buyers"], {"buyers"}),
-    (["tag:vip"], {"repeat_buyers"}),
-    (["+repeat_buyers"], {"repeat_buyers", "buyers"}),
-    (["buyers+"], {"repeat_buyers", "buyers"}),
-    (["buyers trial"], {"buyers", "trial"}),
-    (["buyers", "trial"], {"buyers", "trial"}),
-    (["tag:commerce,tag:vip"], {"repeat_buyers"}),
-])
+@pytest.mark.parametrize(
+    "selector,expected",
+    [
+        (["buyers"], {"buyers"}),
+        (["tag:vip"], {"repeat_buyers"}),
+        (["+repeat_buyers"], {"repeat_buyers", "buyers"}),
+        (["buyers+"], {"repeat_buyers", "buyers"}),
+        (["buyers trial"], {"buyers", "trial"}),
+        (["buyers", "trial"], {"buyers", "trial"}),
+        (["tag:commerce,tag:vip"], {"repeat_buyers"}),
+    ],
+)
 def test_selectors(project, selector, expected):
     args = [a for s in selector for a in ("--select", s)]
     result = invoke(project, "compile", "-q", *args)
@@ -109,14 +125,15 @@ def test_validate_finds_near_miss_event_and_column(project):
     assert invoke(project, "validate").exit_code == 0
     text = (project / "segments" / "main.yml").read_text()
     (project / "segments" / "main.yml").write_text(
-        text.replace("{event: checkout_completed, within: 30d}",
-                     "{event: checkout_complete, within: 30d}")
-            .replace("{property: plan, eq: trial}", "{property: plann, eq: trial}"))
+        text.replace(
+            "{event: checkout_completed, within: 30d}", "{event: checkout_complete, within: 30d}"
+        ).replace("{property: plan, eq: trial}", "{property: plann, eq: trial}")
+    )
     result = invoke(project, "validate")
     assert result.exit_code == 1
-    assert ("event 'checkout_complete' never occurs in main.events; did you mean "
-            "'checkout_completed'?") in result.output.replace(" (did", "; did").replace("?)",
-                                                                                       "?")
+    assert (
+        "event 'checkout_complete' never occurs in main.events; did you mean 'checkout_completed'?"
+    ) in result.output.replace(" (did", "; did").replace("?)", "?")
     assert "column 'plann'" in result.output and "did you mean 'plan'" in result.output
 
 
@@ -143,23 +160,26 @@ def test_fixture_pass_and_fail_output(project):
     assert result.exit_code == 0, result.output
     assert "PASS  one_buyer" in result.output and "1 passed, 0 failed" in result.output
     text = (project / "segments" / "main.yml").read_text()
-    (project / "segments" / "main.yml").write_text(text.replace("members: [1]",
-                                                                "members: [2, 3]"))
+    (project / "segments" / "main.yml").write_text(text.replace("members: [1]", "members: [2, 3]"))
     result = invoke(project, "test")
     assert result.exit_code == 1
     assert "FAIL  one_buyer (buyers) at segments/main.yml:" in result.output
     assert "missing:    [2, 3]" in result.output
     assert "unexpected: [1]" in result.output
-    assert invoke(project, "test", "--select", "trial").output.strip().endswith(
-        "0 passed, 0 failed")
+    assert (
+        invoke(project, "test", "--select", "trial").output.strip().endswith("0 passed, 0 failed")
+    )
 
 
 def test_help_does_not_import_engines():
-    code = ("import sys; from segsql.cli import cli; "
-            "assert 'duckdb' not in sys.modules and 'sqlglot' not in sys.modules")
+    code = (
+        "import sys; from segsql.cli import cli; "
+        "assert 'duckdb' not in sys.modules and 'sqlglot' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
-    out = subprocess.run([sys.executable, "-m", "segsql.cli", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "segsql.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for command in ("compile", "run", "validate", "ls", "test", "demo"):
         assert command in out
 
@@ -169,7 +189,8 @@ def test_secrets_never_printed(project, monkeypatch):
     (project / "profiles.yml").write_text(
         "segsql:\n  target: prod\n  outputs:\n    prod:\n      type: postgres\n"
         "      host: 127.0.0.1\n      port: 1\n      user: u\n"
-        "      password: \"{{ env_var('SEGSQL_TEST_SECRET') }}\"\n      dbname: d\n")
+        "      password: \"{{ env_var('SEGSQL_TEST_SECRET') }}\"\n      dbname: d\n"
+    )
     result = invoke(project, "run", "--debug")
     assert "hunter2-very-secret" not in result.output
     result = invoke(project, "run")
@@ -181,7 +202,8 @@ def test_missing_driver_names_the_pip_extra(project, monkeypatch):
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if segsql[postgres] were missing
     sys.modules.pop("segsql.adapters.postgres", None)
     (project / "profiles.yml").write_text(
-        "segsql:\n  target: prod\n  outputs:\n    prod: {type: postgres, host: 127.0.0.1}\n")
+        "segsql:\n  target: prod\n  outputs:\n    prod: {type: postgres, host: 127.0.0.1}\n"
+    )
     result = invoke(project, "run")
     assert result.exit_code == 2
     assert 'pip install "segsql[postgres]"' in result.output
@@ -189,7 +211,8 @@ def test_missing_driver_names_the_pip_extra(project, monkeypatch):
 
 def test_compile_only_target_refuses_to_run(project):
     (project / "profiles.yml").write_text(
-        "segsql:\n  target: wh\n  outputs:\n    wh: {type: snowflake, account: x}\n")
+        "segsql:\n  target: wh\n  outputs:\n    wh: {type: snowflake, account: x}\n"
+    )
     result = invoke(project, "run")
     assert result.exit_code == 2 and "compile" in result.output
     assert invoke(project, "compile", "-q").exit_code == 0  # uses the target's dialect

@@ -25,9 +25,13 @@ segsql:
 
 def start(project, *args, fault=None):
     env = {**os.environ, "SEGSQL_FAULT": fault or ""}
-    return subprocess.Popen([sys.executable, "-m", "segsql.cli", "run", "--project-dir",
-                             str(project), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "segsql.cli", "run", "--project-dir", str(project), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_for(proc, text, timeout=60):
@@ -53,16 +57,20 @@ def project(request, tmp_path):
         import duckdb
 
         pg = request.getfixturevalue("postgres_server")
-        write_project(tmp_path, SEGMENTS.replace("main.", "public."), PROFILES_PG.format(
-            host=pg.host, port=pg.port, user=pg.user, db=pg.dbname))
+        write_project(
+            tmp_path,
+            SEGMENTS.replace("main.", "public."),
+            PROFILES_PG.format(host=pg.host, port=pg.port, user=pg.user, db=pg.dbname),
+        )
         make_warehouse(tmp_path / "seed.duckdb")
         con = pg.connect()
         con.execute("DROP SCHEMA IF EXISTS segsql CASCADE")
         src = duckdb.connect(str(tmp_path / "seed.duckdb"))
-        for table, ddl in (("users", "user_id BIGINT, plan TEXT, signup_at TIMESTAMP, "
-                                     "account_id BIGINT"),
-                           ("accounts", "account_id BIGINT"),
-                           ("events", "user_id BIGINT, event_name TEXT, ts TIMESTAMP")):
+        for table, ddl in (
+            ("users", "user_id BIGINT, plan TEXT, signup_at TIMESTAMP, account_id BIGINT"),
+            ("accounts", "account_id BIGINT"),
+            ("events", "user_id BIGINT, event_name TEXT, ts TIMESTAMP"),
+        ):
             con.execute(f"DROP TABLE IF EXISTS public.{table} CASCADE")
             con.execute(f"CREATE TABLE public.{table} ({ddl})")
             rows = src.execute(f"SELECT * FROM {table}").fetchall()
@@ -79,9 +87,21 @@ def test_second_run_fails_fast_naming_the_holder_then_waits(project):
         time.sleep(0.5)
         wait_for_lock = time.monotonic()
         # a second run, no patience: exit 1 naming the holder
-        second = subprocess.run([sys.executable, "-m", "segsql.cli", "run", "--project-dir",
-                                 str(project), "--as-of", "2026-01-20"], capture_output=True,
-                                text=True, timeout=60)
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "segsql.cli",
+                "run",
+                "--project-dir",
+                str(project),
+                "--as-of",
+                "2026-01-20",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 1, second.stdout + second.stderr
         message = second.stdout + second.stderr
         assert "held by" in message.lower()
@@ -89,9 +109,23 @@ def test_second_run_fails_fast_naming_the_holder_then_waits(project):
             assert f"PID {holder.pid}" in message
         assert "--lock-timeout" in message
         # with patience it waits for the holder, then runs
-        third = subprocess.run([sys.executable, "-m", "segsql.cli", "run", "--project-dir",
-                                str(project), "--as-of", "2026-01-21", "--lock-timeout", "60"],
-                               capture_output=True, text=True, timeout=120)
+        third = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "segsql.cli",
+                "run",
+                "--project-dir",
+                str(project),
+                "--as-of",
+                "2026-01-21",
+                "--lock-timeout",
+                "60",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert third.returncode == 0, third.stdout + third.stderr
         assert holder.wait(timeout=60) == 0
         assert time.monotonic() - wait_for_lock > 3  # it really waited for the holder
@@ -105,9 +139,23 @@ def test_killed_holder_does_not_block(project):
         time.sleep(3)
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
-        after = subprocess.run([sys.executable, "-m", "segsql.cli", "run", "--project-dir",
-                                str(project), "--as-of", "2026-01-20", "--lock-timeout", "20"],
-                               capture_output=True, text=True, timeout=120)
+        after = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "segsql.cli",
+                "run",
+                "--project-dir",
+                str(project),
+                "--as-of",
+                "2026-01-20",
+                "--lock-timeout",
+                "20",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert after.returncode == 0, after.stdout + after.stderr
     finally:
         holder.kill()

@@ -64,8 +64,10 @@ def test_holdout_fraction_and_formula_on_100k_entities(percent):
     sql = view_query(PROJECT, seg, db.dialect)
     first = dict(db.fetch(sql))
     assert first == dict(db.fetch(sql))
-    expected = {str(i): int(hashlib.md5(f"holdout_half:{i}".encode()).hexdigest()[:7], 16) % 100
-                < percent for i in range(100000)}
+    expected = {
+        str(i): int(hashlib.md5(f"holdout_half:{i}".encode()).hexdigest()[:7], 16) % 100 < percent
+        for i in range(100000)
+    }
     assert first == expected
     share = 100 * sum(first.values()) / len(first)
     assert abs(share - percent) < 1, share

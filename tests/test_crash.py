@@ -101,13 +101,18 @@ def data_at(k: int) -> dict[str, list[tuple]]:
     """The warehouse at tick k: plans flip, users sign up later, and each user in turn
     is active for 12 hours, so the windows slide over them from tick to tick."""
     users = [
-        (i, "trial" if (i * 7 + k) % 10 < 3 else "pro",
-         None if i < 24 else T0 + timedelta(days=3 * (i - 23)), i % 5 if i < 29 else None)
+        (
+            i,
+            "trial" if (i * 7 + k) % 10 < 3 else "pro",
+            None if i < 24 else T0 + timedelta(days=3 * (i - 23)),
+            i % 5 if i < 29 else None,
+        )
         for i in range(N_USERS)
     ]
     names = ("add_to_cart", "add_to_cart", "report_created", "page_view")
-    events = [((j // 4) % N_USERS, names[j % 4], T0 + j * timedelta(hours=3))
-              for j in range(4 * k + 1)]
+    events = [
+        ((j // 4) % N_USERS, names[j % 4], T0 + j * timedelta(hours=3)) for j in range(4 * k + 1)
+    ]
     return {"users": users, "accounts": [(a,) for a in range(5)], "events": events}
 
 
@@ -125,8 +130,10 @@ def load_statements(src: str, k: int) -> list[str]:
     out = []
     for table, rows in data_at(k).items():
         out.append(f"DELETE FROM {src}.{table}")
-        out.append(f"INSERT INTO {src}.{table} VALUES "
-                   + ", ".join("(" + ", ".join(map(sql_value, r)) + ")" for r in rows))
+        out.append(
+            f"INSERT INTO {src}.{table} VALUES "
+            + ", ".join("(" + ", ".join(map(sql_value, r)) + ")" for r in rows)
+        )
     return out
 
 
@@ -144,12 +151,18 @@ class Warehouse:
             write_project(root, SEGMENTS.format(src="main"), PROFILE_DUCKDB)
         else:
             self.src, self.schema = f"crash_src_{tag}", f"crash_{tag}"
-            write_project(root, SEGMENTS.format(src=self.src), PROFILE_PG.format(
-                host=pg.host, port=pg.port, user=pg.user, db=pg.dbname, schema=self.schema))
+            write_project(
+                root,
+                SEGMENTS.format(src=self.src),
+                PROFILE_PG.format(
+                    host=pg.host, port=pg.port, user=pg.user, db=pg.dbname, schema=self.schema
+                ),
+            )
         self.project = load_project(root)
         self.segments = list(self.project.enabled.values())
-        self.sql(*(f"CREATE TABLE {self.src}.{t} ({ddl})" for t, ddl in DDL.items()),
-                 create_schema=True)
+        self.sql(
+            *(f"CREATE TABLE {self.src}.{t} ({ddl})" for t, ddl in DDL.items()), create_schema=True
+        )
 
     def sql(self, *statements: str, create_schema: bool = False) -> list[tuple]:
         rows: list[tuple] = []
@@ -174,8 +187,9 @@ class Warehouse:
         """`segsql run --as-of T_k`, in this process: the retry after a crash."""
         adapter = connect(load_target(self.root))
         try:
-            results = run_segments(adapter, self.project, self.segments, tick_time(k),
-                                   lock_timeout=60)
+            results = run_segments(
+                adapter, self.project, self.segments, tick_time(k), lock_timeout=60
+            )
         finally:
             adapter.close()
         bad = [r for r in results if r.status not in ("success", "skipped")]
@@ -184,25 +198,33 @@ class Warehouse:
     def state(self):
         s = self.schema
         return {
-            "changes": self.sql(f"SELECT run_id, segment, entity_id, change, changed_at, holdout "
-                                f"FROM {s}.segsql_membership_changes"),
-            "memberships": self.sql(f"SELECT segment, entity_id, holdout, entered_at, run_id "
-                                    f"FROM {s}.segsql_memberships"),
-            "runs": self.sql(f"SELECT run_id, segment, as_of, status, members "
-                             f"FROM {s}.segsql_runs"),
+            "changes": self.sql(
+                f"SELECT run_id, segment, entity_id, change, changed_at, holdout "
+                f"FROM {s}.segsql_membership_changes"
+            ),
+            "memberships": self.sql(
+                f"SELECT segment, entity_id, holdout, entered_at, run_id "
+                f"FROM {s}.segsql_memberships"
+            ),
+            "runs": self.sql(
+                f"SELECT run_id, segment, as_of, status, members FROM {s}.segsql_runs"
+            ),
         }
 
     def drop(self) -> None:
         if self.engine == "postgres":
-            self.sql(f"DROP SCHEMA IF EXISTS {self.src} CASCADE",
-                     f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+            self.sql(
+                f"DROP SCHEMA IF EXISTS {self.src} CASCADE",
+                f"DROP SCHEMA IF EXISTS {self.schema} CASCADE",
+            )
 
 
 def check_invariants(state) -> None:
     """Replay == memberships, and nothing is recorded without its run's success row."""
     replayed: dict[str, dict[str, tuple]] = defaultdict(dict)
     for _run, segment, entity, change, changed_at, holdout in sorted(
-            state["changes"], key=lambda r: r[0]):
+        state["changes"], key=lambda r: r[0]
+    ):
         if change == "entered":
             assert entity not in replayed[segment], f"{entity} entered {segment} twice"
             replayed[segment][entity] = (holdout, changed_at)
@@ -220,10 +242,14 @@ def check_invariants(state) -> None:
 
 def summary(state, upto: datetime):
     """What must equal between an interrupted history and the reference, up to `upto`."""
-    transitions = Counter((s, e, ch, at, h) for _r, s, e, ch, at, h in state["changes"]
-                          if at <= upto)
-    done = Counter((seg, as_of) for _r, seg, as_of, st, _m in state["runs"]
-                   if st == "success" and as_of <= upto)
+    transitions = Counter(
+        (s, e, ch, at, h) for _r, s, e, ch, at, h in state["changes"] if at <= upto
+    )
+    done = Counter(
+        (seg, as_of)
+        for _r, seg, as_of, st, _m in state["runs"]
+        if st == "success" and as_of <= upto
+    )
     return transitions, done
 
 
@@ -250,9 +276,23 @@ def child_env(fault: str) -> dict:
 
 def spawn(root: Path, k: int, fault: str = "") -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "segsql.cli", "run", "--project-dir", str(root), "--as-of",
-         tick_time(k).isoformat(), "--lock-timeout", "60"],
-        env=child_env(fault), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "segsql.cli",
+            "run",
+            "--project-dir",
+            str(root),
+            "--as-of",
+            tick_time(k).isoformat(),
+            "--lock-timeout",
+            "60",
+        ],
+        env=child_env(fault),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def timed_run(root: Path, k: int) -> float:
@@ -351,8 +391,10 @@ def test_sigkill_at_any_point_loses_and_duplicates_nothing(engine, request, tmp_
                 tally.target = 0  # stop the other lanes
 
     try:
-        threads = [threading.Thread(target=guarded, args=(lane, wh, 1000 + i, tally, reached[i]))
-                   for i, wh in enumerate(lanes)]
+        threads = [
+            threading.Thread(target=guarded, args=(lane, wh, 1000 + i, tally, reached[i]))
+            for i, wh in enumerate(lanes)
+        ]
         lanes_done = threading.Event()
         pacer = threading.Thread(target=guarded, args=(reference, ref, reached, lanes_done))
         for t in (*threads, pacer):
@@ -373,21 +415,24 @@ def test_sigkill_at_any_point_loses_and_duplicates_nothing(engine, request, tmp_
             ref_transitions, ref_done = summary(expected, upto)
             assert sum(ref_transitions.values()) > 5 * last  # membership really changes
             assert transitions == ref_transitions, (
-                f"lost: {ref_transitions - transitions}; twice: {transitions - ref_transitions}")
+                f"lost: {ref_transitions - transitions}; twice: {transitions - ref_transitions}"
+            )
             # a refresh that a kill interrupted after its commit is redone at the same T,
             # writing a second success row (with no changes): compare the sets
             assert set(done) == set(ref_done)
             # the final memberships: replay the reference's transitions up to that tick
             final = defaultdict(dict)
             for (seg, entity, change, at, holdout), n in sorted(
-                    ref_transitions.items(), key=lambda kv: kv[0][3]):
+                ref_transitions.items(), key=lambda kv: kv[0][3]
+            ):
                 assert n == 1
                 if change == "entered":
                     final[seg][entity] = (holdout, at)
                 else:
                     del final[seg][entity]
             assert sorted(r[:4] for r in state["memberships"]) == sorted(
-                (s, e, h, at) for s, m in final.items() for e, (h, at) in m.items())
+                (s, e, h, at) for s, m in final.items() for e, (h, at) in m.items()
+            )
             # members of each segment's last success row = its stored memberships
             last_ok: dict[str, tuple] = {}
             for _run_id, seg, _as_of, status, members in sorted(state["runs"]):
@@ -400,6 +445,8 @@ def test_sigkill_at_any_point_loses_and_duplicates_nothing(engine, request, tmp_
             with contextlib.suppress(Exception):  # cleanup only
                 wh.drop()
     kinds = ", ".join(f"{how} {n}" for how, n in sorted(tally.kills.items()))
-    print(f"\n[crash] {engine}: {tally.total} real SIGKILLs survived ({kinds}); "
-          f"{tally.completed} random-delay runs finished first; ticks per lane "
-          f"{[max(r) for r in reached]}; {time.monotonic() - started:.0f}s")
+    print(
+        f"\n[crash] {engine}: {tally.total} real SIGKILLs survived ({kinds}); "
+        f"{tally.completed} random-delay runs finished first; ticks per lane "
+        f"{[max(r) for r in reached]}; {time.monotonic() - started:.0f}s"
+    )

@@ -30,27 +30,36 @@ def to_project(project: dict, dialect: str):
 
 
 def describe(case, ours, theirs) -> str:
-    data = yaml.safe_dump({k: v for k, v in case.tables.items() if v}, sort_keys=False,
-                          default_flow_style=None)
-    return (f"\nmembers differ at T={case.as_of}: segsql {sorted(ours)}, reference "
-            f"{sorted(theirs)}\nmissing: {sorted(theirs - ours)}  unexpected: "
-            f"{sorted(ours - theirs)}\n--- definition\n"
-            f"{yaml.safe_dump(case.project['segments'], sort_keys=False)}--- data\n{data}")
+    data = yaml.safe_dump(
+        {k: v for k, v in case.tables.items() if v}, sort_keys=False, default_flow_style=None
+    )
+    return (
+        f"\nmembers differ at T={case.as_of}: segsql {sorted(ours)}, reference "
+        f"{sorted(theirs)}\nmissing: {sorted(theirs - ours)}  unexpected: "
+        f"{sorted(ours - theirs)}\n--- definition\n"
+        f"{yaml.safe_dump(case.project['segments'], sort_keys=False)}--- data\n{data}"
+    )
 
 
 def test_differential(adapter, engine):
     n = int(os.environ.get("SEGSQL_DIFF_EXAMPLES", EXAMPLES[engine]))
     checked = []
 
-    @settings(max_examples=n, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=cases())
     def check(case):
         project = to_project(case.project, adapter.dialect.name)
         load_tables(adapter, project, case.tables, types=case.column_types)
         ours = members_at(adapter, project, case.segment, case.as_of)
-        theirs = {str(m) for m in reference_members(case.project, case.segment, case.tables,
-                                                    case.as_of)}
+        theirs = {
+            str(m) for m in reference_members(case.project, case.segment, case.tables, case.as_of)
+        }
         checked.append(bool(theirs))
         assert ours == theirs, describe(case, ours, theirs)
 

@@ -43,13 +43,20 @@ T0 = datetime(2026, 3, 1)
 
 def run_data(day: int) -> dict[str, list[dict]]:
     """Users act on different days, so membership changes from run to run."""
-    users = [{"user_id": i, "plan": "trial" if i % 3 == 0 else "pro", "account_id": i % 4}
-             for i in range(24)]
+    users = [
+        {"user_id": i, "plan": "trial" if i % 3 == 0 else "pro", "account_id": i % 4}
+        for i in range(24)
+    ]
     # each user in turn acts three times in 27 hours, so the 7-day window slides over them
-    events = [{"user_id": (i // 3) % 24, "event_name": "report_created" if i % 3 == 2 else
-               "add_to_cart", "ts": T0 + timedelta(hours=9 * i)} for i in range(3 * day)]
-    return {"users": users, "accounts": [{"account_id": a} for a in range(4)],
-            "events": events}
+    events = [
+        {
+            "user_id": (i // 3) % 24,
+            "event_name": "report_created" if i % 3 == 2 else "add_to_cart",
+            "ts": T0 + timedelta(hours=9 * i),
+        }
+        for i in range(3 * day)
+    ]
+    return {"users": users, "accounts": [{"account_id": a} for a in range(4)], "events": events}
 
 
 def reload(adapter, data):
@@ -62,18 +69,24 @@ def reload(adapter, data):
 def fetch_state(adapter):
     def rows(table, columns):
         cols = [exp.column(c) for c in columns]
-        return sorted(tuple(str(v) for v in r) for r in adapter.fetch(
-            exp.select(*cols).from_(adapter.table(table))))
-    return (rows(MEMBERSHIPS, ["segment", "entity_id", "holdout", "entered_at"]),
-            rows(CHANGES, ["run_id", "segment", "entity_id", "change", "holdout"]),
-            rows(RUNS, ["run_id", "segment", "status", "members", "entered", "exited"]))
+        return sorted(
+            tuple(str(v) for v in r)
+            for r in adapter.fetch(exp.select(*cols).from_(adapter.table(table)))
+        )
+
+    return (
+        rows(MEMBERSHIPS, ["segment", "entity_id", "holdout", "entered_at"]),
+        rows(CHANGES, ["run_id", "segment", "entity_id", "change", "holdout"]),
+        rows(RUNS, ["run_id", "segment", "status", "members", "entered", "exited"]),
+    )
 
 
 def replay_matches(adapter):
     memberships, changes, _ = fetch_state(adapter)
     state: dict[str, dict[str, str]] = defaultdict(dict)
-    for _run, segment, entity, change, holdout in sorted(changes, key=lambda r: (r[0], r[3] ==
-                                                                               "entered")):
+    for _run, segment, entity, change, holdout in sorted(
+        changes, key=lambda r: (r[0], r[3] == "entered")
+    ):
         if change == "entered":
             assert entity not in state[segment]
             state[segment][entity] = holdout
@@ -100,8 +113,12 @@ def test_run_invariants(adapter):
     _, changes, runs = fetch_state(adapter)
     assert len(changes) > 20
     # views answer at query time; the state is readable back
-    assert adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(
-        adapter.table("prop_not")))[0][0] == 16
+    assert (
+        adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(adapter.table("prop_not")))[
+            0
+        ][0]
+        == 16
+    )
     # an earlier T is refused before anything is written
     before = fetch_state(adapter)
     with pytest.raises(UsageError):
@@ -139,15 +156,25 @@ def test_postgres_session_settings_from_the_profile(postgres_server, tmp_path):
     from segsql.adapters import connect
     from segsql.definitions.profiles import Target
 
-    options = {"type": "postgres", "host": postgres_server.host, "port": postgres_server.port,
-               "user": postgres_server.user, "dbname": postgres_server.dbname,
-               "work_mem": "96MB", "statement_timeout": 4321}
-    adapter = connect(Target(name="pg", type="postgres", schema="s", project_dir=str(tmp_path),
-                             options=options))
+    options = {
+        "type": "postgres",
+        "host": postgres_server.host,
+        "port": postgres_server.port,
+        "user": postgres_server.user,
+        "dbname": postgres_server.dbname,
+        "work_mem": "96MB",
+        "statement_timeout": 4321,
+    }
+    adapter = connect(
+        Target(name="pg", type="postgres", schema="s", project_dir=str(tmp_path), options=options)
+    )
     try:
-        settings = dict(adapter._fetch(
-            "SELECT name, setting FROM pg_settings WHERE name IN "
-            "('jit', 'work_mem', 'statement_timeout')"))
+        settings = dict(
+            adapter._fetch(
+                "SELECT name, setting FROM pg_settings WHERE name IN "
+                "('jit', 'work_mem', 'statement_timeout')"
+            )
+        )
     finally:
         adapter.close()
     assert settings == {"jit": "off", "work_mem": str(96 * 1024), "statement_timeout": "4321"}

@@ -17,8 +17,16 @@ from segsql.dialects import get_dialect
 from .conftest import CONDITIONS
 
 GOLDEN = Path(__file__).parent / "golden"
-DIALECTS = ["duckdb", "postgres", "snowflake", "bigquery", "spark", "clickhouse", "redshift",
-            "trino"]
+DIALECTS = [
+    "duckdb",
+    "postgres",
+    "snowflake",
+    "bigquery",
+    "spark",
+    "clickhouse",
+    "redshift",
+    "trino",
+]
 PROJECT = load_project(CONDITIONS)
 
 

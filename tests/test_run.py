@@ -37,15 +37,20 @@ segments:
 
 def make_warehouse(path):
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE users (user_id BIGINT, plan VARCHAR, signup_at TIMESTAMP, "
-                "account_id BIGINT)")
-    con.execute("INSERT INTO users SELECT range, CASE WHEN range % 7 = 0 THEN "
-                "'x''); DROP TABLE users; --' ELSE 'pro' END, TIMESTAMP '2026-01-01' + "
-                "range * INTERVAL 1 HOUR, range % 5 FROM range(60)")
+    con.execute(
+        "CREATE TABLE users (user_id BIGINT, plan VARCHAR, signup_at TIMESTAMP, account_id BIGINT)"
+    )
+    con.execute(
+        "INSERT INTO users SELECT range, CASE WHEN range % 7 = 0 THEN "
+        "'x''); DROP TABLE users; --' ELSE 'pro' END, TIMESTAMP '2026-01-01' + "
+        "range * INTERVAL 1 HOUR, range % 5 FROM range(60)"
+    )
     con.execute("CREATE TABLE accounts AS SELECT range AS account_id FROM range(5)")
     con.execute("CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP)")
-    con.execute("INSERT INTO events SELECT range % 60, 'login', TIMESTAMP '2026-01-01' + "
-                "range * INTERVAL 97 MINUTE FROM range(900)")
+    con.execute(
+        "INSERT INTO events SELECT range % 60, 'login', TIMESTAMP '2026-01-01' + "
+        "range * INTERVAL 97 MINUTE FROM range(900)"
+    )
     con.close()
 
 
@@ -72,8 +77,11 @@ def query(project, sql):
 def replay(project) -> dict[str, set[tuple[str, bool]]]:
     """Apply segsql_membership_changes in order; returns segment -> {(entity_id, holdout)}."""
     state: dict[str, dict[str, bool]] = defaultdict(dict)
-    rows = query(project, "SELECT segment, entity_id, change, holdout FROM "
-                          "segsql.segsql_membership_changes ORDER BY run_id, change DESC")
+    rows = query(
+        project,
+        "SELECT segment, entity_id, change, holdout FROM "
+        "segsql.segsql_membership_changes ORDER BY run_id, change DESC",
+    )
     for segment, entity, change, holdout in rows:
         if change == "entered":
             assert entity not in state[segment], f"{entity} entered {segment} twice"
@@ -86,43 +94,57 @@ def replay(project) -> dict[str, set[tuple[str, bool]]]:
 
 def memberships(project) -> dict[str, set[tuple[str, bool]]]:
     out: dict[str, set] = defaultdict(set)
-    for segment, entity, holdout in query(project, "SELECT segment, entity_id, holdout FROM "
-                                                   "segsql.segsql_memberships"):
+    for segment, entity, holdout in query(
+        project, "SELECT segment, entity_id, holdout FROM segsql.segsql_memberships"
+    ):
         out[segment].add((entity, holdout))
     return dict(out)
 
 
 def state_tables(project):
-    return {t: query(project, f"SELECT * FROM segsql.{t} ORDER BY ALL")
-            for t in ("segsql_memberships", "segsql_membership_changes", "segsql_runs")}
+    return {
+        t: query(project, f"SELECT * FROM segsql.{t} ORDER BY ALL")
+        for t in ("segsql_memberships", "segsql_membership_changes", "segsql_runs")
+    }
 
 
 def test_runs_over_time_replay_to_memberships(project):
     for day in range(2, 40, 3):
-        result = segsql(project, "run", "--as-of", f"2026-01-{day:02d}T06:00:00"
-                        if day < 32 else f"2026-02-{day - 31:02d}")
+        result = segsql(
+            project,
+            "run",
+            "--as-of",
+            f"2026-01-{day:02d}T06:00:00" if day < 32 else f"2026-02-{day - 31:02d}",
+        )
         assert result.exit_code == 0, result.output
     assert replay(project) == memberships(project)
     changes = query(project, "SELECT count(*) FROM segsql.segsql_membership_changes")[0][0]
     assert changes > 50  # people really moved in and out
-    kinds = dict(query(project, "SELECT entity_type, count(*) FROM segsql.segsql_memberships "
-                                "GROUP BY 1"))
+    kinds = dict(
+        query(project, "SELECT entity_type, count(*) FROM segsql.segsql_memberships GROUP BY 1")
+    )
     assert set(kinds) == {"user", "account"}
 
 
 def test_run_matches_live_view_and_counts(project):
     assert segsql(project, "run", "--as-of", "2026-01-20").exit_code == 0
-    stored = {r[0] for r in query(project, "SELECT entity_id FROM segsql.segsql_memberships "
-                                           "WHERE segment = 'active'")}
+    stored = {
+        r[0]
+        for r in query(
+            project, "SELECT entity_id FROM segsql.segsql_memberships WHERE segment = 'active'"
+        )
+    }
     runs = dict(query(project, "SELECT segment, members FROM segsql.segsql_runs"))
     assert runs["active"] == len(stored)
     # the view evaluated at query time: data ends in January 2026, so nobody is active now
     assert query(project, "SELECT count(*) FROM segsql.active")[0][0] == 0
-    churn = query(project, "SELECT count(*), count(*) FILTER (WHERE holdout) FROM "
-                           "segsql.churn_risk")[0]
+    churn = query(
+        project, "SELECT count(*), count(*) FILTER (WHERE holdout) FROM segsql.churn_risk"
+    )[0]
     assert churn[0] == 60 and 0 < churn[1] < 30
-    injected = query(project, "SELECT count(*) FROM segsql.segsql_memberships WHERE "
-                              "segment = 'hourly'")[0][0]
+    injected = query(
+        project, "SELECT count(*) FROM segsql.segsql_memberships WHERE segment = 'hourly'"
+    )[0][0]
     assert injected == 9  # the injection text was matched as text: users 0, 7, ..., 56
     assert query(project, "SELECT count(*) FROM main.users")[0][0] == 60
 
@@ -134,9 +156,9 @@ def test_same_T_twice_writes_no_changes(project):
     assert result.exit_code == 0
     assert query(project, "SELECT count(*) FROM segsql.segsql_membership_changes") == before
     # a refresh that changes nothing still writes a success row (hourly is not due: no row)
-    assert query(project, "SELECT segment, count(*) FROM segsql.segsql_runs GROUP BY 1 "
-                          "ORDER BY 1") == [("active", 2), ("busy_accounts", 2),
-                                            ("churn_risk", 2), ("hourly", 1)]
+    assert query(
+        project, "SELECT segment, count(*) FROM segsql.segsql_runs GROUP BY 1 ORDER BY 1"
+    ) == [("active", 2), ("busy_accounts", 2), ("churn_risk", 2), ("hourly", 1)]
 
 
 def test_refresh_interval_and_all(project):
@@ -144,10 +166,14 @@ def test_refresh_interval_and_all(project):
     assert segsql(project, "run", "--as-of", "2026-01-20T00:59:59").exit_code == 0
     assert segsql(project, "run", "--as-of", "2026-01-20T01:00:00").exit_code == 0
     assert segsql(project, "run", "--as-of", "2026-01-20T01:00:01", "--all").exit_code == 0
-    hourly = query(project, "SELECT as_of FROM segsql.segsql_runs WHERE segment = 'hourly' "
-                            "ORDER BY 1")
-    assert [str(r[0]) for r in hourly] == ["2026-01-20 00:00:00", "2026-01-20 01:00:00",
-                                           "2026-01-20 01:00:01"]
+    hourly = query(
+        project, "SELECT as_of FROM segsql.segsql_runs WHERE segment = 'hourly' ORDER BY 1"
+    )
+    assert [str(r[0]) for r in hourly] == [
+        "2026-01-20 00:00:00",
+        "2026-01-20 01:00:00",
+        "2026-01-20 01:00:01",
+    ]
 
 
 def test_earlier_as_of_is_refused_and_writes_nothing(project):
@@ -171,8 +197,9 @@ def test_airflow_style_as_of(project):
 def test_failure_mid_segment_leaves_no_partial_state(project, point):
     assert segsql(project, "run", "--as-of", "2026-01-10").exit_code == 0
     before = state_tables(project)
-    result = segsql(project, "run", "--as-of", "2026-01-20", "-s", "active",
-                    env={"SEGSQL_FAULT": point})
+    result = segsql(
+        project, "run", "--as-of", "2026-01-20", "-s", "active", env={"SEGSQL_FAULT": point}
+    )
     assert result.exit_code == 1
     after = state_tables(project)
     for table in ("segsql_memberships", "segsql_membership_changes"):
@@ -194,21 +221,28 @@ def test_one_failing_segment_does_not_stop_the_others(project):
     statuses = dict(query(project, "SELECT segment, status FROM segsql.segsql_runs"))
     assert statuses["busy_accounts"] == "error"
     assert statuses["active"] == statuses["churn_risk"] == "success"
-    result = segsql(project, "run", "--as-of", "2026-01-21", "--fail-fast", "-s",
-                    "busy_accounts active")
+    result = segsql(
+        project, "run", "--as-of", "2026-01-21", "--fail-fast", "-s", "busy_accounts active"
+    )
     assert result.exit_code == 1
 
 
 def test_disabled_segment_keeps_its_rows(project):
     assert segsql(project, "run", "--as-of", "2026-01-20").exit_code == 0
     text = (project / "segments" / "main.yml").read_text()
-    (project / "segments" / "main.yml").write_text(text.replace(
-        "  - name: hourly\n", "  - name: hourly\n    enabled: false\n"))
-    before = query(project, "SELECT * FROM segsql.segsql_memberships WHERE segment='hourly' "
-                            "ORDER BY ALL")
+    (project / "segments" / "main.yml").write_text(
+        text.replace("  - name: hourly\n", "  - name: hourly\n    enabled: false\n")
+    )
+    before = query(
+        project, "SELECT * FROM segsql.segsql_memberships WHERE segment='hourly' ORDER BY ALL"
+    )
     assert segsql(project, "run", "--as-of", "2026-01-22").exit_code == 0
-    assert query(project, "SELECT * FROM segsql.segsql_memberships WHERE segment='hourly' "
-                          "ORDER BY ALL") == before
+    assert (
+        query(
+            project, "SELECT * FROM segsql.segsql_memberships WHERE segment='hourly' ORDER BY ALL"
+        )
+        == before
+    )
     listing = segsql(project, "ls")
     assert "hourly (disabled)" in listing.output
 
@@ -237,8 +271,10 @@ def test_rows_without_a_key_are_nobody(project):
     for _ in range(2):
         result = segsql(project, "run", "--as-of", "2026-01-20")
         assert result.exit_code == 0, result.output
-    assert query(project, "SELECT count(*) FROM segsql.segsql_memberships "
-                          "WHERE entity_id IS NULL") == [(0,)]
-    changes = query(project, "SELECT run_id, count(*) FROM segsql.segsql_membership_changes "
-                             "GROUP BY run_id")
+    assert query(
+        project, "SELECT count(*) FROM segsql.segsql_memberships WHERE entity_id IS NULL"
+    ) == [(0,)]
+    changes = query(
+        project, "SELECT run_id, count(*) FROM segsql.segsql_membership_changes GROUP BY run_id"
+    )
     assert len(changes) == 1  # the first run only

@@ -25,8 +25,15 @@ SPARK = get_dialect("spark")
 def spark_adapter(spark):
     from segsql.adapters.spark import SparkAdapter
 
-    a = SparkAdapter(Target(name="spark", type="spark", schema=f"segsql_{uuid.uuid4().hex[:8]}",
-                            project_dir=".", options={"type": "spark", "master": "local[1]"}))
+    a = SparkAdapter(
+        Target(
+            name="spark",
+            type="spark",
+            schema=f"segsql_{uuid.uuid4().hex[:8]}",
+            project_dir=".",
+            options={"type": "spark", "master": "local[1]"},
+        )
+    )
     a.create_schema()
     yield a
     a.drop_schema(a.schema)
@@ -35,12 +42,16 @@ def spark_adapter(spark):
 
 # ------------------------------------------------------------------ dialect (no engine)
 
-@pytest.mark.parametrize(("path", "sql"), [
-    (("a", "b"), "GET_JSON_OBJECT(c, '$.a.b')"),
-    (("it's",), "GET_JSON_OBJECT(c, '$.it\\'s')"),  # sqlglot would write $['it\'s']
-    (("a[0]", "b"), "GET_JSON_OBJECT(c, '$[\\'a[0]\\'].b')"),
-    (("*",), "FROM_JSON(c, 'MAP<STRING, STRING>')['*']"),
-])
+
+@pytest.mark.parametrize(
+    ("path", "sql"),
+    [
+        (("a", "b"), "GET_JSON_OBJECT(c, '$.a.b')"),
+        (("it's",), "GET_JSON_OBJECT(c, '$.it\\'s')"),  # sqlglot would write $['it\'s']
+        (("a[0]", "b"), "GET_JSON_OBJECT(c, '$[\\'a[0]\\'].b')"),
+        (("*",), "FROM_JSON(c, 'MAP<STRING, STRING>')['*']"),
+    ],
+)
 def test_json_path_spelling(path, sql):
     assert SPARK.sql(SPARK.json_text(exp.column("c"), path)) == sql
 
@@ -51,22 +62,45 @@ def test_try_cast_is_written_as_try_cast():
 
 # ------------------------------------------------------------------ on Spark
 
+
 def test_json_and_casts_never_raise(spark_adapter):
-    doc = ('{"it\'s": "q", "a[0]": {"b": 2}, "*": 7, "n": "1e3", "bad": "12abc", "x": null,'
-           ' "t": "2026-03-01T10:00:00Z", "y": "2026", "m": "2026-13-45"}')
+    doc = (
+        '{"it\'s": "q", "a[0]": {"b": 2}, "*": 7, "n": "1e3", "bad": "12abc", "x": null,'
+        ' "t": "2026-03-01T10:00:00Z", "y": "2026", "m": "2026-13-45"}'
+    )
     c0 = exp.Literal.string(doc)
 
     def text(*path):
         return SPARK.json_text(c0.copy(), path)
 
-    row = spark_adapter.fetch(exp.select(
-        text("it's"), text("a[0]", "b"), text("*"), text("x"), text("missing", "deeper"),
-        SPARK.to_number(text("n")), SPARK.to_number(text("bad")),
-        SPARK.to_timestamp(text("t")), SPARK.to_timestamp(text("y")),
-        SPARK.to_timestamp(text("m")), SPARK.to_timestamp(text("bad")),
-    ))[0]
-    assert row == ("q", "2", "7", None, None, 1000.0, None,
-                   datetime(2026, 3, 1, 10), None, None, None)
+    row = spark_adapter.fetch(
+        exp.select(
+            text("it's"),
+            text("a[0]", "b"),
+            text("*"),
+            text("x"),
+            text("missing", "deeper"),
+            SPARK.to_number(text("n")),
+            SPARK.to_number(text("bad")),
+            SPARK.to_timestamp(text("t")),
+            SPARK.to_timestamp(text("y")),
+            SPARK.to_timestamp(text("m")),
+            SPARK.to_timestamp(text("bad")),
+        )
+    )[0]
+    assert row == (
+        "q",
+        "2",
+        "7",
+        None,
+        None,
+        1000.0,
+        None,
+        datetime(2026, 3, 1, 10),
+        None,
+        None,
+        None,
+    )
 
 
 def test_holdout_formula_equals_pythons(spark_adapter):
@@ -81,10 +115,15 @@ def test_holdout_formula_equals_pythons(spark_adapter):
 
     seg = dataclasses.replace(load_project(CONDITIONS).segments["holdout_half"], holdout=37)
     ids = exp.func("RANGE", exp.Literal.number(20000))
-    rows = spark_adapter.fetch(exp.select(
-        exp.column("id"), holdout_expr(SPARK, seg, SPARK.to_text(exp.column("id")))).from_(ids))
-    assert dict(rows) == {i: int(hashlib.md5(f"holdout_half:{i}".encode()).hexdigest()[:7], 16)
-                          % 100 < 37 for i in range(20000)}
+    rows = spark_adapter.fetch(
+        exp.select(
+            exp.column("id"), holdout_expr(SPARK, seg, SPARK.to_text(exp.column("id")))
+        ).from_(ids)
+    )
+    assert dict(rows) == {
+        i: int(hashlib.md5(f"holdout_half:{i}".encode()).hexdigest()[:7], 16) % 100 < 37
+        for i in range(20000)
+    }
 
 
 def test_timestamps_come_back_in_utc_whatever_the_local_zone(spark_adapter, monkeypatch):
@@ -92,8 +131,9 @@ def test_timestamps_come_back_in_utc_whatever_the_local_zone(spark_adapter, monk
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
-        rows = spark_adapter.fetch(exp.select(SPARK.timestamp(datetime(2026, 7, 1, 10, 30)),
-                                              exp.Literal.number(1)))
+        rows = spark_adapter.fetch(
+            exp.select(SPARK.timestamp(datetime(2026, 7, 1, 10, 30)), exp.Literal.number(1))
+        )
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -108,24 +148,37 @@ def test_swap_hooks_on_parquet(spark_adapter):
 
     def row(segment, entity, run="r1"):
         return [exp.Literal.string(v) for v in (segment, "user", entity)] + [
-            exp.false(), SPARK.timestamp(datetime(2026, 3, 1)), exp.Literal.string(run)]
+            exp.false(),
+            SPARK.timestamp(datetime(2026, 3, 1)),
+            exp.Literal.string(run),
+        ]
 
     columns = [n for n, _ in TABLES[MEMBERSHIPS]]
     a.insert_rows(memberships, columns, [row("s1", "1"), row("s1", "2"), row("s2", "9")])
 
     def members():
-        return sorted(a.fetch(exp.select(c("segment"), c("entity_id"), c("run_id"))
-                              .from_(memberships.copy())))
+        return sorted(
+            a.fetch(exp.select(c("segment"), c("entity_id"), c("run_id")).from_(memberships.copy()))
+        )
 
     # an eager snapshot: later writes to its source do not change it
     snapshot = a.temp_table("segsql_test_snapshot", exp.select(exp.Star()).from_(memberships))
     # the new rows may read the partition they replace (a dynamic partition overwrite)
-    a.replace_segment_memberships("s1", exp.select(
-        *(exp.alias_(exp.Literal.string("r2") if n == "run_id" else c(n), n, quoted=True)
-          for n in columns)).from_(memberships.copy()).where(c("segment").eq(lit("s1"))))
+    a.replace_segment_memberships(
+        "s1",
+        exp.select(
+            *(
+                exp.alias_(exp.Literal.string("r2") if n == "run_id" else c(n), n, quoted=True)
+                for n in columns
+            )
+        )
+        .from_(memberships.copy())
+        .where(c("segment").eq(lit("s1"))),
+    )
     assert members() == [("s1", "1", "r2"), ("s1", "2", "r2"), ("s2", "9", "r1")]
-    a.replace_segment_memberships("s2", exp.select(*(c(n) for n in columns))
-                                  .from_(memberships.copy()).where(exp.false()))
+    a.replace_segment_memberships(
+        "s2", exp.select(*(c(n) for n in columns)).from_(memberships.copy()).where(exp.false())
+    )
     assert members() == [("s1", "1", "r2"), ("s1", "2", "r2")]
     assert len(a.fetch(exp.select(exp.Star()).from_(snapshot))) == 3
 
@@ -147,6 +200,7 @@ def lit(v: str) -> exp.Literal:
 
 
 # ------------------------------------------------------------------ Databricks (fake connector)
+
 
 class FakeCursor:
     def __init__(self, log, answers):
@@ -180,24 +234,40 @@ def databricks(monkeypatch):
 
     def connect(**kwargs):
         connects.append(kwargs)
-        return types.SimpleNamespace(cursor=lambda: FakeCursor(log, answers),
-                                     close=lambda: None)
+        return types.SimpleNamespace(cursor=lambda: FakeCursor(log, answers), close=lambda: None)
 
     package = types.ModuleType("databricks")
     package.sql = types.SimpleNamespace(connect=connect)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "databricks", package)
     from segsql.adapters import connect as open_adapter
 
-    adapter = open_adapter(Target(
-        name="prod", type="databricks", schema="segsql", project_dir=".",
-        options={"type": "databricks", "server_hostname": "h", "http_path": "/sql/1.0/x",
-                 "access_token": "secret", "catalog": "main"}))
+    adapter = open_adapter(
+        Target(
+            name="prod",
+            type="databricks",
+            schema="segsql",
+            project_dir=".",
+            options={
+                "type": "databricks",
+                "server_hostname": "h",
+                "http_path": "/sql/1.0/x",
+                "access_token": "secret",
+                "catalog": "main",
+            },
+        )
+    )
     return types.SimpleNamespace(adapter=adapter, log=log, answers=answers, connects=connects)
 
 
 def test_databricks_connects_in_utc(databricks):
-    assert databricks.connects == [{"server_hostname": "h", "http_path": "/sql/1.0/x",
-                                    "access_token": "secret", "catalog": "main"}]
+    assert databricks.connects == [
+        {
+            "server_hostname": "h",
+            "http_path": "/sql/1.0/x",
+            "access_token": "secret",
+            "catalog": "main",
+        }
+    ]
     assert databricks.log == ["SET TIME ZONE 'UTC'"]
 
 
@@ -217,9 +287,13 @@ def test_databricks_swap_is_one_replace_where(databricks):
 def test_databricks_relation_columns(databricks):
     a = databricks.adapter
     databricks.answers["DESCRIBE `segsql`.`segsql_runs`"] = [
-        ("run_id", "string", None), ("segment", "string", None), ("", "", ""),
-        ("# Partition Information", "", "")]
+        ("run_id", "string", None),
+        ("segment", "string", None),
+        ("", "", ""),
+        ("# Partition Information", "", ""),
+    ]
     databricks.answers["DESCRIBE `main`.`nope`"] = RuntimeError(
-        "[TABLE_OR_VIEW_NOT_FOUND] The table or view `main`.`nope` cannot be found.")
+        "[TABLE_OR_VIEW_NOT_FOUND] The table or view `main`.`nope` cannot be found."
+    )
     assert a.relation_columns(("segsql", "segsql_runs")) == ["run_id", "segment"]
     assert a.relation_columns(("main", "nope")) is None

@@ -28,8 +28,11 @@ class SwapDuckDB(SwapWrites, DuckDBAdapter):
     def replace_segment_memberships(self, segment, query):
         staged = self.temp_table("segsql_swap", query)
         self.begin()
-        self.execute(exp.delete(self.table(MEMBERSHIPS),
-                                where=exp.column("segment").eq(exp.Literal.string(segment))))
+        self.execute(
+            exp.delete(
+                self.table(MEMBERSHIPS), where=exp.column("segment").eq(exp.Literal.string(segment))
+            )
+        )
         self.execute(exp.insert(exp.select("*").from_(staged), self.table(MEMBERSHIPS)))
         self.commit()
 
@@ -38,8 +41,15 @@ class SwapDuckDB(SwapWrites, DuckDBAdapter):
 
 
 def adapter(tmp_path, name):
-    return SwapDuckDB(Target(name="swap", type="duckdb", schema="segsql", project_dir=".",
-                             options={"path": str(tmp_path / f"{name}.duckdb")}))
+    return SwapDuckDB(
+        Target(
+            name="swap",
+            type="duckdb",
+            schema="segsql",
+            project_dir=".",
+            options={"path": str(tmp_path / f"{name}.duckdb")},
+        )
+    )
 
 
 def transitions(a):

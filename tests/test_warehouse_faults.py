@@ -82,47 +82,63 @@ class Pg:
         self.events(day=5)
 
     def profile(self, user: str, extra: str = "") -> None:
-        (self.root / "profiles.yml").write_text(PROFILE.format(
-            host=self.info.host, port=self.info.port, user=user, db=self.info.dbname,
-            schema=self.schema, extra=extra))
+        (self.root / "profiles.yml").write_text(
+            PROFILE.format(
+                host=self.info.host,
+                port=self.info.port,
+                user=user,
+                db=self.info.dbname,
+                schema=self.schema,
+                extra=extra,
+            )
+        )
 
     def sql(self, *statements: str) -> list[tuple]:
         return self.info.sql(*statements)
 
     def events(self, day: int) -> None:
         """Logins up to 2026-01-<day>: user u logs in every (u % 5 + 1) days."""
-        self.sql(f"DELETE FROM {self.src}.events",
-                 f"INSERT INTO {self.src}.events SELECT u, 'login', TIMESTAMP '2026-01-01' + "
-                 f"d * INTERVAL '1 day' FROM generate_series(0, 39) u, "
-                 f"generate_series(0, {day - 1}) d WHERE d % (u % 5 + 1) = 0")
+        self.sql(
+            f"DELETE FROM {self.src}.events",
+            f"INSERT INTO {self.src}.events SELECT u, 'login', TIMESTAMP '2026-01-01' + "
+            f"d * INTERVAL '1 day' FROM generate_series(0, 39) u, "
+            f"generate_series(0, {day - 1}) d WHERE d % (u % 5 + 1) = 0",
+        )
 
     def state(self) -> dict[str, list[tuple]]:
-        if not self.sql(f"SELECT 1 FROM information_schema.tables WHERE table_schema = "
-                        f"'{self.schema}' AND table_name = 'segsql_runs'"):
+        if not self.sql(
+            f"SELECT 1 FROM information_schema.tables WHERE table_schema = "
+            f"'{self.schema}' AND table_name = 'segsql_runs'"
+        ):
             return {t: [] for t in STATE}
-        return {t: sorted(self.sql(f"SELECT * FROM {self.schema}.{t}"), key=repr)
-                for t in STATE}
+        return {t: sorted(self.sql(f"SELECT * FROM {self.schema}.{t}"), key=repr) for t in STATE}
 
     def runs(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = defaultdict(list)
-        for seg, status in self.sql(f"SELECT segment, status FROM {self.schema}.segsql_runs "
-                                    f"ORDER BY run_id"):
+        for seg, status in self.sql(
+            f"SELECT segment, status FROM {self.schema}.segsql_runs ORDER BY run_id"
+        ):
             out[seg].append(status)
         return dict(out)
 
     def segsql(self, *args: str, env: dict | None = None, timeout: float = 120):
         return subprocess.run(
             [sys.executable, "-m", "segsql.cli", *args, "--project-dir", str(self.root)],
-            capture_output=True, text=True, timeout=timeout, env={**clean_env(), **(env or {})})
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**clean_env(), **(env or {})},
+        )
 
     def drop(self) -> None:
-        self.sql(f"DROP SCHEMA IF EXISTS {self.src} CASCADE",
-                 f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        self.sql(
+            f"DROP SCHEMA IF EXISTS {self.src} CASCADE",
+            f"DROP SCHEMA IF EXISTS {self.schema} CASCADE",
+        )
 
 
 def clean_env() -> dict:
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("PG") and k != "SEGSQL_FAULT"}
+    return {k: v for k, v in os.environ.items() if not k.startswith("PG") and k != "SEGSQL_FAULT"}
 
 
 def nothing_partial(state) -> None:
@@ -130,7 +146,8 @@ def nothing_partial(state) -> None:
     ok = {(r[0], r[1]) for r in state["segsql_runs"] if r[5] == "success"}
     replayed: dict[str, dict[str, bool]] = defaultdict(dict)
     for run_id, segment, _t, entity, change, _at, holdout in sorted(
-            state["segsql_membership_changes"], key=lambda r: r[0]):
+        state["segsql_membership_changes"], key=lambda r: r[0]
+    ):
         assert (run_id, segment) in ok, f"change row of an unfinished run {run_id}"
         if change == "entered":
             assert entity not in replayed[segment]
@@ -140,7 +157,8 @@ def nothing_partial(state) -> None:
     members = state["segsql_memberships"]
     assert all((r[5], r[0]) in ok for r in members), "membership row of an unfinished run"
     assert sorted((s, e, h) for s, m in replayed.items() for e, h in m.items()) == sorted(
-        (r[0], r[2], r[3]) for r in members)
+        (r[0], r[2], r[3]) for r in members
+    )
 
 
 def one_line_cause(result, *fragments: str) -> str:
@@ -174,13 +192,21 @@ def pg(postgres_server, tmp_path):
 def test_connection_refused(tmp_path):
     port = engines._free_port()  # nothing listens there
     root = tmp_path / "p"
-    write_project(root, SEGMENTS.format(src="public"), PROFILE.format(
-        host="127.0.0.1", port=port, user="postgres", db="nowhere", schema="segsql",
-        extra=""))
+    write_project(
+        root,
+        SEGMENTS.format(src="public"),
+        PROFILE.format(
+            host="127.0.0.1", port=port, user="postgres", db="nowhere", schema="segsql", extra=""
+        ),
+    )
     for command in (["run", "--as-of", "2026-01-05"], ["validate"]):
         result = subprocess.run(
             [sys.executable, "-m", "segsql.cli", *command, "--project-dir", str(root)],
-            capture_output=True, text=True, timeout=120, env=clean_env())
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=clean_env(),
+        )
         one_line_cause(result, "cannot connect to Postgres", f"127.0.0.1:{port}")
     assert not (root / "target").exists()
 
@@ -188,12 +214,20 @@ def test_connection_refused(tmp_path):
 def test_connection_refused_names_the_cause(tmp_path):
     port = engines._free_port()
     root = tmp_path / "p"
-    write_project(root, SEGMENTS.format(src="public"), PROFILE.format(
-        host="127.0.0.1", port=port, user="postgres", db="nowhere", schema="segsql",
-        extra=""))
+    write_project(
+        root,
+        SEGMENTS.format(src="public"),
+        PROFILE.format(
+            host="127.0.0.1", port=port, user="postgres", db="nowhere", schema="segsql", extra=""
+        ),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "segsql.cli", "run", "--project-dir", str(root)],
-        capture_output=True, text=True, timeout=120, env=clean_env())
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
     assert "refused" in one_line_cause(result).lower()
 
 
@@ -219,10 +253,10 @@ def test_permission_error_fails_that_segment_only(pg):
         assert "Traceback" not in result.stdout + result.stderr
         assert "big_accounts" in result.stderr and "failed" in result.stderr
         runs = project.runs()
-        assert runs == {"big_accounts": ["error"], "active": ["success"],
-                        "pros": ["success"]}
-        error = project.sql(f"SELECT error FROM {project.schema}.segsql_runs "
-                            f"WHERE status = 'error'")[0][0]
+        assert runs == {"big_accounts": ["error"], "active": ["success"], "pros": ["success"]}
+        error = project.sql(
+            f"SELECT error FROM {project.schema}.segsql_runs WHERE status = 'error'"
+        )[0][0]
         assert "permission denied" in error and "\n" not in error
         state = project.state()
         nothing_partial(state)
@@ -242,9 +276,11 @@ def test_permission_error_fails_that_segment_only(pg):
         nothing_partial(after)
     finally:
         project.drop()
-        project.sql(f"DROP OWNED BY {role} CASCADE",
-                    f"REVOKE ALL ON DATABASE {project.info.dbname} FROM {role}",
-                    f"DROP ROLE {role}")
+        project.sql(
+            f"DROP OWNED BY {role} CASCADE",
+            f"REVOKE ALL ON DATABASE {project.info.dbname} FROM {role}",
+            f"DROP ROLE {role}",
+        )
 
 
 # ------------------------------------------------------------------ statement timeout
@@ -258,10 +294,15 @@ def test_statement_timeout_fails_the_slow_segment_only(pg):
     assert "Traceback" not in result.stdout + result.stderr
     assert time.monotonic() - started < 60  # 40 users x 5 s of sleep were cut short
     runs = project.runs()
-    assert runs == {"big_accounts": ["success"], "active": ["success"], "pros": ["success"],
-                    "slow": ["error"]}
-    error = project.sql(f"SELECT error FROM {project.schema}.segsql_runs "
-                        f"WHERE status = 'error'")[0][0]
+    assert runs == {
+        "big_accounts": ["success"],
+        "active": ["success"],
+        "pros": ["success"],
+        "slow": ["error"],
+    }
+    error = project.sql(f"SELECT error FROM {project.schema}.segsql_runs WHERE status = 'error'")[
+        0
+    ][0]
     assert "statement timeout" in error
     state = project.state()
     nothing_partial(state)
@@ -275,9 +316,11 @@ def test_statement_timeout_fails_the_slow_segment_only(pg):
 def pg_ctl(info, *args: str) -> subprocess.CompletedProcess:
     data = os.path.join(info.socket_dir, "data")
     cmd = engines._as_pg_user(
-        [os.path.join(engines._pg_bin_dir(), "pg_ctl"), "-D", data, "-w", *args])
-    return subprocess.run(cmd, cwd="/", capture_output=True, text=True, env=engines._pg_env(),
-                          timeout=120)
+        [os.path.join(engines._pg_bin_dir(), "pg_ctl"), "-D", data, "-w", *args]
+    )
+    return subprocess.run(
+        cmd, cwd="/", capture_output=True, text=True, env=engines._pg_env(), timeout=120
+    )
 
 
 def in_write_transaction(info, tries: int = 600) -> None:
@@ -286,8 +329,10 @@ def in_write_transaction(info, tries: int = 600) -> None:
     for _ in range(tries):
         con = info.connect()
         try:
-            rows = con.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name "
-                               "= 'segsql' AND state = 'idle in transaction'").fetchall()
+            rows = con.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name "
+                "= 'segsql' AND state = 'idle in transaction'"
+            ).fetchall()
         finally:
             con.close()
         if rows[0][0]:
@@ -304,10 +349,21 @@ def test_server_stopped_mid_run_leaves_nothing_partial(tmp_path):
         project.events(day=9)
         before = project.state()
         child = subprocess.Popen(
-            [sys.executable, "-m", "segsql.cli", "run", "--as-of", "2026-01-10",
-             "--project-dir", str(project.root)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**clean_env(), "SEGSQL_FAULT": "changes:sleep:5"})
+            [
+                sys.executable,
+                "-m",
+                "segsql.cli",
+                "run",
+                "--as-of",
+                "2026-01-10",
+                "--project-dir",
+                str(project.root),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**clean_env(), "SEGSQL_FAULT": "changes:sleep:5"},
+        )
         try:
             in_write_transaction(info)
             stopped = pg_ctl(info, "-m", "immediate", "stop")
@@ -327,11 +383,13 @@ def test_server_stopped_mid_run_leaves_nothing_partial(tmp_path):
         for table in ("segsql_memberships", "segsql_membership_changes"):
             assert after[table] == before[table]
         assert [r for r in after["segsql_runs"] if r[5] == "success"] == [
-            r for r in before["segsql_runs"] if r[5] == "success"]
+            r for r in before["segsql_runs"] if r[5] == "success"
+        ]
         nothing_partial(after)
         # and the next run catches up
         again = project.segsql("run", "--as-of", "2026-01-10")
         assert again.returncode == 0, again.stdout + again.stderr
         nothing_partial(project.state())
         assert len(project.state()["segsql_membership_changes"]) > len(
-            before["segsql_membership_changes"])
+            before["segsql_membership_changes"]
+        )

@@ -131,29 +131,45 @@ class Adapter:
 
     def drop_schema(self, name: str) -> None:
         """Drop a schema and everything in it (tests clean up with it)."""
-        self.execute(exp.Drop(tables=[exp.Table(db=self.dialect.ident(name))], kind="SCHEMA",
-                              exists=True, cascade=True))
+        self.execute(
+            exp.Drop(
+                tables=[exp.Table(db=self.dialect.ident(name))],
+                kind="SCHEMA",
+                exists=True,
+                cascade=True,
+            )
+        )
 
     def replace_view(self, name: str, query: exp.Select) -> None:
         self.execute(exp.Create(this=self.table(name), kind="VIEW", replace=True, expression=query))
 
-    def create_table(self, table: exp.Table, columns: list[tuple[str, str]],
-                     replace: bool = False) -> None:
+    def create_table(
+        self, table: exp.Table, columns: list[tuple[str, str]], replace: bool = False
+    ) -> None:
         """CREATE TABLE (IF NOT EXISTS, or replacing it) with generic column types (TEXT,
         BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, JSON) spelled the engine's way."""
         if replace:
             self.execute(exp.Drop(tables=[table.copy()], kind="TABLE", exists=True))
-        schema = exp.Schema(this=table, expressions=[
-            exp.ColumnDef(this=self.dialect.ident(c), kind=self.dialect.column_type(t))
-            for c, t in columns])
+        schema = exp.Schema(
+            this=table,
+            expressions=[
+                exp.ColumnDef(this=self.dialect.ident(c), kind=self.dialect.column_type(t))
+                for c, t in columns
+            ],
+        )
         self.execute(exp.Create(this=schema, kind="TABLE", exists=not replace))
 
     def insert_rows(self, table: exp.Table, columns: list[str], rows: list[list]) -> None:
         """INSERT literal rows (small data: fixtures and tests). Values are sqlglot
         expressions, never text."""
         if rows:
-            self.execute(exp.insert(exp.values([tuple(r) for r in rows]), table.copy(),
-                                    columns=[self.dialect.ident(c) for c in columns]))
+            self.execute(
+                exp.insert(
+                    exp.values([tuple(r) for r in rows]),
+                    table.copy(),
+                    columns=[self.dialect.ident(c) for c in columns],
+                )
+            )
 
     def temp_table(self, name: str, query: exp.Select) -> exp.Table:
         """(Re)create a session-local table from a query; returns a reference to it."""

@@ -67,8 +67,9 @@ class SparkAdapter(_SparkSQL):
         if o.get("master"):
             builder = builder.master(str(o["master"]))
         for key, value in dict(o.get("conf") or {}).items():  # YAML true -> "true"
-            builder = builder.config(str(key), str(value).lower() if isinstance(value, bool)
-                                     else str(value))
+            builder = builder.config(
+                str(key), str(value).lower() if isinstance(value, bool) else str(value)
+            )
         try:
             self.spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
         except Exception as err:  # noqa: BLE001 - py4j / JVM start-up errors vary
@@ -86,9 +87,12 @@ class SparkAdapter(_SparkSQL):
         fields = df.schema.fields
         if any(isinstance(f.dataType, TimestampType) for f in fields):
             names = [f"c{i}" for i in range(len(fields))]  # result names may repeat
-            df = df.toDF(*names).select(*(
-                _ntz(n) if isinstance(f.dataType, TimestampType) else n
-                for n, f in zip(names, fields, strict=True)))
+            df = df.toDF(*names).select(
+                *(
+                    _ntz(n) if isinstance(f.dataType, TimestampType) else n
+                    for n, f in zip(names, fields, strict=True)
+                )
+            )
         return [tuple(row) for row in df.collect()]
 
     def close(self) -> None:
@@ -105,24 +109,42 @@ class SparkAdapter(_SparkSQL):
             return None
         return list(self.spark.table(name).columns)
 
-    def create_table(self, table: exp.Table, columns: list[tuple[str, str]],
-                     replace: bool = False) -> None:
+    def create_table(
+        self, table: exp.Table, columns: list[tuple[str, str]], replace: bool = False
+    ) -> None:
         """Parquet; segsql's memberships and changes partitioned by segment."""
         if replace:
             self.execute(exp.Drop(tables=[table.copy()], kind="TABLE", exists=True))
         properties: list[exp.Expression] = [exp.FileFormatProperty(this=exp.var("parquet"))]
         if self._is_partitioned(table):
             properties += [
-                exp.PartitionedByProperty(this=exp.Schema(expressions=[
-                    self.dialect.ident("segment")])),
-                exp.OptionsProperty(expressions=[exp.Property(
-                    this=exp.var("partitionOverwriteMode"), value=exp.Literal.string("dynamic"))]),
+                exp.PartitionedByProperty(
+                    this=exp.Schema(expressions=[self.dialect.ident("segment")])
+                ),
+                exp.OptionsProperty(
+                    expressions=[
+                        exp.Property(
+                            this=exp.var("partitionOverwriteMode"),
+                            value=exp.Literal.string("dynamic"),
+                        )
+                    ]
+                ),
             ]
-        schema = exp.Schema(this=table, expressions=[
-            exp.ColumnDef(this=self.dialect.ident(col), kind=self.dialect.column_type(kind))
-            for col, kind in columns])
-        self.execute(exp.Create(this=schema, kind="TABLE", exists=not replace,
-                                properties=exp.Properties(expressions=properties)))
+        schema = exp.Schema(
+            this=table,
+            expressions=[
+                exp.ColumnDef(this=self.dialect.ident(col), kind=self.dialect.column_type(kind))
+                for col, kind in columns
+            ],
+        )
+        self.execute(
+            exp.Create(
+                this=schema,
+                kind="TABLE",
+                exists=not replace,
+                properties=exp.Properties(expressions=properties),
+            )
+        )
 
     def temp_table(self, name: str, query: exp.Select) -> exp.Table:
         """An eager snapshot as a temp view: later writes to its sources do not change it."""
@@ -140,10 +162,14 @@ class SparkAdapter(_SparkSQL):
         table = self.table(MEMBERSHIPS)
         rows = query.subquery("q")
         if self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(rows))[0][0]:
-            self.execute(exp.insert(
-                exp.select(*(c(n, "q") for n in columns_of(MEMBERSHIPS))).from_(rows),
-                table, columns=[self.dialect.ident(n) for n in columns_of(MEMBERSHIPS)],
-                overwrite=True))
+            self.execute(
+                exp.insert(
+                    exp.select(*(c(n, "q") for n in columns_of(MEMBERSHIPS))).from_(rows),
+                    table,
+                    columns=[self.dialect.ident(n) for n in columns_of(MEMBERSHIPS)],
+                    overwrite=True,
+                )
+            )
         else:
             self._drop_partition(table, segment)
 
@@ -153,26 +179,46 @@ class SparkAdapter(_SparkSQL):
         needed by SwapWrites, which deletes only change rows)."""
         keep = exp.not_(exp.func("COALESCE", exp.paren(where.copy()), exp.false()))
         if not self._is_partitioned(table):
-            rest = self.temp_table("segsql_keep", exp.select(exp.Star()).from_(table.copy())
-                                   .where(keep))
-            self.execute(exp.insert(exp.select(exp.Star()).from_(rest), table.copy(),
-                                    overwrite=True))
+            rest = self.temp_table(
+                "segsql_keep", exp.select(exp.Star()).from_(table.copy()).where(keep)
+            )
+            self.execute(
+                exp.insert(exp.select(exp.Star()).from_(rest), table.copy(), overwrite=True)
+            )
             return
-        hit = (exp.select(c("segment"), exp.func("COUNT", exp.Star()))
-               .from_(table.copy()).where(where.copy()).group_by(c("segment")))
+        hit = (
+            exp.select(c("segment"), exp.func("COUNT", exp.Star()))
+            .from_(table.copy())
+            .where(where.copy())
+            .group_by(c("segment"))
+        )
         for segment, _ in self.fetch(hit):
             of_segment = c("segment").eq(exp.Literal.string(segment))
             kept = exp.select(exp.Star()).from_(table.copy()).where(exp.and_(of_segment, keep))
-            if self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(kept.subquery("k")))[
-                    0][0]:
+            if self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(kept.subquery("k")))[0][
+                0
+            ]:
                 self.execute(exp.insert(kept, table.copy(), overwrite=True))
             else:
                 self._drop_partition(table, segment)
 
     def _drop_partition(self, table: exp.Table, segment: str) -> None:
-        self.execute(exp.Alter(this=table.copy(), kind="TABLE", actions=[exp.DropPartition(
-            expressions=[exp.Partition(expressions=[
-                c("segment").eq(exp.Literal.string(segment))])], exists=True)]))
+        self.execute(
+            exp.Alter(
+                this=table.copy(),
+                kind="TABLE",
+                actions=[
+                    exp.DropPartition(
+                        expressions=[
+                            exp.Partition(
+                                expressions=[c("segment").eq(exp.Literal.string(segment))]
+                            )
+                        ],
+                        exists=True,
+                    )
+                ],
+            )
+        )
 
 
 def _ntz(name: str):
@@ -250,8 +296,10 @@ class DatabricksAdapter(_SparkSQL):
         """`INSERT INTO .. REPLACE WHERE` (one Delta transaction) from a staged copy: the
         form takes no column list, so the columns are selected in the table's order."""
         staged = self.temp_table("segsql_swap", query)
-        insert = exp.insert(exp.select(*(c(n) for n in columns_of(MEMBERSHIPS))).from_(staged),
-                            self.table(MEMBERSHIPS))
+        insert = exp.insert(
+            exp.select(*(c(n) for n in columns_of(MEMBERSHIPS))).from_(staged),
+            self.table(MEMBERSHIPS),
+        )
         insert.set("where", c("segment").eq(exp.Literal.string(segment)))
         self.execute(insert)
 

@@ -53,8 +53,15 @@ ENTITY = "e"  # alias of the entity table
 EV = "ev"  # alias of event rows
 SRC = "segsql_src"  # which source a row of a tagged union comes from (its index)
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
-AGGREGATES = {"count": exp.Count, "sum": exp.Sum, "avg": exp.Avg, "min": exp.Min,
-              "max": exp.Max, "first": exp.Min, "last": exp.Max}
+AGGREGATES = {
+    "count": exp.Count,
+    "sum": exp.Sum,
+    "avg": exp.Avg,
+    "min": exp.Min,
+    "max": exp.Max,
+    "first": exp.Min,
+    "last": exp.Max,
+}
 
 
 def ident(name: str) -> exp.Identifier:
@@ -116,8 +123,9 @@ def select(*projections: exp.Expression) -> exp.Select:
     return exp.Select(expressions=list(projections))
 
 
-def join(query: exp.Select, other: exp.Expression, on: exp.Expression,
-         side: str | None = None) -> exp.Select:
+def join(
+    query: exp.Select, other: exp.Expression, on: exp.Expression, side: str | None = None
+) -> exp.Select:
     """query [LEFT] JOIN other ON on (the `.join()` builder parses its join type as SQL)."""
     query.append("joins", exp.Join(this=other, on=on, side=side))
     return query
@@ -127,7 +135,10 @@ def _ev_columns(*nodes: exp.Expression) -> set[str]:
     """Names of the columns of event rows (`ev`) that `nodes` read, beyond key, event and
     timestamp."""
     return {c.name for n in nodes for c in n.find_all(exp.Column) if c.table == EV} - {
-        KEY, EVENT, TS}
+        KEY,
+        EVENT,
+        TS,
+    }
 
 
 @functools.lru_cache(maxsize=4096)
@@ -196,9 +207,12 @@ class Renderer:
         if not src.created_at:
             return keyed
         created = col(src.created_at, ENTITY)
-        return and_(keyed, paren(
-            or_(is_null(created), exp.LTE(this=col(src.created_at, ENTITY), expression=self.T))
-        ))
+        return and_(
+            keyed,
+            paren(
+                or_(is_null(created), exp.LTE(this=col(src.created_at, ENTITY), expression=self.T))
+            ),
+        )
 
     def _left_join(self, query: exp.Select, sub: exp.Select, name: str, column: str) -> None:
         on = exp.EQ(this=col(KEY, name), expression=col(column, ENTITY))
@@ -367,8 +381,12 @@ class Renderer:
                 alias(col(s.key), KEY),
                 alias(col(s.event), EVENT),  # type: ignore[arg-type]
                 alias(col(s.timestamp), TS),  # type: ignore[arg-type]
-                *(col(c) if isinstance(columns, set) or s.name in columns[c]
-                  else alias(exp.Null(), c) for c in sorted(columns)),
+                *(
+                    col(c)
+                    if isinstance(columns, set) or s.name in columns[c]
+                    else alias(exp.Null(), c)
+                    for c in sorted(columns)
+                ),
                 *([alias(exp.Literal.number(i), SRC)] if tagged else []),
             ).from_(self._table(s), copy=False)
             parts.append(part)
@@ -441,8 +459,11 @@ class Renderer:
 
         parts: list[exp.Expression] = [exp.GTE(this=ts, expression=start())]
         if window.duration is not None:
-            parts.append(exp.LTE(this=self._rel_cols(single)[2],
-                                 expression=self.later(start(), window.duration)))
+            parts.append(
+                exp.LTE(
+                    this=self._rel_cols(single)[2], expression=self.later(start(), window.duration)
+                )
+            )
         return parts
 
     def _lower_bounds(self, bounds: list[Window], single: Source | None) -> exp.Expression:
@@ -482,8 +503,9 @@ class Renderer:
             if common:
                 where.append(self._lower_bounds(common, single))
             sets = scan.row_sets()
-            if len(sets) > 1 and any(r.bounds != common or set(r.sources) != set(scan.sources)
-                                     for r in sets):
+            if len(sets) > 1 and any(
+                r.bounds != common or set(r.sources) != set(scan.sources) for r in sets
+            ):
                 # names (of some sources) read from later than the widest bound: per set
                 terms = [self._row_set_test(scan, r, single) for r in sets]
                 if all(t is not None for t in terms):
@@ -543,8 +565,11 @@ class Renderer:
         query = select(*projections).from_(rel, copy=False)
         if scan.kind == "since":
             src = plan.project.entity_source(plan.entity)
-            join(query, table_alias(self._table(src), "en"),
-                 exp.EQ(this=col(src.key, "en"), expression=self._rel_cols(single)[0]))
+            join(
+                query,
+                table_alias(self._table(src), "en"),
+                exp.EQ(this=col(src.key, "en"), expression=self._rel_cols(single)[0]),
+            )
         if where:
             query.where(and_(*where), copy=False)
         return query.group_by(self._rel_cols(single)[0], copy=False)
@@ -564,8 +589,10 @@ class Renderer:
         json_cols = self._json_cols(plan, scan.sources)
         shared = [key for key, n in uses.items() if n > 1]
         return {
-            (prop, numeric): (self.prop_value(prop, EV, json_cols, as_number=numeric),
-                              f"segsql_v{i}")
+            (prop, numeric): (
+                self.prop_value(prop, EV, json_cols, as_number=numeric),
+                f"segsql_v{i}",
+            )
             for i, (prop, numeric) in enumerate(shared, start=1)
         }
 
@@ -650,8 +677,7 @@ class Renderer:
         return (
             select(col(KEY, "r"), alias(col("ts", "r"), "anchor"))
             .from_(table_alias(ranked, "r"), copy=False)
-            .where(exp.EQ(this=col("rn", "r"), expression=exp.Literal.number(anchor.n)),
-                   copy=False)
+            .where(exp.EQ(this=col("rn", "r"), expression=exp.Literal.number(anchor.n)), copy=False)
         )
 
     def anchor_scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
@@ -666,8 +692,7 @@ class Renderer:
         needed = _ev_columns(*projections, *where)
         rel, _ = self.relation(plan, scan.sources, needed, standard=True)
         rows = (
-            select(col(KEY, EV), col(EVENT, EV), col(TS, EV), *(col(c, EV) for c in
-                                                                sorted(needed)))
+            select(col(KEY, EV), col(EVENT, EV), col(TS, EV), *(col(c, EV) for c in sorted(needed)))
             .from_(rel, copy=False)
             .where(and_(*where), copy=False)
         )
@@ -742,8 +767,12 @@ class Renderer:
                 exp.GT(this=col("ts", "x"), expression=col("t", "c")),
             ]
             if seq.completed_within is not None:
-                on.append(exp.LTE(this=col("ts", "x"),
-                                  expression=self.later(col("t1", "c"), seq.completed_within)))
+                on.append(
+                    exp.LTE(
+                        this=col("ts", "x"),
+                        expression=self.later(col("t1", "c"), seq.completed_within),
+                    )
+                )
             pick = exp.Max if absent is not None and i == len(present) else exp.Min
             chain = select(
                 col(KEY, "c"), col("t1", "c"), alias(pick(this=col("ts", "x")), "t")
@@ -751,8 +780,8 @@ class Renderer:
             chain = join(chain, table_alias(rows, "x"), and_(*on)).group_by(
                 col(KEY, "c"), col("t1", "c"), copy=False
             )
-        result = select(col(KEY, "c")).distinct(copy=False).from_(
-            table_alias(chain, "c"), copy=False
+        result = (
+            select(col(KEY, "c")).distinct(copy=False).from_(table_alias(chain, "c"), copy=False)
         )
         if absent is not None:
             rows = self.step_rows(plan, absent, after=seq.within)
@@ -762,8 +791,10 @@ class Renderer:
                 .group_by(col(KEY, "x"), copy=False)
             )
             join(
-                result, table_alias(last, "z"),
-                exp.EQ(this=col(KEY, "z"), expression=col(KEY, "c")), "LEFT",
+                result,
+                table_alias(last, "z"),
+                exp.EQ(this=col(KEY, "z"), expression=col(KEY, "c")),
+                "LEFT",
             ).where(
                 or_(is_null(col("t", "z")), exp.LTE(this=col("t", "z"), expression=col("t", "c"))),
                 copy=False,
@@ -777,34 +808,63 @@ class Renderer:
         equal times the step rows come first, so a step strictly after t is the first step
         row that follows. Chains that reach the same step event keep the latest t1."""
         union = exp.Union(
-            this=select(col(KEY, "c"), col("t1", "c"), alias(col("t", "c"), "ts"),
-                        alias(exp.Literal.number(0), "src"))
-            .from_(table_alias(chain, "c"), copy=False),
-            expression=select(col(KEY, "x"), alias(col("ts", "x"), "t1"), col("ts", "x"),
-                              alias(exp.Literal.number(1), "src"))
-            .from_(table_alias(rows, "x"), copy=False),
+            this=select(
+                col(KEY, "c"),
+                col("t1", "c"),
+                alias(col("t", "c"), "ts"),
+                alias(exp.Literal.number(0), "src"),
+            ).from_(table_alias(chain, "c"), copy=False),
+            expression=select(
+                col(KEY, "x"),
+                alias(col("ts", "x"), "t1"),
+                col("ts", "x"),
+                alias(exp.Literal.number(1), "src"),
+            ).from_(table_alias(rows, "x"), copy=False),
             distinct=False,
         )
         following = exp.Window(
-            this=exp.Min(this=exp.Case(ifs=[exp.If(
-                this=exp.EQ(this=col("src", "u"), expression=exp.Literal.number(1)),
-                true=col("ts", "u"))])),
+            this=exp.Min(
+                this=exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(this=col("src", "u"), expression=exp.Literal.number(1)),
+                            true=col("ts", "u"),
+                        )
+                    ]
+                )
+            ),
             partition_by=[col(KEY, "u")],
-            order=exp.Order(expressions=[exp.Ordered(this=col("ts", "u")),
-                                         exp.Ordered(this=col("src", "u"), desc=True)]),
-            spec=exp.WindowSpec(kind="ROWS", start=exp.Literal.number(1),
-                                start_side="FOLLOWING", end="UNBOUNDED", end_side="FOLLOWING"),
+            order=exp.Order(
+                expressions=[
+                    exp.Ordered(this=col("ts", "u")),
+                    exp.Ordered(this=col("src", "u"), desc=True),
+                ]
+            ),
+            spec=exp.WindowSpec(
+                kind="ROWS",
+                start=exp.Literal.number(1),
+                start_side="FOLLOWING",
+                end="UNBOUNDED",
+                end_side="FOLLOWING",
+            ),
         )
-        ranked = select(col(KEY, "u"), col("t1", "u"), col("src", "u"),
-                        alias(following, "nxt")).from_(table_alias(union, "u"), copy=False)
+        ranked = select(
+            col(KEY, "u"), col("t1", "u"), col("src", "u"), alias(following, "nxt")
+        ).from_(table_alias(union, "u"), copy=False)
         return (
-            select(col(KEY, "w"), alias(exp.Max(this=col("t1", "w")), "t1"),
-                   alias(col("nxt", "w"), "t"))
+            select(
+                col(KEY, "w"),
+                alias(exp.Max(this=col("t1", "w")), "t1"),
+                alias(col("nxt", "w"), "t"),
+            )
             .from_(table_alias(ranked, "w"), copy=False)
-            .where(and_(
-                exp.EQ(this=col("src", "w"), expression=exp.Literal.number(0)),
-                exp.LTE(this=col("nxt", "w"), expression=self.later(col("t1", "w"), within)),
-            ), copy=False)
+            .where(
+                and_(
+                    exp.EQ(this=col("src", "w"), expression=exp.Literal.number(0)),
+                    exp.LTE(this=col("nxt", "w"), expression=self.later(col("t1", "w"), within)),
+                ),
+                copy=False,
+            )
             .group_by(col(KEY, "w"), col("nxt", "w"), copy=False)
         )
 

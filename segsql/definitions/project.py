@@ -45,8 +45,9 @@ def load_project(root: str | Path, sql_dialect: str = "duckdb") -> Project:
     return project_from_docs(root, docs, sql_dialect)
 
 
-def project_from_docs(root: str | Path, docs: list[tuple[str, YMap]],
-                      sql_dialect: str = "duckdb") -> Project:
+def project_from_docs(
+    root: str | Path, docs: list[tuple[str, YMap]], sql_dialect: str = "duckdb"
+) -> Project:
     """A validated Project from loaded segments documents (file name, YAML mapping)."""
     sources: dict[str, Source] = {}
     for _display, doc in docs:

@@ -58,9 +58,14 @@ class Dialect:
 
     def column_type(self, kind: str) -> exp.DataType:
         """A generic column type (TEXT, VARCHAR, BIGINT, DOUBLE, BOOLEAN, TIMESTAMP, JSON)."""
-        names = {"TEXT": self.text_type, "VARCHAR": self.text_type, "DOUBLE": self.number_type,
-                 "TIMESTAMP": self.timestamp_type, "JSON": self.json_type,
-                 "BIGINT": self.bigint_type}
+        names = {
+            "TEXT": self.text_type,
+            "VARCHAR": self.text_type,
+            "DOUBLE": self.number_type,
+            "TIMESTAMP": self.timestamp_type,
+            "JSON": self.json_type,
+            "BIGINT": self.bigint_type,
+        }
         return self.dtype(names.get(kind, kind))
 
     def literal(self, value: object, kind: str) -> exp.Expression:

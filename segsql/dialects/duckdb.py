@@ -12,8 +12,9 @@ class DuckDB(Dialect):
         """A JSON Pointer path (`/a/b`, `~` and `/` escaped as `~0`, `~1`): sqlglot's
         `$."key"` paths do not escape backslashes, so a key ending in one breaks the query."""
         pointer = "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in path)
-        return exp.Anonymous(this="json_extract_string",
-                             expressions=[column, exp.Literal.string(pointer)])
+        return exp.Anonymous(
+            this="json_extract_string", expressions=[column, exp.Literal.string(pointer)]
+        )
 
     def to_number(self, text: exp.Expression) -> exp.Expression:
         return exp.TryCast(this=text, to=self.dtype(self.number_type))
@@ -28,8 +29,12 @@ class DuckDB(Dialect):
         for part in [*query.expressions, query.args.get("where")]:
             for node in part.find_all(exp.Anonymous) if part is not None else ():
                 arg = node.expressions[0]
-                if (node.name == "json_extract_string" and isinstance(arg, exp.Column)
-                        and arg.table == table and isinstance(node.expressions[1], exp.Literal)):
+                if (
+                    node.name == "json_extract_string"
+                    and isinstance(arg, exp.Column)
+                    and arg.table == table
+                    and isinstance(node.expressions[1], exp.Literal)
+                ):
                     reads.setdefault(arg.name, []).append(node)
         extracted = []
         for column, nodes in reads.items():
@@ -38,18 +43,30 @@ class DuckDB(Dialect):
                 continue
             name = f"segsql_json_{column}"
             for node in nodes:
-                node.replace(exp.Bracket(
-                    this=exp.column(self.ident(name), table=exp.to_identifier(table)),
-                    expressions=[exp.Literal.number(paths.index(node.expressions[1].this))]))
+                node.replace(
+                    exp.Bracket(
+                        this=exp.column(self.ident(name), table=exp.to_identifier(table)),
+                        expressions=[exp.Literal.number(paths.index(node.expressions[1].this))],
+                    )
+                )
             keys = exp.Array(expressions=[exp.Literal.string(p) for p in paths])
-            extracted.append(exp.alias_(exp.Anonymous(
-                this="json_extract_string", expressions=[exp.column(self.ident(column)), keys]),
-                self.ident(name), copy=False))
+            extracted.append(
+                exp.alias_(
+                    exp.Anonymous(
+                        this="json_extract_string",
+                        expressions=[exp.column(self.ident(column)), keys],
+                    ),
+                    self.ident(name),
+                    copy=False,
+                )
+            )
         if extracted:
             source = query.args["from_"].this
             rows = exp.select(exp.Column(this=exp.Star()), *extracted).from_(source, copy=False)
-            query.from_(exp.Subquery(this=rows, alias=exp.TableAlias(
-                this=exp.to_identifier(table))), copy=False)
+            query.from_(
+                exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(table))),
+                copy=False,
+            )
 
 
 DIALECTS = {"duckdb": DuckDB}

@@ -48,8 +48,10 @@ class Redshift(Postgres):
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         # exp.func would map this to a two-argument node and drop every key after the first
-        return exp.Anonymous(this="JSON_EXTRACT_PATH_TEXT",
-                             expressions=[column, *(exp.Literal.string(k) for k in path)])
+        return exp.Anonymous(
+            this="JSON_EXTRACT_PATH_TEXT",
+            expressions=[column, *(exp.Literal.string(k) for k in path)],
+        )
 
     def starts_with(self, x: exp.Expression, text: str) -> exp.Expression:
         """sqlglot writes STARTS_WITH as LIKE 'v' || '%', wrong when v holds % or _."""

@@ -282,8 +282,7 @@ def parse_source(name: Any, m: Any, loc: Location) -> Source:
         for k, v in pm.items():
             if not all(isinstance(x, str) and IDENTIFIER.match(x) for x in (k, v)):
                 raise DefinitionError(
-                    "'parents' expects {<entity type>: <column>}, got "
-                    f"{{{k!r}: {v!r}}}",
+                    f"'parents' expects {{<entity type>: <column>}}, got {{{k!r}: {v!r}}}",
                     pm.loc_of(k),
                     ctx,
                 )
@@ -679,8 +678,21 @@ class ConditionParser:
             ) from None
         statements = tuple(
             getattr(exp, name)
-            for name in ("Block", "Command", "DDL", "DML", "Drop", "Alter", "Set", "Use",
-                         "Transaction", "Commit", "Rollback", "Pragma", "Grant")
+            for name in (
+                "Block",
+                "Command",
+                "DDL",
+                "DML",
+                "Drop",
+                "Alter",
+                "Set",
+                "Use",
+                "Transaction",
+                "Commit",
+                "Rollback",
+                "Pragma",
+                "Grant",
+            )
             if hasattr(exp, name)
         )
         if not isinstance(tree, exp.Condition) or any(

@@ -124,9 +124,11 @@ class RowSet:
             self.names is None
             and (other.names is not None or len(other.sources) < len(self.sources))
             and set(other.sources) <= set(self.sources)
-            and (not self.bounds
-                 or bool(other.bounds) and all(_covered(b, self.bounds)
-                                               for b in other.bounds))
+            and (
+                not self.bounds
+                or bool(other.bounds)
+                and all(_covered(b, self.bounds) for b in other.bounds)
+            )
         )
 
 
@@ -150,9 +152,7 @@ class EntityPlan:
     outputs: dict[str, Condition]
     # keyed by (kind, sources, ...), except the any-event scan of a source set: (sources)
     scans: dict[tuple, Scan] = field(default_factory=dict)
-    features: dict[tuple[tuple[str, ...], Aggregate], tuple[str, str]] = field(
-        default_factory=dict
-    )
+    features: dict[tuple[tuple[str, ...], Aggregate], tuple[str, str]] = field(default_factory=dict)
     anchors: dict[SinceNthLast, str] = field(default_factory=dict)  # -> its scan's alias
     sequences: dict[SequenceCond, str] = field(default_factory=dict)
     parents: dict[ParentCond, tuple[str, EntityPlan]] = field(default_factory=dict)
@@ -212,12 +212,16 @@ def _collect(plan: EntityPlan, cond: Condition, wanted: dict) -> None:
     elif isinstance(cond, ParentCond):
         if cond not in plan.parents:
             outputs = {"ok": cond.where} if cond.where is not None else {}
-            plan.parents[cond] = (plan._name("p"),
-                                  plan_entity(plan.project, cond.parent, outputs, plan.fuse))
+            plan.parents[cond] = (
+                plan._name("p"),
+                plan_entity(plan.project, cond.parent, outputs, plan.fuse),
+            )
     elif isinstance(cond, MembersCond) and cond not in plan.members:
         outputs = {"ok": cond.where} if cond.where is not None else {}
-        plan.members[cond] = (plan._name("m"),
-                              plan_entity(plan.project, cond.child, outputs, plan.fuse))
+        plan.members[cond] = (
+            plan._name("m"),
+            plan_entity(plan.project, cond.child, outputs, plan.fuse),
+        )
 
 
 def _scan_key(sources: tuple[str, ...], agg: Aggregate) -> tuple:
@@ -253,8 +257,10 @@ def _scan_keys(
     """(scan key, sources, aggregate) for each wanted aggregate."""
     keys = [(_scan_key(sources, agg), sources, agg) for sources, agg in wanted]
     if plan.fuse:  # every events/any aggregate in one scan
-        return [(("events",) if key[0] in ("events", "any") else key, sources, agg)
-                for key, sources, agg in keys]
+        return [
+            (("events",) if key[0] in ("events", "any") else key, sources, agg)
+            for key, sources, agg in keys
+        ]
     # a named aggregate whose rows an any-event scan of its sources reads anyway joins it
     any_bounds: dict[tuple[str, ...], list[Window]] = {}
     for key, sources, agg in keys:
@@ -267,9 +273,12 @@ def _scan_keys(
     split = _column_splits(keys)
     out = []
     for key, sources, agg in keys:
-        if (key[0] == "events" and sources in any_bounds
-                and _covered(agg.window, any_bounds[sources])
-                and (not _reads_columns(agg) or _bounds([agg]) == any_bounds[sources])):
+        if (
+            key[0] == "events"
+            and sources in any_bounds
+            and _covered(agg.window, any_bounds[sources])
+            and (not _reads_columns(agg) or _bounds([agg]) == any_bounds[sources])
+        ):
             key = ("any", sources)
         elif key in split and _reads_columns(agg):
             key = (*key, "columns")
@@ -319,8 +328,7 @@ def _covered(window: Window | None, bounds: list[Window]) -> bool:
         return True
     if isinstance(window, Within):
         return any(
-            isinstance(b, Within) and b.duration.seconds >= window.duration.seconds
-            for b in bounds
+            isinstance(b, Within) and b.duration.seconds >= window.duration.seconds for b in bounds
         )
     if isinstance(window, During):
         return any(isinstance(b, During) and b.start <= window.start for b in bounds)
@@ -342,9 +350,11 @@ def explain(plan: EntityPlan, indent: str = "") -> str:
         steps = " -> ".join(
             ("not " if s.absent else "") + _events_text(s.events) for s in seq.steps
         )
-        how = ("each first step chained to its earliest next steps: window functions"
-               if seq.completed_within is not None
-               else "from the entity's earliest first step: joins per step")
+        how = (
+            "each first step chained to its earliest next steps: window functions"
+            if seq.completed_within is not None
+            else "from the entity's earliest first step: joins per step"
+        )
         lines.append(f"{indent}  sequence {alias}: {steps} ({how})")
     for cond, (alias, sub) in plan.parents.items():
         lines.append(f"{indent}  parent {alias}: join on {cond.column}")
@@ -367,8 +377,10 @@ def scan_text(scan: Scan) -> str:
     if isinstance(scan.window, SinceProperty):
         head += f"; joined with the entity table for {_window_text(scan.window)}"
     elif isinstance(scan.window, SinceNthLast):
-        head += (f"; from the {scan.window.n}-th most recent "
-                 f"{_events_text(scan.window.events)} on (window function, LEFT JOIN)")
+        head += (
+            f"; from the {scan.window.n}-th most recent "
+            f"{_events_text(scan.window.events)} on (window function, LEFT JOIN)"
+        )
     kind = {"distinct": "count distinct", "any": "any event"}.get(scan.kind, scan.kind)
     return f"{head}; {kind}, group by entity -> {len(scan.columns)} aggregate(s)"
 

@@ -242,9 +242,7 @@ def _write_batch(
         log.debug("the batch failed with: %s", one_line(err))
         counts = _after_failed_batch(adapter, runs)
     seconds = (time.perf_counter() - start) / len(runs)
-    return {
-        name: SegmentResult(name, "success", *n, seconds=seconds) for name, n in counts.items()
-    }
+    return {name: SegmentResult(name, "success", *n, seconds=seconds) for name, n in counts.items()}
 
 
 def _after_failed_batch(

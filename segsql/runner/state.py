@@ -314,7 +314,12 @@ def batch_change_rows(run_id: str, changed: exp.Table, T: exp.Expression) -> exp
     order)."""
     return (
         exp.select(
-            lit(run_id), c("segment"), c("entity_type"), c("entity_id"), c("change"), T.copy(),
+            lit(run_id),
+            c("segment"),
+            c("entity_type"),
+            c("entity_id"),
+            c("change"),
+            T.copy(),
             c("holdout"),
         )
         .from_(changed.copy(), copy=False)
