@@ -244,8 +244,9 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
 )
 def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
     """Refresh the due segments and append membership changes."""
+    from .clock import utcnow
     from .errors import RunFailed
-    from .runner.run import run_segments, utcnow
+    from .runner.run import run_segments
     from .selectors import select as pick
 
     when = parse_as_of(as_of) or utcnow()

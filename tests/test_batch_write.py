@@ -14,7 +14,7 @@ from sqlglot import exp
 from segsql.adapters import connect
 from segsql.runner import run as runner
 from segsql.runner.run import run_segments
-from segsql.runner.state import CHANGES, MEMBERSHIPS, RUNS, c
+from segsql.state.tables import CHANGES, MEMBERSHIPS, RUNS, c
 
 from .conftest import engine_target
 from .test_engines import PROJECT, RUN_SEGMENTS, T0, reload, replay_matches, run_data

@@ -17,7 +17,7 @@ from segsql.compiler import evaluation_query, view_query
 from segsql.definitions.profiles import Target
 from segsql.dialects import get_dialect
 from segsql.fixtures import load_tables, memory_duckdb
-from segsql.runner.state import MEMBERSHIPS, TABLES
+from segsql.state.tables import MEMBERSHIPS, TABLES
 
 from .conftest import require
 from .test_engines import FIXTURES, PROJECT

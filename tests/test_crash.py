@@ -42,8 +42,8 @@ import pytest
 from segsql.adapters import connect
 from segsql.definitions.profiles import load_target
 from segsql.definitions.project import load_project
-from segsql.runner import faults
 from segsql.runner.run import run_segments
+from segsql.state import faults
 
 from .conftest import write_project
 from .engines import PROFILE_PG

@@ -15,7 +15,7 @@ from segsql.definitions.project import load_project
 from segsql.errors import UsageError
 from segsql.fixtures import load_tables, members_at
 from segsql.runner.run import run_segments
-from segsql.runner.state import CHANGES, MEMBERSHIPS, RUNS
+from segsql.state.tables import CHANGES, MEMBERSHIPS, RUNS
 
 from .conftest import CONDITIONS
 

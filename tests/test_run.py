@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from segsql.cli import cli
-from segsql.runner import faults
+from segsql.state import faults
 
 from .conftest import write_project
 

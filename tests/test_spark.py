@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from segsql.definitions.profiles import Target
 from segsql.dialects import get_dialect
-from segsql.runner.state import CHANGES, MEMBERSHIPS, TABLES, c
+from segsql.state.tables import CHANGES, MEMBERSHIPS, TABLES, c
 
 SPARK = get_dialect("spark")
 

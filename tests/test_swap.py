@@ -15,7 +15,7 @@ from segsql.adapters.swap import SwapWrites
 from segsql.definitions.profiles import Target
 from segsql.runner import run as runner
 from segsql.runner.run import run_segments
-from segsql.runner.state import MEMBERSHIPS
+from segsql.state.tables import MEMBERSHIPS
 
 from .test_engines import PROJECT, T0, fetch_state, reload, replay_matches, run_data
 

@@ -2,7 +2,7 @@
 
 An adapter receives sqlglot trees and turns them into text only here, at the edge.
 Engines without transactions or DELETE override `write_segment` and `write_segments`
-(see runner/state.py for the statements of the default strategy).
+(see state/writes.py for the statements of the default strategy).
 """
 
 from __future__ import annotations
@@ -17,12 +17,8 @@ from sqlglot import exp
 
 from ..dialects import get_dialect
 from ..dialects.base import Dialect, lit
-from ..runner import faults
-from ..runner.state import (
-    CHANGES,
-    MEMBERSHIPS,
-    RUNS,
-    SegmentRun,
+from ..state import faults
+from ..state.batch import (
     batch_change_rows,
     batch_changes,
     batch_counts,
@@ -31,14 +27,9 @@ from ..runner.state import (
     batch_run_rows,
     batch_set_holdout,
     batch_set_run,
-    c,
-    change_rows,
-    columns_of,
-    delete_segment,
-    insert,
-    next_memberships,
-    run_row,
 )
+from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, SegmentRun, c, columns_of, insert
+from ..state.writes import change_rows, delete_segment, next_memberships, run_row
 
 log = logging.getLogger("segsql.sql")
 

@@ -27,7 +27,7 @@ from typing import Any
 from sqlglot import exp
 
 from ..errors import WarehouseError
-from ..runner.state import CHANGES, MEMBERSHIPS, RUNS, c, columns_of
+from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, c, columns_of
 from .base import Adapter, set_statement
 from .swap import SwapWrites
 

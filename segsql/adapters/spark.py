@@ -29,7 +29,7 @@ from typing import Any
 from sqlglot import exp
 
 from ..errors import WarehouseError
-from ..runner.state import CHANGES, MEMBERSHIPS, c, columns_of
+from ..state.tables import CHANGES, MEMBERSHIPS, c, columns_of
 from .base import Adapter
 from .swap import SwapWrites
 

@@ -21,18 +21,10 @@ from contextlib import contextmanager
 
 from sqlglot import exp
 
-from ..runner import faults
-from ..runner.state import (
-    CHANGES,
-    MEMBERSHIPS,
-    RUNS,
-    SegmentRun,
-    c,
-    change_rows,
-    insert,
-    next_memberships,
-    run_row,
-)
+from ..clock import utcnow
+from ..state import faults
+from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, SegmentRun, c, insert
+from ..state.writes import change_rows, next_memberships, run_row
 
 
 class SwapWrites:
@@ -81,8 +73,6 @@ class SwapWrites:
         """Repair interrupted refreshes; returns (run_id, segment, 'forward'|'back').
         `failing` (run_id, segment) is a refresh failing in this process: rolled back, its
         error row is left to the caller, which knows the error."""
-        from ..runner.run import utcnow
-
         changes, runs, memberships = self.table(CHANGES), self.table(RUNS), self.table(MEMBERSHIPS)
         succeeded = (
             exp.select(exp.Literal.number(1))

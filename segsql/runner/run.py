@@ -15,16 +15,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlglot import exp
 
 from ..adapters.base import Adapter
+from ..clock import utcnow
 from ..compiler import evaluation_query, holdout_expr, view_query
 from ..errors import UsageError
 from ..model.types import Project, Segment
-from . import faults
-from .state import CHANGES, MEMBERSHIPS, RUNS, TABLES, SegmentRun, c, last_success, run_row
+from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
+from ..state.writes import last_success, run_row
 
 log = logging.getLogger("segsql.run")
 
@@ -41,10 +42,6 @@ class SegmentResult:
     exited: int = 0
     seconds: float = 0.0
     error: str | None = None
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def definition_hash(project: Project, segment: Segment) -> str:
@@ -326,8 +323,6 @@ def _segment_run(project: Project, seg: Segment, as_of: datetime, run_id: str) -
 
 def _record_error(adapter: Adapter, run: SegmentRun, message: str) -> None:
     """An `error` row in segsql_runs, where the warehouse can still take it."""
-    from .state import insert
-
     try:
         with adapter.transaction():
             adapter.execute(
@@ -357,6 +352,3 @@ def topological(names: list[str], project: Project) -> list[str]:
     for name in names:
         visit(name)
     return [n for n in out if n in names]
-
-
-__all__ = ["run_segments", "SegmentResult", "utcnow", "faults", "CHANGES", "MEMBERSHIPS"]

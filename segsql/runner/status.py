@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlglot import exp
 
 from ..adapters.base import Adapter
-from .state import RUNS, c
+from ..state.tables import RUNS, c
 
 
 def segment_status(adapter: Adapter) -> dict[str, tuple[datetime, int]]:

@@ -1,0 +1,74 @@
+"""segsql's own tables (docs/tables.md): their names and columns, and the small builders
+every statement about them uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+MEMBERSHIPS = "segsql_memberships"
+CHANGES = "segsql_membership_changes"
+RUNS = "segsql_runs"
+
+TABLES: dict[str, list[tuple[str, str]]] = {
+    MEMBERSHIPS: [
+        ("segment", "TEXT"),
+        ("entity_type", "TEXT"),
+        ("entity_id", "TEXT"),
+        ("holdout", "BOOLEAN"),
+        ("entered_at", "TIMESTAMP"),
+        ("run_id", "TEXT"),
+    ],
+    CHANGES: [
+        ("run_id", "TEXT"),
+        ("segment", "TEXT"),
+        ("entity_type", "TEXT"),
+        ("entity_id", "TEXT"),
+        ("change", "TEXT"),
+        ("changed_at", "TIMESTAMP"),
+        ("holdout", "BOOLEAN"),
+    ],
+    RUNS: [
+        ("run_id", "TEXT"),
+        ("segment", "TEXT"),
+        ("as_of", "TIMESTAMP"),
+        ("started_at", "TIMESTAMP"),
+        ("finished_at", "TIMESTAMP"),
+        ("status", "TEXT"),
+        ("members", "BIGINT"),
+        ("entered", "BIGINT"),
+        ("exited", "BIGINT"),
+        ("definition_hash", "TEXT"),
+        ("error", "TEXT"),
+    ],
+}
+
+
+@dataclass
+class SegmentRun:
+    """What one segment's refresh writes, shared by every write strategy."""
+
+    run_id: str
+    segment: str
+    entity_type: str
+    as_of: datetime
+    started_at: datetime
+    definition_hash: str
+
+
+def c(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(
+        exp.to_identifier(name, quoted=True), table=exp.to_identifier(table) if table else None
+    )
+
+
+def columns_of(table: str) -> list[str]:
+    return [name for name, _ in TABLES[table]]
+
+
+def insert(table: exp.Table, query: exp.Select, name: str) -> exp.Insert:
+    return exp.insert(
+        query, table.copy(), columns=[exp.to_identifier(n, quoted=True) for n in columns_of(name)]
+    )
