@@ -1,4 +1,4 @@
-"""The benchmark warehouse: `segsql.demo.generate` at a given size, cached under bench/out/.
+"""The benchmark warehouse: `segsql.runner.demo.generate` at a given size, cached under bench/out/.
 
 The file name holds every parameter (users, events, end, seed), so a cached file is
 reused only for the same warehouse. Generation writes to a temporary name first and is
@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from segsql.demo import generate
+from segsql.runner.demo import generate
 
 OUT = Path(__file__).resolve().parent / "out"
 END = datetime(2026, 10, 1)  # fixed: the benchmark's T, and the end of the generated year

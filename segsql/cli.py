@@ -192,8 +192,8 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     """Compile the segments' views to target/compiled/<segment>.sql (no connection needed)."""
     from .compiler import view_query
     from .dialects import get_dialect
+    from .model.select import select as pick
     from .plan import explain, plan_entity
-    from .selectors import select as pick
 
     if dialect is None:
         dialect = ctx.target().type if ctx.has_profile() else "duckdb"
@@ -246,8 +246,8 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
     """Refresh the due segments and append membership changes."""
     from .clock import utcnow
     from .errors import RunFailed
+    from .model.select import select as pick
     from .runner.run import run_segments
-    from .selectors import select as pick
 
     when = parse_as_of(as_of) or utcnow()
     project = ctx.project()
@@ -308,7 +308,7 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
 def validate(ctx: Context, offline) -> None:
     """Check the definitions, then the warehouse: tables, columns and event names."""
     from .errors import RunFailed
-    from .validate import check_warehouse
+    from .runner.checks import check_warehouse
 
     project = ctx.project()
     n = len(project.segments)
@@ -338,8 +338,8 @@ def validate(ctx: Context, offline) -> None:
 @select_option
 def ls(ctx: Context, select) -> None:
     """List segments: entity, tags, owner, refresh, last run and size."""
+    from .model.select import select as pick
     from .runner.status import segment_status
-    from .selectors import select as pick
 
     project = ctx.project()
     segments = pick(project, select, include_disabled=True)
@@ -381,8 +381,8 @@ def ls(ctx: Context, select) -> None:
 def test(ctx: Context, select) -> None:
     """Run the `tests:` fixtures, each in a fresh embedded DuckDB."""
     from .errors import RunFailed
-    from .fixtures import run_fixtures
-    from .selectors import select as pick
+    from .model.select import select as pick
+    from .runner.fixtures import run_fixtures
 
     project = ctx.project()
     chosen = {s.name for s in pick(project, select)} if select else None
@@ -409,7 +409,7 @@ def test(ctx: Context, select) -> None:
 @click.option("--end", default=None, help="Last day of data (default: today, UTC).")
 def demo(ctx: Context, users, events, seed, end) -> None:
     """Write a deterministic demo warehouse (SaaS + e-commerce) into the DuckDB target."""
-    from .demo import generate
+    from .runner.demo import generate
 
     target = ctx.target()
     if target.type != "duckdb":

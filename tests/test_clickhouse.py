@@ -16,7 +16,7 @@ from segsql.adapters.clickhouse import ClickHouseAdapter
 from segsql.compiler import evaluation_query, view_query
 from segsql.definitions.profiles import Target
 from segsql.dialects import get_dialect
-from segsql.fixtures import load_tables, memory_duckdb
+from segsql.runner.fixtures import load_tables, memory_duckdb
 from segsql.state.tables import MEMBERSHIPS, TABLES
 
 from .conftest import require

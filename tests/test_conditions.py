@@ -7,7 +7,7 @@ import pytest
 
 from segsql.compiler import evaluation_query, view_query
 from segsql.definitions.project import load_project
-from segsql.fixtures import load_tables, memory_duckdb, run_fixture
+from segsql.runner.fixtures import load_tables, memory_duckdb, run_fixture
 
 from .conftest import CONDITIONS
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 
 from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
-from segsql.fixtures import load_tables, members_at
+from segsql.runner.fixtures import load_tables, members_at
 
 from .reference.evaluator import members as reference_members
 from .reference.strategies import cases

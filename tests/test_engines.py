@@ -13,7 +13,7 @@ from sqlglot import exp
 from segsql.adapters.swap import SwapWrites
 from segsql.definitions.project import load_project
 from segsql.errors import UsageError
-from segsql.fixtures import load_tables, members_at
+from segsql.runner.fixtures import load_tables, members_at
 from segsql.runner.run import run_segments
 from segsql.state.tables import CHANGES, MEMBERSHIPS, RUNS
 

@@ -30,9 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segsql.cli import cli
+from segsql.definitions.conditions import CONDITION_KINDS, WINDOWS
 from segsql.definitions.project import load_project
+from segsql.definitions.segments import FILE_KEYS, SEGMENT_KEYS
 from segsql.errors import DefinitionError
-from segsql.model.parse import CONDITION_KINDS, FILE_KEYS, SEGMENT_KEYS, WINDOWS
 from segsql.model.types import COMPARISON_OPS, MEASURES, NUMERIC_OPS
 
 ROOT = Path(__file__).parent.parent

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent / "segsql"
 # Lowest first: a package may import only packages earlier in this list.
 LAYERS = [
     "errors",
+    "clock",
     "targets",
     "model",
     "definitions",

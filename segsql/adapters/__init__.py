@@ -9,27 +9,20 @@ from __future__ import annotations
 from importlib import import_module
 
 from ..errors import ProfileError
+from ..targets import RUNNABLE, TARGET_TYPES
 from .base import Adapter
-
-_ADAPTERS = {
-    "duckdb": ("duckdb", "DuckDBAdapter", None),
-    "postgres": ("postgres", "PostgresAdapter", "postgres"),
-    "clickhouse": ("clickhouse", "ClickHouseAdapter", "clickhouse"),
-    "spark": ("spark", "SparkAdapter", "spark"),
-    "databricks": ("spark", "DatabricksAdapter", "databricks"),
-}
 
 
 def connect(target) -> Adapter:
     """Open the adapter for a rendered profile target."""
     kind = target.type
-    if kind not in _ADAPTERS:
+    if kind not in RUNNABLE:
         raise ProfileError(
             f"target '{target.name}' has type '{kind}', which segsql compiles for but cannot "
-            f"run against yet; runnable types: {', '.join(_ADAPTERS)} "
+            f"run against yet; runnable types: {', '.join(RUNNABLE)} "
             f"(use `segsql compile --target {target.name}` for its SQL)"
         )
-    module, cls, extra = _ADAPTERS[kind]
+    (module, cls), extra = TARGET_TYPES[kind].adapter, TARGET_TYPES[kind].extra
     try:  # drivers are imported by the adapter module or its constructor
         return getattr(import_module(f".{module}", __name__), cls)(target)
     except ImportError as err:

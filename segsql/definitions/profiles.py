@@ -117,7 +117,7 @@ def load_target(
     if not isinstance(raw, dict):
         raise ProfileError(f"{path}: target '{chosen}' must be a mapping")
     options = render_value(dict(raw), f"{name}.outputs.{chosen}")
-    from ..dialects import TARGETS
+    from ..targets import TARGETS
 
     kind = options.get("type")
     if kind not in TARGETS:

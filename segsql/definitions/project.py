@@ -5,17 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DefinitionError, Location, did_you_mean
-from ..model.parse import (
-    FILE_KEYS,
-    check_keys,
-    expect_list,
-    expect_map,
-    parse_fixture,
-    parse_segment,
-    parse_source,
-)
-from ..model.types import InSegment, Project, Segment, Source
-from ..model.walk import walk
+from ..model.types import Project, Segment, Source
+from ..model.walk import dependencies
+from .segments import FILE_KEYS, parse_fixture, parse_segment
+from .sources import parse_source
+from .values import check_keys, expect_list, expect_map
 from .yaml import YMap, load_file
 
 SEGMENTS_DIR = "segments"
@@ -157,11 +151,6 @@ def _check_references(segments: dict[str, Segment], refs) -> None:
     for name in segments:
         if name not in state:
             visit(name, [name])
-
-
-def dependencies(segment: Segment) -> list[str]:
-    """Names of the segments this one references with in_segment (direct only)."""
-    return sorted({c.segment for c in walk(segment.where) if isinstance(c, InSegment)})
 
 
 def _check_fixtures(fixtures, segments, sources) -> None:

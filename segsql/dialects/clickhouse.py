@@ -119,6 +119,3 @@ def _nullable_null_cast(node: exp.Expression) -> exp.Expression:
     ):
         node.to.set("nullable", True)
     return node
-
-
-DIALECTS = {"clickhouse": ClickHouse}

@@ -67,6 +67,3 @@ class DuckDB(Dialect):
                 exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(table))),
                 copy=False,
             )
-
-
-DIALECTS = {"duckdb": DuckDB}

@@ -62,6 +62,3 @@ class Redshift(Postgres):
 
     def hex_to_int(self, hex_text: exp.Expression) -> exp.Expression:
         return exp.func("STRTOL", hex_text, exp.Literal.number(16))
-
-
-DIALECTS = {"postgres": Postgres, "redshift": Redshift}

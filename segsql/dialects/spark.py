@@ -72,6 +72,3 @@ def _get_json_object(value: exp.Expression, steps: str) -> exp.Expression:
 
 class Databricks(Spark):
     name = sqlglot = "databricks"
-
-
-DIALECTS = {"spark": Spark, "databricks": Databricks}

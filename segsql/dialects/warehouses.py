@@ -45,6 +45,3 @@ class Trino(Dialect):
 
     def hex_to_int(self, hex_text: exp.Expression) -> exp.Expression:
         return exp.func("FROM_BASE", hex_text, exp.Literal.number(16))
-
-
-DIALECTS = {"snowflake": Snowflake, "bigquery": BigQuery, "trino": Trino}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .types import All, AnyOf, Condition, MembersCond, Not, ParentCond
+from .types import All, AnyOf, Condition, InSegment, MembersCond, Not, ParentCond, Segment
 
 
 def children(cond: Condition) -> list[Condition]:
@@ -23,3 +23,8 @@ def walk(cond: Condition, *, nested: bool = True) -> Iterator[Condition]:
         yield from walk(child, nested=nested)
     if nested and isinstance(cond, (ParentCond, MembersCond)) and cond.where is not None:
         yield from walk(cond.where, nested=nested)
+
+
+def dependencies(segment: Segment) -> list[str]:
+    """Names of the segments this one references with in_segment (direct only)."""
+    return sorted({c.segment for c in walk(segment.where) if isinstance(c, InSegment)})

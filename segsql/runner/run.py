@@ -24,6 +24,7 @@ from ..clock import utcnow
 from ..compiler import evaluation_query, holdout_expr, view_query
 from ..errors import UsageError
 from ..model.types import Project, Segment
+from ..model.walk import dependencies
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
 
@@ -46,8 +47,6 @@ class SegmentResult:
 
 def definition_hash(project: Project, segment: Segment) -> str:
     """Changes when the segment or anything it references changes (not its description)."""
-    from ..definitions.project import dependencies
-
     seen, todo, parts = set(), [segment.name], []
     while todo:
         name = todo.pop()
@@ -338,8 +337,6 @@ def _record_error(adapter: Adapter, run: SegmentRun, message: str) -> None:
 
 def topological(names: list[str], project: Project) -> list[str]:
     """Segments after the segments they reference (for a readable order of work)."""
-    from ..definitions.project import dependencies
-
     out: list[str] = []
 
     def visit(name: str) -> None:

@@ -1,30 +1,20 @@
-"""Turn loaded YAML (YMap/YList with locations) into the typed model, validating as we go.
-
-Every error names the file, line and field, says what was expected, and suggests the
-closest valid word. Nothing here touches a warehouse.
-"""
+"""Condition trees: combinators, properties, events and their windows and measures,
+sequences, segment references, parents and members, SQL."""
 
 from __future__ import annotations
 
-import math
-import re
-from datetime import date, datetime, timezone
 from typing import Any
 
-from ..definitions.yaml import YList, YMap
 from ..errors import DefinitionError, Location, did_you_mean
-from .types import (
+from ..model.types import (
     COMPARISON_OPS,
     MEASURES,
     NUMERIC_OPS,
-    TEXT_OPS,
     All,
     AnyOf,
     Condition,
-    Duration,
     During,
     EventCond,
-    Fixture,
     InSegment,
     Measure,
     MembersCond,
@@ -41,10 +31,19 @@ from .types import (
     Test,
     Within,
 )
+from .values import (
+    IDENTIFIER,
+    check_keys,
+    expect_list,
+    expect_map,
+    kind_of,
+    loc_of,
+    parse_duration,
+    parse_tests,
+    parse_timestamp,
+)
+from .yaml import YMap
 
-SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
-DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 CONDITION_KINDS = (
     "all",
     "any",
@@ -58,249 +57,8 @@ CONDITION_KINDS = (
     "sql",
 )
 WINDOWS = ("within", "during", "since_property", "since_nth_last")
-FILE_KEYS = ("sources", "segments", "tests")
-MAX_DURATION_DAYS = 36500  # 100 years: every engine's interval and Python's datetime hold it
 NUL_FREE_DIALECTS = ("postgres", "redshift")
 MAX_DEPTH = 50  # nested conditions; far beyond any real segment, well within Python's stack
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _loc(node: Any, default: Location) -> Location:
-    return getattr(node, "loc", default)
-
-
-def expect_map(node: Any, loc: Location, what: str) -> YMap:
-    if not isinstance(node, dict):
-        raise DefinitionError(f"expected a mapping for {what}, got {_kind(node)}", loc)
-    return node  # type: ignore[return-value]
-
-
-def expect_list(node: Any, loc: Location, what: str) -> YList:
-    if not isinstance(node, list):
-        raise DefinitionError(f"expected a list for {what}, got {_kind(node)}", loc)
-    return node  # type: ignore[return-value]
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"{type(value).__name__} {value!r}"
-
-
-def check_keys(
-    m: YMap, allowed: tuple[str, ...], context: str, required: tuple[str, ...] = ()
-) -> None:
-    for key in m:
-        if key not in allowed:
-            raise DefinitionError(
-                f"unknown key '{key}'{did_you_mean(key, allowed)}; expected one of: "
-                + ", ".join(allowed),
-                m.loc_of(key),
-                context,
-            )
-    for key in required:
-        if key not in m:
-            raise DefinitionError(f"missing required key '{key}'", m.loc, context)
-
-
-def parse_duration(value: Any, loc: Location, field: str) -> Duration:
-    match = DURATION.match(str(value)) if isinstance(value, (str, int)) else None
-    if not match or isinstance(value, bool) or int(match.group(1)) <= 0:
-        raise DefinitionError(
-            f"'{field}' expects a positive duration like 30s, 15m, 24h, 90d or 2w, got {value!r}",
-            loc,
-        )
-    duration = Duration(int(match.group(1)), match.group(2))
-    if duration.seconds > MAX_DURATION_DAYS * 86400:
-        raise DefinitionError(
-            f"'{field}' is longer than {MAX_DURATION_DAYS // 365} years "
-            f"({MAX_DURATION_DAYS}d), got {value!r}",
-            loc,
-        )
-    return duration
-
-
-def parse_timestamp(value: Any, loc: Location, field: str) -> datetime:
-    """An ISO date or timestamp (UTC; a date is its midnight) as a naive UTC datetime."""
-    if isinstance(value, datetime):
-        ts = value
-    elif isinstance(value, date):
-        ts = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            ts = None  # type: ignore[assignment]
-        if ts is None:
-            raise DefinitionError(
-                f"'{field}' expects an ISO date or timestamp like 2026-01-31 or "
-                f"2026-01-31T12:00:00, got {value!r}",
-                loc,
-            )
-    else:
-        raise DefinitionError(
-            f"'{field}' expects an ISO date or timestamp, got {_kind(value)}", loc
-        )
-    if ts.tzinfo is not None:
-        try:
-            ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
-        except (OverflowError, ValueError):
-            shown = value.isoformat() if isinstance(value, datetime) else value
-            raise DefinitionError(f"'{field}' is out of range in UTC: {shown!r}", loc) from None
-    return ts
-
-
-def _scalar(value: Any, loc: Location, field: str) -> Any:
-    if isinstance(value, datetime | date):
-        return parse_timestamp(value, loc, field)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise DefinitionError(f"'{field}' expects a finite number, got {value!r}", loc)
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    if value is None:
-        raise DefinitionError(f"'{field}' needs a value; to match NULL use 'is_null: true'", loc)
-    raise DefinitionError(
-        f"'{field}' expects a text, number, boolean or timestamp, got {_kind(value)}", loc
-    )
-
-
-def parse_tests(
-    m: YMap, allowed: tuple[str, ...], context: str, skip: tuple[str, ...] = ()
-) -> tuple[Test, ...]:
-    """The comparison keys of a mapping (ANDed)."""
-    tests = []
-    for key, value in m.items():
-        if key in skip:
-            continue
-        loc = m.loc_of(key)
-        if key not in allowed:
-            raise DefinitionError(
-                f"unknown comparison '{key}'{did_you_mean(key, allowed)}; expected one of: "
-                + ", ".join(allowed),
-                loc,
-                context,
-            )
-        tests.append(Test(key, _test_value(key, value, loc)))
-    return tuple(tests)
-
-
-def _test_value(op: str, value: Any, loc: Location) -> Any:
-    if op in ("in", "not_in"):
-        items = expect_list(value, loc, f"'{op}'")
-        if not items:
-            raise DefinitionError(f"'{op}' needs at least one value", loc)
-        return tuple(_scalar(v, items.loc_of(i), op) for i, v in enumerate(items))
-    if op == "between":
-        items = expect_list(value, loc, "'between'")
-        if len(items) != 2:
-            raise DefinitionError("'between' expects [low, high]", loc)
-        return tuple(_scalar(v, loc, op) for v in items)
-    if op in TEXT_OPS:
-        if not isinstance(value, str):
-            raise DefinitionError(f"'{op}' expects text, got {_kind(value)}", loc)
-        if op == "matches":
-            try:
-                re.compile(value)
-            except (re.error, OverflowError, RecursionError, ValueError) as err:
-                raise DefinitionError(
-                    f"'matches' is not a valid regular expression: {err}", loc
-                ) from None
-        return value
-    if op == "is_null":
-        if not isinstance(value, bool):
-            raise DefinitionError(f"'is_null' expects true or false, got {_kind(value)}", loc)
-        return value
-    if op in ("within", "older_than"):
-        return parse_duration(value, loc, op)
-    if op in ("before", "after"):
-        return parse_timestamp(value, loc, op)
-    return _scalar(value, loc, op)
-
-
-# --------------------------------------------------------------------------- sources
-
-
-def parse_source(name: Any, m: Any, loc: Location) -> Source:
-    ctx = f"source '{name}'"
-    if not isinstance(name, str) or not IDENTIFIER.match(name):
-        raise DefinitionError("a source name must be a plain identifier", loc, ctx)
-    m = expect_map(m, loc, ctx)
-    is_events = "events_of" in m
-    allowed = (
-        ("table", "events_of", "key", "event", "timestamp", "json", "description")
-        if is_events
-        else ("table", "entity", "key", "created_at", "json", "parents", "description")
-    )
-    if "entity" not in m and not is_events:
-        raise DefinitionError(
-            "a source needs 'entity: <type>' (a table of entities) or "
-            "'events_of: <type>' (an event stream)",
-            m.loc,
-            ctx,
-        )
-    check_keys(
-        m, allowed, ctx, required=("table", "key") + (("event", "timestamp") if is_events else ())
-    )
-    table = m["table"]
-    if (
-        not isinstance(table, str)
-        or not all(IDENTIFIER.match(p) for p in table.split("."))
-        or len(table.split(".")) > 3
-    ):
-        raise DefinitionError(
-            f"'table' expects [catalog.][schema.]table, got {table!r}", m.loc_of("table"), ctx
-        )
-
-    def ident(key: str) -> str | None:
-        value = m.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not IDENTIFIER.match(value):
-            raise DefinitionError(
-                f"'{key}' expects a column or type name, got {value!r}", m.loc_of(key), ctx
-            )
-        return value
-
-    json_cols: tuple[str, ...] = ()
-    if "json" in m:
-        items = expect_list(m["json"], m.loc_of("json"), "'json'")
-        for i, v in enumerate(items):
-            if not isinstance(v, str) or not IDENTIFIER.match(v):
-                raise DefinitionError(
-                    f"'json' expects a list of column names, got {v!r}", items.loc_of(i), ctx
-                )
-        json_cols = tuple(items)
-    parents: tuple[tuple[str, str], ...] = ()
-    if "parents" in m:
-        pm = expect_map(m["parents"], m.loc_of("parents"), "'parents'")
-        for k, v in pm.items():
-            if not all(isinstance(x, str) and IDENTIFIER.match(x) for x in (k, v)):
-                raise DefinitionError(
-                    f"'parents' expects {{<entity type>: <column>}}, got {{{k!r}: {v!r}}}",
-                    pm.loc_of(k),
-                    ctx,
-                )
-        parents = tuple(pm.items())
-    return Source(
-        name=name,
-        table=tuple(table.split(".")),
-        key=ident("key") or "",
-        entity=ident("entity"),
-        events_of=ident("events_of"),
-        created_at=ident("created_at"),
-        event=ident("event"),
-        timestamp=ident("timestamp"),
-        json=json_cols,
-        parents=parents,
-        loc=loc,
-    )
-
 
 # --------------------------------------------------------------------------- conditions
 
@@ -361,7 +119,7 @@ class ConditionParser:
     def prop(self, value: Any, loc: Location, sources: list[Source]) -> Prop:
         if not isinstance(value, str) or not value:
             raise DefinitionError(
-                f"'property' expects a column name, got {_kind(value)}", loc, self.ctx
+                f"'property' expects a column name, got {kind_of(value)}", loc, self.ctx
             )
         self.no_nul(value, loc)
         column, *path = value.split(".")
@@ -388,7 +146,7 @@ class ConditionParser:
     ) -> Condition:
         """A condition on `entity`; with `events`, a filter over those event sources'
         rows (only property tests and combinators are allowed then)."""
-        loc = _loc(node, loc)
+        loc = loc_of(node, loc)
         if self.depth >= MAX_DEPTH:
             raise DefinitionError(
                 f"conditions are nested more than {MAX_DEPTH} levels deep", loc, self.ctx
@@ -471,7 +229,7 @@ class ConditionParser:
         names = value if isinstance(value, list) else [value]
         if not names or not all(isinstance(v, str) and v for v in names):
             raise DefinitionError(
-                f"'event' expects an event name, a list of names or '*', got {_kind(value)}",
+                f"'event' expects an event name, a list of names or '*', got {kind_of(value)}",
                 loc,
                 self.ctx,
             )
@@ -615,7 +373,7 @@ class ConditionParser:
         parent = m["parent"]
         if not isinstance(parent, str):
             raise DefinitionError(
-                f"'parent' expects an entity type, got {_kind(parent)}",
+                f"'parent' expects an entity type, got {kind_of(parent)}",
                 m.loc_of("parent"),
                 self.ctx,
             )
@@ -706,108 +464,3 @@ class ConditionParser:
                 self.ctx,
             )
         return SqlCond(text, self.sql_dialect, loc=m.loc_of("sql"))
-
-
-# --------------------------------------------------------------------------- segments, fixtures
-
-SEGMENT_KEYS = (
-    "name",
-    "description",
-    "entity",
-    "owner",
-    "tags",
-    "refresh",
-    "holdout",
-    "enabled",
-    "where",
-)
-
-
-def parse_segment(m: Any, loc: Location, sources: dict[str, Source], sql_dialect: str):
-    m = expect_map(m, loc, "a segment")
-    name = m.get("name")
-    ctx = f"segment '{name}'" if name else "segment"
-    check_keys(m, SEGMENT_KEYS, ctx, required=("name", "where"))
-    if not isinstance(name, str) or not SEGMENT_NAME.match(name):
-        raise DefinitionError(
-            f"invalid segment name {name!r}: expected lowercase letters, "
-            "digits and _ starting with a letter",
-            m.loc_of("name"),
-        )
-    if name.startswith("segsql_"):
-        raise DefinitionError(
-            f"segment name '{name}' is reserved: names starting with "
-            "'segsql_' belong to segsql's own tables",
-            m.loc_of("name"),
-        )
-    entity = m.get("entity", "user")
-    if not isinstance(entity, str):
-        raise DefinitionError("'entity' expects an entity type", m.loc_of("entity"), ctx)
-    parser = ConditionParser(sources, name, sql_dialect)
-    parser.entity_source(entity, m.loc_of("entity"))
-    where = parser.condition(m["where"], m.loc_of("where"), entity)
-    holdout = m.get("holdout", 0)
-    if not isinstance(holdout, int) or isinstance(holdout, bool) or not 0 <= holdout <= 50:
-        raise DefinitionError(
-            f"'holdout' expects a whole percentage from 0 to 50, got {holdout!r}",
-            m.loc_of("holdout"),
-            ctx,
-        )
-    enabled = m.get("enabled", True)
-    if not isinstance(enabled, bool):
-        raise DefinitionError("'enabled' expects true or false", m.loc_of("enabled"), ctx)
-    tags = m.get("tags", [])
-    tags = [tags] if isinstance(tags, str) else tags
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise DefinitionError("'tags' expects a list of words", m.loc_of("tags"), ctx)
-    for key in ("description", "owner"):
-        if key in m and not isinstance(m[key], str):
-            raise DefinitionError(f"'{key}' expects text", m.loc_of(key), ctx)
-    from .types import Segment
-
-    segment = Segment(
-        name=name,
-        entity=entity,
-        where=where,
-        description=(m.get("description") or "").strip(),
-        owner=m.get("owner"),
-        tags=tuple(tags),
-        refresh=parse_duration(m["refresh"], m.loc_of("refresh"), "refresh")
-        if "refresh" in m
-        else None,
-        holdout=holdout,
-        enabled=enabled,
-        loc=m.loc_of("name"),
-    )
-    return segment, parser.references
-
-
-def parse_fixture(m: Any, loc: Location) -> Fixture:
-    m = expect_map(m, loc, "a test")
-    name = m.get("name")
-    ctx = f"test '{name}'"
-    check_keys(
-        m,
-        ("name", "segment", "as_of", "given", "expect", "description"),
-        ctx,
-        required=("name", "segment", "as_of", "given", "expect"),
-    )
-    given = expect_map(m["given"], m.loc_of("given"), "'given'")
-    tables: dict[str, list[dict]] = {}
-    for source, rows in given.items():
-        rows = expect_list(rows, given.loc_of(source), f"rows of '{source}'") if rows else []
-        for i, row in enumerate(rows):
-            expect_map(row, rows.loc_of(i), f"a row of '{source}'")
-        tables[str(source)] = [dict(r) for r in rows]
-    expect = expect_map(m["expect"], m.loc_of("expect"), "'expect'")
-    check_keys(expect, ("members",), ctx, required=("members",))
-    members = expect["members"] or []
-    members = expect_list(members, expect.loc_of("members"), "'members'") if members else []
-    return Fixture(
-        name=str(name),
-        segment=str(m["segment"]),
-        as_of=parse_timestamp(m["as_of"], m.loc_of("as_of"), "as_of"),
-        given=tables,
-        members=tuple(members),
-        loc=m.loc_of("name"),
-    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .definitions.project import dependencies
-from .errors import UsageError, did_you_mean
-from .model.types import Project, Segment
+from ..errors import UsageError, did_you_mean
+from .types import Project, Segment
+from .walk import dependencies
 
 
 def select(

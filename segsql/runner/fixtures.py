@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlglot import exp
 
-from .adapters.base import Adapter
-from .compiler import evaluation_query
-from .model.types import Fixture, Project
-from .model.usage import project_usage
+from ..adapters.base import Adapter
+from ..compiler import evaluation_query
+from ..model.types import Fixture, Project
+from ..model.usage import project_usage
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _key_types(project: Project, given: dict[str, list[dict]]) -> dict[str, dict
 
 def _value(v: Any, kind: str) -> Any:
     if kind == "TIMESTAMP" and v is not None:
-        from .model.parse import parse_timestamp
+        from ..definitions.values import parse_timestamp
 
         return parse_timestamp(v, None, "value")  # type: ignore[arg-type]
     return v
@@ -145,8 +145,8 @@ def members_at(adapter: Adapter, project: Project, segment: str, as_of: datetime
 
 
 def memory_duckdb() -> Adapter:
-    from .adapters.duckdb import DuckDBAdapter
-    from .definitions.profiles import Target
+    from ..adapters.duckdb import DuckDBAdapter
+    from ..definitions.profiles import Target
 
     return DuckDBAdapter(
         Target(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from .adapters.base import Adapter
-from .errors import did_you_mean
-from .model.types import Project
-from .model.usage import project_usage
+from ..adapters.base import Adapter
+from ..errors import did_you_mean
+from ..model.types import Project
+from ..model.usage import project_usage
 
 
 def check_warehouse(adapter: Adapter, project: Project) -> list[str]:
