@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import click
@@ -31,21 +31,15 @@ def parse_as_of(value: str | None) -> datetime | None:
     """ISO date or timestamp, with or without an offset (Airflow's `+00:00`, or `Z`)."""
     if value is None:
         return None
+    from .clock import parse_instant
+
     try:
-        ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            d = date.fromisoformat(value.strip())
-            ts = datetime(d.year, d.month, d.day)
-        except ValueError:
-            raise UsageError(
-                f"--as-of expects an ISO date or timestamp such as 2026-01-01, "
-                f"2026-01-01T06:00:00 or 2026-01-01T06:00:00+00:00; got "
-                f"{value!r}"
-            ) from None
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(timezone.utc).replace(tzinfo=None)
-    return ts
+        return parse_instant(value)
+    except (ValueError, OverflowError):
+        raise UsageError(
+            "--as-of expects an ISO date or timestamp such as 2026-01-01, "
+            f"2026-01-01T06:00:00 or 2026-01-01T06:00:00+00:00; got {value!r}"
+        ) from None
 
 
 # ---------------------------------------------------------------- shared options

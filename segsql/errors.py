@@ -82,3 +82,13 @@ def did_you_mean(word: str, choices) -> str:
 
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def one_line(err: BaseException | str, first_only: bool = False) -> str:
+    """An error's message on one line (whitespace collapsed); with `first_only`, just its
+    first line (drivers that append stack traces). Never empty: the error's class name."""
+    text = str(err).strip()
+    if first_only:
+        text = (text.splitlines() or [""])[0]
+    fallback = type(err).__name__ if isinstance(err, BaseException) else "error"
+    return " ".join(text.split()) or fallback

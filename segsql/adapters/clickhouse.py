@@ -20,13 +20,13 @@ Traps avoided here (chdb 4.4 / ClickHouse 26.9):
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
-from ..errors import WarehouseError
+from ..clock import utc_naive
+from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, c, columns_of
 from .base import Adapter, set_statement
 from .swap import SwapWrites
@@ -61,7 +61,7 @@ class ClickHouseAdapter(SwapWrites, Adapter):
         self.session.execute(sql)
 
     def _fetch(self, sql: str) -> list[tuple]:
-        return [tuple(_naive(v) for v in row) for row in self.session.fetch(sql)]
+        return [tuple(utc_naive(v) for v in row) for row in self.session.fetch(sql)]
 
     def begin(self) -> None:  # no transactions: see swap.py
         pass
@@ -166,13 +166,6 @@ class ClickHouseAdapter(SwapWrites, Adapter):
         self.execute(exp.delete(table.copy(), where=where))
 
 
-def _naive(value: Any) -> Any:
-    """Timestamps come back as naive UTC (clickhouse-connect returns zone-aware ones)."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
-
-
 # ---------------------------------------------------------------------- sessions
 
 
@@ -202,7 +195,9 @@ class _Chdb(_Session):
         try:
             self.con = chdb.connect(path)
         except self._error as err:
-            raise WarehouseError(f"cannot open chdb database {path}: {_first_line(err)}") from None
+            raise WarehouseError(
+                f"cannot open chdb database {path}: {one_line(str(err).split('Stack trace:')[0])}"
+            ) from None
         try:
             for key, value in SESSION_SETTINGS.items():
                 self.execute(set_statement(key, value).sql("clickhouse"))
@@ -216,7 +211,7 @@ class _Chdb(_Session):
             cursor.execute(sql)
         except self._error as err:
             cursor.close()
-            raise WarehouseError(_first_line(err)) from None
+            raise WarehouseError(_message(err)) from None
         return cursor
 
     def execute(self, sql: str) -> None:
@@ -269,7 +264,7 @@ class _Server(_Session):
         except Exception as err:  # noqa: BLE001 - the driver raises several kinds
             raise WarehouseError(
                 f"cannot connect to ClickHouse at {o.get('host')}:"
-                f"{o.get('port', '')}: {_first_line(err)}"
+                f"{o.get('port', '')}: {one_line(str(err).split('Stack trace:')[0])}"
             ) from None
         return cls(client)
 
@@ -277,18 +272,18 @@ class _Server(_Session):
         try:
             self.client.command(sql)
         except self._error as err:
-            raise WarehouseError(_first_line(err)) from None
+            raise WarehouseError(_message(err)) from None
 
     def fetch(self, sql: str) -> list[tuple]:
         try:
             return [tuple(r) for r in self.client.query(sql).result_rows]
         except self._error as err:
-            raise WarehouseError(_first_line(err)) from None
+            raise WarehouseError(_message(err)) from None
 
     def close(self) -> None:
         self.client.close()
 
 
-def _first_line(err: BaseException) -> str:
-    """The server's message on one line, without a stack trace if one is attached."""
-    return " ".join(str(err).split("Stack trace:")[0].split()) or type(err).__name__
+def _message(err: BaseException) -> str:
+    """The server's message on one line, without the stack trace ClickHouse attaches."""
+    return one_line(str(err).split("Stack trace:")[0])

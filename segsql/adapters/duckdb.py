@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import LockError, WarehouseError
+from ..errors import LockError, WarehouseError, one_line
 from .base import Adapter
 
 
@@ -41,7 +41,7 @@ class DuckDBAdapter(Adapter):
                 message = str(err)
                 if "lock" not in message.lower():
                     raise WarehouseError(
-                        f"cannot open DuckDB database {path}: {message.splitlines()[0]}"
+                        f"cannot open DuckDB database {path}: {one_line(message, first_only=True)}"
                     ) from None
                 if time.monotonic() >= deadline:
                     holder = re.search(r"PID (\d+)", message)
@@ -53,7 +53,7 @@ class DuckDBAdapter(Adapter):
                 time.sleep(0.2)
             except duckdb.Error as err:
                 raise WarehouseError(
-                    f"cannot open DuckDB database {path}: {str(err).splitlines()[0]}"
+                    f"cannot open DuckDB database {path}: {one_line(err, first_only=True)}"
                 ) from None
 
     def _execute(self, sql: str) -> None:

@@ -23,12 +23,12 @@ replaces a segment's rows in one Delta transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlglot import exp
 
-from ..errors import WarehouseError
+from ..clock import utc_naive
+from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, c, columns_of
 from .base import Adapter
 from .swap import SwapWrites
@@ -73,7 +73,7 @@ class SparkAdapter(_SparkSQL):
         try:
             self.spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
         except Exception as err:  # noqa: BLE001 - py4j / JVM start-up errors vary
-            raise WarehouseError(f"cannot start Spark: {_first_line(err)}") from None
+            raise WarehouseError(f"cannot start Spark: {one_line(err, first_only=True)}") from None
         self.spark.conf.set("spark.sql.session.timeZone", "UTC")
         self._views: set[str] = set()
 
@@ -227,16 +227,6 @@ def _ntz(name: str):
     return F.col(name).cast("timestamp_ntz")
 
 
-def _naive_utc(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
-
-
 class DatabricksAdapter(_SparkSQL):
     """databricks-sql-connector: `server_hostname`, `http_path`, `access_token`, `catalog`.
     Delta tables: DELETE, and INSERT .. REPLACE WHERE as the atomic swap."""
@@ -255,7 +245,8 @@ class DatabricksAdapter(_SparkSQL):
             )
         except Exception as err:  # noqa: BLE001 - the connector raises several kinds
             raise WarehouseError(
-                f"cannot connect to Databricks at {o.get('server_hostname')}: {_first_line(err)}"
+                f"cannot connect to Databricks at {o.get('server_hostname')}: "
+                f"{one_line(err, first_only=True)}"
             ) from None
         self._execute("SET TIME ZONE 'UTC'")
 
@@ -266,7 +257,7 @@ class DatabricksAdapter(_SparkSQL):
     def _fetch(self, sql: str) -> list[tuple]:
         with self.con.cursor() as cur:
             cur.execute(sql)
-            return [tuple(_naive_utc(v) for v in row) for row in cur.fetchall()]
+            return [tuple(utc_naive(v) for v in row) for row in cur.fetchall()]
 
     def close(self) -> None:
         self.con.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import DefinitionError, Location
+from ..errors import DefinitionError, Location, one_line
 
 
 class YMap(dict):
@@ -115,8 +115,7 @@ def load_text(text: str, file: str) -> Any:
             Location(file, line),
         ) from None
     except yaml.YAMLError as err:
-        message = " ".join(str(err).split())
-        raise DefinitionError(f"invalid YAML: {message}", Location(file, 1)) from None
+        raise DefinitionError(f"invalid YAML: {one_line(err)}", Location(file, 1)) from None
     except RecursionError:
         raise DefinitionError(
             "invalid YAML: nested too deeply to read", Location(file, 1)

@@ -25,6 +25,8 @@ import string
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..clock import utc_naive
+
 __all__ = ["DEMO_TABLES", "default_end", "generate"]
 
 DEMO_TABLES: tuple[str, ...] = ("accounts", "users", "events", "email_events", "account_events")
@@ -600,13 +602,6 @@ def default_end() -> datetime:
     return datetime(now.year, now.month, now.day)
 
 
-def _to_naive_utc(value: datetime) -> datetime:
-    """Convert an aware datetime to naive UTC; a naive one is taken as UTC already."""
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
-
-
 def _render(sql: str, params: dict[str, int]) -> str:
     """Fill the `$name` placeholders; only integers are ever substituted."""
     return string.Template(sql).substitute({k: str(int(v)) for k, v in params.items()})
@@ -644,7 +639,7 @@ def generate(
         raise ValueError(f"events must not be negative, got {events}")
     if con is None and path is None:
         raise ValueError("generate() needs a DuckDB file path or an open connection")
-    end_dt = _to_naive_utc(end) if end is not None else default_end()
+    end_dt = utc_naive(end) if end is not None else default_end()
     end_us = (end_dt - datetime(1970, 1, 1)) // timedelta(microseconds=1)
     start_us = end_us - 365 * _DAY_US
 

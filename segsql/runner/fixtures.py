@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..compiler import evaluation_query
+from ..errors import one_line
 from ..model.types import Fixture, Project
 from ..model.usage import project_usage
 
@@ -167,7 +168,7 @@ def run_fixture(project: Project, fixture: Fixture) -> FixtureResult:
         load_tables(adapter, project, fixture.given)
         actual = members_at(adapter, project, fixture.segment, fixture.as_of)
     except duckdb.Error as err:
-        return FixtureResult(fixture, False, [f"error: {str(err).splitlines()[0]}"])
+        return FixtureResult(fixture, False, [f"error: {one_line(err, first_only=True)}"])
     finally:
         adapter.close()
     expected = {str(m) for m in fixture.members}

@@ -22,7 +22,7 @@ from sqlglot import exp
 from ..adapters.base import Adapter
 from ..clock import utcnow
 from ..compiler import evaluation_query, holdout_expr, view_query
-from ..errors import UsageError
+from ..errors import UsageError, one_line
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
@@ -107,10 +107,6 @@ def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -
         except Exception as err:  # noqa: BLE001 - that segment fails, the others go on
             failed[seg.name] = f"cannot create view: {one_line(err)}"
     return failed
-
-
-def one_line(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 def run_segments(
