@@ -1,5 +1,5 @@
 """Spark and Databricks specifics: JSON paths Spark's parser can read, casts that never
-raise in ANSI mode, timestamps read back as UTC, the SwapWrites hooks on parquet
+raise in ANSI mode, timestamps read back as UTC, the swap.py hooks on parquet
 (segsql/adapters/spark.py), and the SQL the Databricks adapter sends (a fake connector:
 no Databricks workspace here)."""
 

@@ -11,7 +11,6 @@ import pytest
 from sqlglot import exp
 
 from segsql.adapters.duckdb import DuckDBAdapter
-from segsql.adapters.swap import SwapWrites
 from segsql.definitions.profiles import Target
 from segsql.runner import run as runner
 from segsql.runner.run import run_segments
@@ -22,8 +21,10 @@ from .test_engines import PROJECT, T0, fetch_state, reload, replay_matches, run_
 SEGMENTS = [PROJECT.segments[n] for n in ("ev_count", "prop_not", "holdout_half")]
 
 
-class SwapDuckDB(SwapWrites, DuckDBAdapter):
+class SwapDuckDB(DuckDBAdapter):
     """DuckDB with only one atomic step: replacing a segment's memberships."""
+
+    SUPPORTS_TRANSACTIONS = False
 
     def replace_segment_memberships(self, segment, query):
         staged = self.temp_table("segsql_swap", query)

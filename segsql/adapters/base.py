@@ -1,8 +1,11 @@
 """The adapter interface and the generic (transactional SQL) implementation.
 
 An adapter receives sqlglot trees and turns them into text only here, at the edge.
-Engines without transactions or DELETE override `write_segment` and `write_segments`
-(see state/writes.py for the statements of the default strategy).
+What an engine can do is declared once, as class attributes that this base class reads:
+`SUPPORTS_TRANSACTIONS` picks the write strategy - one transaction per write (the
+statements of state/writes.py and state/batch.py) or, without transactions, the ordered
+writes and crash recovery of swap.py, for which the engine implements
+`replace_segment_memberships` and `delete_rows`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..state.batch import (
 )
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, SegmentRun, c, columns_of, insert
 from ..state.writes import change_rows, delete_segment, next_memberships, run_row
+from . import swap
 
 log = logging.getLogger("segsql.sql")
 
@@ -42,6 +46,7 @@ def set_statement(name: str, value: Any) -> exp.Set:
 
 class Adapter:
     default_schema = "main"  # where an unqualified source table lives
+    SUPPORTS_TRANSACTIONS = True  # multi-statement transactions with DELETE
 
     def __init__(self, target: Any):
         self.target = target
@@ -83,6 +88,11 @@ class Adapter:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One transaction; without them, statements take effect one by one (and
+        `recover()` repairs an interrupted write)."""
+        if not self.SUPPORTS_TRANSACTIONS:
+            yield
+            return
         self.begin()
         try:
             yield
@@ -180,6 +190,8 @@ class Adapter:
     def write_segment(self, run: SegmentRun, members: exp.Select, now) -> tuple[int, int, int]:
         """Record the segment's new membership atomically; returns (members, entered,
         exited). `members` selects (entity_id text, holdout)."""
+        if not self.SUPPORTS_TRANSACTIONS:
+            return swap.write_segment(self, run, members, now)
         d = self.dialect
         T = d.timestamp(run.as_of)
         memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
@@ -210,7 +222,10 @@ class Adapter:
     ) -> dict[str, tuple[int, int, int]]:
         """Record the new membership of several segments (of one run) in one transaction,
         with the same few statements however many segments; returns segment -> (members,
-        entered, exited). members[segment] selects (entity_id text, holdout)."""
+        entered, exited). members[segment] selects (entity_id text, holdout). Without
+        transactions: one segment after the other, each its own commit point (see swap.py)."""
+        if not self.SUPPORTS_TRANSACTIONS:
+            return swap.write_segments(self, runs, members, now)
         d = self.dialect
         run_id, names = runs[0].run_id, [run.segment for run in runs]
         T = d.timestamp(runs[0].as_of)
@@ -247,9 +262,17 @@ class Adapter:
         yield
 
     def recover(self, failing: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
-        """Repair refreshes a crash interrupted. Nothing to do where each refresh is one
-        transaction (see swap.py for engines without transactions)."""
-        return []
+        """Repair refreshes a crash interrupted: (run_id, segment, 'forward'|'back'). Nothing
+        to do where each refresh is one transaction (see swap.py for the others)."""
+        return [] if self.SUPPORTS_TRANSACTIONS else swap.recover(self, failing)
+
+    # -- the hooks of swap.py, for engines without transactions
+    def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
+        """Atomically replace all rows of `segment` in segsql_memberships by `query`."""
+        raise NotImplementedError
+
+    def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
+        raise NotImplementedError
 
     def change_counts(self, run: SegmentRun, staged: exp.Table) -> tuple[int, int, int]:
         members = self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(staged.copy()))

@@ -29,7 +29,6 @@ from ..clock import utc_naive
 from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, c, columns_of
 from .base import Adapter, set_statement
-from .swap import SwapWrites
 
 SESSION_SETTINGS = {
     "session_timezone": "UTC",  # literals and DateTime values without a zone are UTC
@@ -44,8 +43,9 @@ LAYOUT: dict[str, tuple[tuple[str, ...], str | None]] = {
 }
 
 
-class ClickHouseAdapter(SwapWrites, Adapter):
+class ClickHouseAdapter(Adapter):
     default_schema = "default"
+    SUPPORTS_TRANSACTIONS = False  # writes follow swap.py
 
     def __init__(self, target: Any):
         super().__init__(target)
@@ -62,15 +62,6 @@ class ClickHouseAdapter(SwapWrites, Adapter):
 
     def _fetch(self, sql: str) -> list[tuple]:
         return [tuple(utc_naive(v) for v in row) for row in self.session.fetch(sql)]
-
-    def begin(self) -> None:  # no transactions: see swap.py
-        pass
-
-    def commit(self) -> None:
-        pass
-
-    def rollback(self) -> None:
-        pass
 
     def close(self) -> None:
         self.session.close()
@@ -132,7 +123,7 @@ class ClickHouseAdapter(SwapWrites, Adapter):
             )
         )
 
-    # -- the two hooks of swap.py
+    # -- the hooks of swap.py
     def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
         """Build the segment's new partition in a staging table of the same structure,
         then swap it in with `REPLACE PARTITION`, which readers see at once or not at all

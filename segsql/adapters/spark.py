@@ -1,7 +1,7 @@
 """Spark (pyspark, any master) and Databricks (databricks-sql-connector).
 
-Neither has multi-statement transactions, so both write through `SwapWrites`
-(swap.py): the only atomic step is replacing one segment's rows of
+Neither has multi-statement transactions, so both write through swap.py
+(`SUPPORTS_TRANSACTIONS = False`): the only atomic step is replacing one segment's rows of
 segsql_memberships.
 
 Spark, on parquet tables (no DELETE, and an overwrite may not read its own table unless
@@ -31,24 +31,16 @@ from ..clock import utc_naive
 from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, c, columns_of
 from .base import Adapter
-from .swap import SwapWrites
 
 PARTITIONED = (MEMBERSHIPS, CHANGES)  # segsql's tables partitioned by `segment`
 
 
-class _SparkSQL(SwapWrites, Adapter):
-    """What Spark and Databricks share: SwapWrites, no transactions, state tables."""
+class _SparkSQL(Adapter):
+    """What Spark and Databricks share: no transactions (writes follow swap.py), state
+    tables."""
 
     default_schema = "default"
-
-    def begin(self) -> None:  # no transactions (SwapWrites.transaction does not call these)
-        pass
-
-    def commit(self) -> None:
-        pass
-
-    def rollback(self) -> None:
-        pass
+    SUPPORTS_TRANSACTIONS = False
 
     def _is_partitioned(self, table: exp.Table) -> bool:
         return table.name in PARTITIONED and table.db == self.schema
@@ -154,7 +146,7 @@ class SparkAdapter(_SparkSQL):
         self._views.add(name)
         return exp.Table(this=self.dialect.ident(name))
 
-    # -- the SwapWrites hooks
+    # -- the hooks of swap.py
     def replace_segment_memberships(self, segment: str, query: exp.Select) -> None:
         """A dynamic overwrite of the segment's partition; no rows: the partition is
         dropped. (Spark lets a dynamic overwrite read the partition it replaces: it writes
@@ -176,7 +168,7 @@ class SparkAdapter(_SparkSQL):
     def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
         """Rewrite the partitions holding rows that match `where` (atomic per partition);
         an unpartitioned table is rewritten whole from a snapshot (not atomic, and never
-        needed by SwapWrites, which deletes only change rows)."""
+        needed by swap.py, which deletes only change rows)."""
         keep = exp.not_(exp.func("COALESCE", exp.paren(where.copy()), exp.false()))
         if not self._is_partitioned(table):
             rest = self.temp_table(

@@ -27,7 +27,6 @@ class Dialect:
     number_type = "DOUBLE"
     timestamp_type = "TIMESTAMP"
     bigint_type = "BIGINT"
-    supports_transactions = True
     row_store = False  # reads whole rows, no min/max per block: plan one fused scan
     # Snowflake upper-cases unquoted names, Postgres lower-cases them: we quote every name
     # and keep the case the user wrote.

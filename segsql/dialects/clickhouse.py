@@ -23,7 +23,6 @@ class ClickHouse(Dialect):
     number_type = "Float64"
     timestamp_type = "DateTime64(6, 'UTC')"
     bigint_type = "Int64"
-    supports_transactions = False
 
     def sql(self, expression: exp.Expression, pretty: bool = False) -> str:
         """Two fixes on the way out, so that every statement is right in any session:
