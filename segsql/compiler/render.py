@@ -2,8 +2,8 @@
 
 Three-valued logic: SQL comparisons with NULL give NULL, which acts like FALSE under AND,
 OR and WHERE (they are monotonic). Only `not` could turn that NULL into a wrong answer,
-so `not x` is rendered `NOT COALESCE(x, FALSE)`: the SPEC's "a comparison with NULL is
-FALSE, and `not` turns FALSE into TRUE" with one COALESCE per `not`.
+so `not x` is rendered `NOT COALESCE(x, FALSE)`: "a comparison with NULL is FALSE, and `not`
+turns FALSE into TRUE" (docs/language.md, Conditions) with one COALESCE per `not`.
 
 Trees are built from node constructors and never copied: sqlglot's convenience builders
 (`exp.alias_`, `exp.func`, operators, `.subquery()`) deep-copy their arguments by default,
@@ -270,7 +270,7 @@ class Renderer:
     def property_tests(
         self, prop: Prop, tests: tuple[Test, ...], table: str, json_columns: tuple[str, ...]
     ) -> exp.Expression:
-        """Each comparison key is typed on its own (SPEC 3): JSON text is cast per key."""
+        """Each comparison key is typed alone (docs/language.md, Sources): JSON is cast per key."""
         parts = [self.test(self.prop_value(prop, table, json_columns, t), t) for t in tests]
         return paren(and_(*parts)) if len(parts) > 1 else parts[0]
 

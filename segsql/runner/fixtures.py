@@ -1,4 +1,4 @@
-"""`segsql test`: run each `tests:` fixture in a fresh in-memory DuckDB (SPEC section 9).
+"""`segsql test`: each `tests:` fixture in a fresh in-memory DuckDB (docs/language.md, Fixtures).
 
 Tables are named by source; column types follow the YAML values (integers BIGINT,
 decimals DOUBLE, ISO timestamps TIMESTAMP, booleans BOOLEAN, mappings JSON, other text
