@@ -1,4 +1,4 @@
-"""SIGKILL crash safety of `segsql run` (SPEC section 6), on DuckDB and on Postgres.
+"""SIGKILL crash safety of `segsql run` (docs/tables.md, Invariants), on DuckDB and on Postgres.
 
 Real `segsql run` child processes are killed - at the named fault points of a segment's
 write (`SEGSQL_FAULT=<point>:kill`, rotating over the points) and after random delays

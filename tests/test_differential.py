@@ -1,6 +1,6 @@
 """Differential test: generated condition trees and datasets (tests/reference/strategies.py)
 evaluated by segsql on each engine must give exactly the members the independent reference
-evaluator (tests/reference/evaluator.py, written from SPEC section 5 alone) gives.
+evaluator (tests/reference/evaluator.py, written from docs/language.md alone) gives.
 
 Examples per engine: DuckDB, Postgres, ClickHouse 300; Spark 60 (each Spark query costs
 ~0.1-1 s). SEGSQL_DIFF_EXAMPLES=N overrides. Derandomized, so CI is reproducible.

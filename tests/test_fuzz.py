@@ -1,6 +1,6 @@
 """Fuzzing the loader: whatever is in segments/*.yml, `load_project` returns a Project or
 raises DefinitionError - never another exception - and `segsql compile` exits 0 or 2
-without a traceback (SPEC section 8).
+without a traceback (docs/language.md, Definition errors).
 
 Three kinds of input, each derandomized (reproducible in CI):
 - random YAML documents: nested mappings, lists and scalars built from the language's

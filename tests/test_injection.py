@@ -1,6 +1,6 @@
-"""Hostile values and names (SPEC section 8: values reach SQL only as literals or validated
-identifiers): quotes, backslashes, semicolons, comment markers, NUL, right-to-left marks,
-emoji, 10,000-character strings.
+"""Hostile values and names (docs/language.md, Definition errors: values reach SQL only as
+literals or validated identifiers): quotes, backslashes, semicolons, comment markers, NUL,
+right-to-left marks, emoji, 10,000-character strings.
 
 (a) Through the compiler, on every dialect: the SQL parses back (in that dialect) to one
     statement, and each value comes back as exactly the same literal; JSON keys come back

@@ -1,4 +1,4 @@
-"""`segsql run` on DuckDB: the invariants of SPEC section 6, through the real CLI."""
+"""`segsql run` on DuckDB: the invariants of docs/tables.md, through the real CLI."""
 
 from __future__ import annotations
 

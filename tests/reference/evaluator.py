@@ -1,11 +1,11 @@
-"""Reference evaluator for segsql segments, written from SPEC sections 3-5 only.
+"""Reference evaluator for segsql segments, written from docs/language.md only.
 
 This is the oracle of the differential tests: it evaluates a segment in plain Python,
 row by row, as literally and simply as it can. It shares no code with the compiler.
 
     members(project, segment, tables, as_of) -> set of entity ids
 
-Readings chosen where SPEC is silent or ambiguous (each one is what an analytics
+Readings chosen where docs/language.md is silent or ambiguous (each one is what an analytics
 engineer would expect, and each is a place where the compiler must agree):
 
  1. Logic is two-valued: every condition is TRUE or FALSE per entity. A comparison with
@@ -15,7 +15,7 @@ engineer would expect, and each is a place where the compiler must agree):
  3. Ordering of text (`gt`, `lt`, ..., `between` on text) is by code point (binary
     collation, as DuckDB and Postgres `COLLATE "C"`). The strategies never generate it,
     since Postgres' default collation orders punctuation and case differently.
- 4. JSON typing, per comparison key (SPEC 3): literals all numbers (bool is not a
+ 4. JSON typing, per comparison key (docs/language.md, Sources): literals all numbers (bool is not a
     number) -> the JSON value is cast to a number; all booleans -> cast to a boolean;
     a timestamp comparison (`within`, `older_than`, `before`, `after`) or a date /
     datetime literal -> the JSON text is parsed as an ISO timestamp; otherwise both
@@ -39,11 +39,11 @@ engineer would expect, and each is a place where the compiler must agree):
     never matches a NULL name. Events whose key matches no visible entity are ignored.
     Entity rows with a NULL key are never members.
  8. `during: {from, to}` is inclusive at both ends, a date meaning its midnight (so
-    `to: 2026-02-01` stops at 2026-02-01 00:00:00, literally as SPEC writes it). Either
+    `to: 2026-02-01` stops at 2026-02-01 00:00:00, literally as docs/language.md writes it). Either
     bound may be omitted (open).
  9. `since_property` without `for` is [property, T]. A property that is a JSON value
     or text is parsed as an ISO timestamp; NULL or unparsable -> no events match, so
-    `count: {eq: 0}` is then TRUE (SPEC: "no events match", not "condition FALSE").
+    `count: {eq: 0}` is then TRUE (docs/language.md, Windows: "no events match", not "FALSE").
 10. `since_nth_last`: anchors are the visible events (ts <= T) of the entity named by
     its `event` (a name, list or "*"), searched in the same sources as the condition,
     ignoring the condition's `where`. The window starts at the n-th most recent anchor
@@ -195,7 +195,7 @@ def _literals(op: str, lit: Any) -> list:
 
 
 def _type_json(raw: Any, op: str, lit: Any) -> Any:
-    """SPEC 3: type one JSON value for one comparison key."""
+    """docs/language.md, Sources: type one JSON value for one comparison key."""
     lits = _literals(op, lit)
     if op in _TS_OPS or any(isinstance(v, (date, datetime)) for v in lits):
         return to_timestamp(raw) if isinstance(raw, str) else NULL
@@ -361,7 +361,7 @@ class _Evaluator:
     # ----- data access
 
     def read(self, source: str, row: dict, prop: str) -> Any:
-        """A column value, or a _Json for a JSON path (SPEC 3)."""
+        """A column value, or a _Json for a JSON path (docs/language.md, Sources)."""
         src = self.sources[source]
         parts = prop.split(".")
         if len(parts) > 1 and parts[0] in (src.get("json") or []):

@@ -1,4 +1,4 @@
-"""Unit tests of the reference evaluator (SPEC sections 3-5), with boundary data."""
+"""Unit tests of the reference evaluator (docs/language.md), with boundary data."""
 
 from __future__ import annotations
 
