@@ -57,7 +57,6 @@ CONDITION_KINDS = (
     "sql",
 )
 WINDOWS = ("within", "during", "since_property", "since_nth_last")
-NUL_FREE_DIALECTS = ("postgres", "redshift")
 MAX_DEPTH = 50  # nested conditions; far beyond any real segment, well within Python's stack
 
 # --------------------------------------------------------------------------- conditions
@@ -76,19 +75,6 @@ class ConditionParser:
     @property
     def ctx(self) -> str:
         return f"segment '{self.segment}'"
-
-    def no_nul(self, value: Any, loc: Location) -> None:
-        """Postgres text cannot hold NUL, and its client cuts a statement at one: refuse it
-        here, with the place, rather than as a syntax error from the warehouse."""
-        if self.sql_dialect not in NUL_FREE_DIALECTS:
-            return
-        values = value if isinstance(value, tuple) else (value,)
-        if any(isinstance(v, str) and "\x00" in v for v in values):
-            raise DefinitionError(
-                f"text cannot contain the NUL character (\\x00) on {self.sql_dialect}",
-                loc,
-                self.ctx,
-            )
 
     def entity_source(self, entity: str, loc: Location) -> Source:
         for s in self.sources.values():
@@ -121,7 +107,6 @@ class ConditionParser:
             raise DefinitionError(
                 f"'property' expects a column name, got {kind_of(value)}", loc, self.ctx
             )
-        self.no_nul(value, loc)
         column, *path = value.split(".")
         if not IDENTIFIER.match(column) or any(not p for p in path):
             raise DefinitionError(
@@ -213,8 +198,6 @@ class ConditionParser:
         sources = events if events is not None else [self.entity_source(entity, m.loc)]
         prop = self.prop(m["property"], m.loc_of("property"), sources)
         tests = parse_tests(m, COMPARISON_OPS, self.ctx, skip=("property",))
-        for t in tests:
-            self.no_nul(t.value, m.loc_of(t.op))
         if not tests:
             raise DefinitionError(
                 f"property '{prop}' needs a comparison, one of: " + ", ".join(COMPARISON_OPS),
@@ -233,7 +216,6 @@ class ConditionParser:
                 loc,
                 self.ctx,
             )
-        self.no_nul(tuple(names), loc)
         return tuple(sorted(set(names)))
 
     def _event(self, m, entity, _events):
@@ -306,8 +288,6 @@ class ConditionParser:
         of = self.prop(body["of"], body.loc_of("of"), sources) if needs_of else None
         allowed = COMPARISON_OPS if kind in ("first", "last") else NUMERIC_OPS + ("is_null",)
         tests = parse_tests(body, allowed, self.ctx, skip=("of",))
-        for t in tests:
-            self.no_nul(t.value, body.loc_of(t.op))
         if not tests:
             raise DefinitionError(f"'{kind}' needs a comparison, e.g. {{gte: 1}}", loc, self.ctx)
         return Measure(kind, of, tests)
@@ -420,7 +400,6 @@ class ConditionParser:
             raise DefinitionError(
                 "'sql' expects a boolean SQL expression as text", m.loc_of("sql"), self.ctx
             )
-        self.no_nul(text, m.loc_of("sql"))
         import sqlglot
         from sqlglot import exp
         from sqlglot.errors import SqlglotError

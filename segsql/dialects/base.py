@@ -6,9 +6,15 @@ returns sqlglot expressions; text is produced once, by `sql()`.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect as SqlglotDialect
+
+if TYPE_CHECKING:
+    from ..model.types import Project, Segment
 
 
 def lit(value: object) -> exp.Expression:
@@ -28,8 +34,10 @@ class Dialect:
     timestamp_type = "TIMESTAMP"
     bigint_type = "BIGINT"
     row_store = False  # reads whole rows, no min/max per block: plan one fused scan
-    # Snowflake upper-cases unquoted names, Postgres lower-cases them: we quote every name
-    # and keep the case the user wrote.
+    text_allows_nul = True  # False: text cannot hold \x00 (refused at compile time)
+    # Snowflake upper-cases unquoted names, Postgres lower-cases them, ClickHouse keeps
+    # them: every name is normalised by the engine's own rule (sqlglot's), then quoted, so
+    # that `users` in YAML is the table created the ordinary, unquoted way.
 
     # -- rendering
     def dtype(self, name: str) -> exp.DataType:
@@ -39,19 +47,34 @@ class Dialect:
     def sql(self, expression: exp.Expression, pretty: bool = False) -> str:
         return expression.sql(dialect=self.sqlglot, pretty=pretty)
 
+    def check_text(self, project: Project, segments: list[Segment]) -> None:
+        """Refuse, as a DefinitionError naming the place, text of `segments` (and of those
+        they reference) that this engine cannot hold (see `text_allows_nul`)."""
+        if not self.text_allows_nul:
+            from .text import refuse_nul
+
+            refuse_nul(project, segments, self.name)
+
+    def normalize(self, name: str, table: bool = False) -> str:
+        """`name` as the engine stores it when written unquoted (Snowflake `USERS`,
+        Postgres `users`); `table`: a part of a table name (case-sensitive on BigQuery).
+        Also what to look a name up with in the engine's catalog."""
+        return _normalized(self.sqlglot, name, table)
+
     def ident(self, name: str) -> exp.Identifier:
-        return exp.to_identifier(name, quoted=True)
+        """A column, alias or schema name: normalised, then quoted."""
+        return exp.Identifier(this=self.normalize(name), quoted=True)
 
     def table(self, *parts: str) -> exp.Table:
-        """A quoted, possibly qualified table name."""
+        """A quoted, possibly qualified table name, each part normalised."""
         *rest, name = parts
         db = rest[-1] if rest else None
         catalog = rest[-2] if len(rest) > 1 else None
-        return exp.Table(
-            this=self.ident(name),
-            db=self.ident(db) if db else None,
-            catalog=self.ident(catalog) if catalog else None,
-        )
+
+        def part(p: str | None) -> exp.Identifier | None:
+            return exp.Identifier(this=self.normalize(p, table=True), quoted=True) if p else None
+
+        return exp.Table(this=part(name), db=part(db), catalog=part(catalog))
 
     json_type = "JSON"
 
@@ -172,6 +195,14 @@ class Dialect:
         return exp.Mod(
             this=exp.paren(self.hex_to_int(prefix), copy=False), expression=exp.Literal.number(100)
         )
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalized(dialect: str, name: str, table: bool) -> str:
+    node = exp.Identifier(this=name, quoted=False)
+    if table:
+        node.meta["is_table"] = True  # BigQuery: table names keep their case
+    return SqlglotDialect.get_or_raise(dialect).normalize_identifier(node).name
 
 
 NUMBER_PATTERN = r"^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$"

@@ -11,6 +11,7 @@ class Postgres(Dialect):
     name = sqlglot = "postgres"
     row_store = True
     number_type = "DOUBLE PRECISION"
+    text_allows_nul = False  # and libpq cuts a statement at one (Redshift: the same)
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         """`col #>> '{a,b}'`: one operator for both json and jsonb columns (sqlglot's

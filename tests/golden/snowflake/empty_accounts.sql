@@ -1,7 +1,7 @@
 SELECT
   e."account_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."accounts" AS e
+FROM "MAIN"."ACCOUNTS" AS e
 LEFT JOIN (
   SELECT
     c."parent" AS "segsql_k",
@@ -10,7 +10,7 @@ LEFT JOIN (
     SELECT
       e."user_id" AS "entity_id",
       e."account_id" AS "parent"
-    FROM "main"."users" AS e
+    FROM "MAIN"."USERS" AS e
     WHERE
       NOT e."user_id" IS NULL
       AND (

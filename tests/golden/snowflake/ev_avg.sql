@@ -1,7 +1,7 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
@@ -14,7 +14,7 @@ LEFT JOIN (
         THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE)
       END
     ) AS "f1"
-  FROM "main"."events" AS ev
+  FROM "MAIN"."EVENTS" AS ev
   WHERE
     ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     AND ev."event_name" IN ('order_completed')

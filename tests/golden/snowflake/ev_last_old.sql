@@ -1,7 +1,7 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
@@ -11,13 +11,13 @@ LEFT JOIN (
       "user_id" AS "segsql_k",
       "event_name" AS "segsql_event",
       "ts" AS "segsql_ts"
-    FROM "main"."events"
+    FROM "MAIN"."EVENTS"
     UNION ALL
     SELECT
       "user_id" AS "segsql_k",
       "event_name" AS "segsql_event",
       "ts" AS "segsql_ts"
-    FROM "main"."email_events"
+    FROM "MAIN"."EMAIL_EVENTS"
   ) AS ev
   WHERE
     ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)

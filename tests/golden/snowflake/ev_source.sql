@@ -1,12 +1,12 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
     COUNT(*) AS "f1"
-  FROM "main"."email_events" AS ev
+  FROM "MAIN"."EMAIL_EVENTS" AS ev
   WHERE
     ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     AND ev."event_name" IN ('email_opened')

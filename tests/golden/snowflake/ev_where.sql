@@ -1,12 +1,12 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
     ev."user_id" AS "segsql_k",
     COUNT(*) AS "f1"
-  FROM "main"."events" AS ev
+  FROM "MAIN"."EVENTS" AS ev
   WHERE
     ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     AND ev."event_name" IN ('order_completed')

@@ -1,11 +1,11 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
     e."account_id" AS "segsql_k"
-  FROM "main"."accounts" AS e
+  FROM "MAIN"."ACCOUNTS" AS e
   WHERE
     NOT e."account_id" IS NULL
 ) AS p1

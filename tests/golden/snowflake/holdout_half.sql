@@ -3,7 +3,7 @@ SELECT
   (
     TO_NUMBER(SUBSTRING(MD5('holdout_half:' || CAST(e."user_id" AS VARCHAR)), 1, 7), 'XXXXXXX')
   ) % 100 < 50 AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 WHERE
   (
     NOT e."user_id" IS NULL

@@ -1,16 +1,16 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
     e."account_id" AS "segsql_k"
-  FROM "main"."accounts" AS e
+  FROM "MAIN"."ACCOUNTS" AS e
   LEFT JOIN (
     SELECT
       ev."account_id" AS "segsql_k",
       COUNT(*) AS "f1"
-    FROM "main"."account_events" AS ev
+    FROM "MAIN"."ACCOUNT_EVENTS" AS ev
     WHERE
       ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
       AND ev."event_name" IN ('invoice_paid')

@@ -1,7 +1,7 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 WHERE
   (
     NOT e."user_id" IS NULL

@@ -1,7 +1,7 @@
 SELECT
   e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT DISTINCT
     c."segsql_k"
@@ -23,7 +23,7 @@ LEFT JOIN (
           SELECT
             ev."user_id" AS "segsql_k",
             ev."ts" AS "ts"
-          FROM "main"."email_events" AS ev
+          FROM "MAIN"."EMAIL_EVENTS" AS ev
           WHERE
             ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
             AND ev."event_name" IN ('email_clicked')
@@ -36,7 +36,7 @@ LEFT JOIN (
       SELECT
         ev."user_id" AS "segsql_k",
         ev."ts" AS "ts"
-      FROM "main"."events" AS ev
+      FROM "MAIN"."EVENTS" AS ev
       WHERE
         ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
         AND ev."event_name" IN ('order_completed')
