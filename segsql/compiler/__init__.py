@@ -7,11 +7,19 @@ from datetime import datetime
 from sqlglot import exp
 
 from ..dialects.base import Dialect
-from ..model.types import Project, Segment
-from ..plan import plan_entity
+from ..model.types import Condition, Project, Segment
+from ..plan import EntityPlan, plan_entity
 from .render import ENTITY, Renderer, col
 
-__all__ = ["view_query", "evaluation_query", "holdout_expr", "Renderer"]
+__all__ = ["view_query", "evaluation_query", "holdout_expr", "plan_for", "Renderer"]
+
+
+def plan_for(
+    project: Project, entity: str, outputs: dict[str, Condition], dialect: Dialect
+) -> EntityPlan:
+    """The plan of `outputs` over `entity` for a dialect: the one place that reads the
+    dialect's capabilities (a row store fuses its scans, see `plan_entity`)."""
+    return plan_entity(project, entity, outputs, fuse=dialect.row_store)
 
 
 def holdout_expr(d: Dialect, segment: Segment, entity_text: exp.Expression) -> exp.Expression:
@@ -27,21 +35,18 @@ def view_query(
 ) -> exp.Select:
     """The segment's members at T (now, unless `as_of`): entity_id (the key's own type)
     and holdout."""
-    d.check_text(project, [segment])
     renderer = Renderer(d, as_of)
     key = col(project.entity_source(segment.entity).key, ENTITY)
     holdout = holdout_expr(d, segment, d.to_text(key))
-    # the condition is planned like an output, but rendered in WHERE
-    plan = plan_entity(project, segment.entity, {segment.name: segment.where}, d.row_store)
+    # the condition is planned like an output, but rendered in WHERE (not as a column)
+    plan = plan_for(project, segment.entity, {segment.name: segment.where}, d)
     where = renderer.boolean(plan, segment.where)
-    plan.outputs = {}
-    return renderer.select(plan, columns={"holdout": holdout}, where=where)
+    return renderer.select(plan, outputs={}, columns={"holdout": holdout}, where=where)
 
 
 def evaluation_query(
     project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
 ) -> exp.Select:
-    """One row per existing entity: entity_id as text and one boolean per segment."""
-    d.check_text(project, segments)
-    plan = plan_entity(project, entity, {s.name: s.where for s in segments}, d.row_store)
+    """One row per existing entity: its id as text and one boolean per segment."""
+    plan = plan_for(project, entity, {s.name: s.where for s in segments}, d)
     return Renderer(d, as_of).select(plan, key_as_text=True)

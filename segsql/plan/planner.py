@@ -36,6 +36,7 @@ Feature kinds and how they are computed:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..model.types import (
     All,
@@ -145,6 +146,21 @@ def _widest(bounds: list[Window]) -> list[Window]:
     return out
 
 
+class FeatureRef(NamedTuple):
+    """Where a feature is computed: the alias of its scan and its column there."""
+
+    scan: str
+    column: str
+
+
+class SubPlan(NamedTuple):
+    """The plan of a parent or members condition over another entity, and the alias its
+    result is joined as."""
+
+    alias: str
+    plan: EntityPlan
+
+
 @dataclass
 class EntityPlan:
     project: Project
@@ -152,11 +168,11 @@ class EntityPlan:
     outputs: dict[str, Condition]
     # keyed by (kind, sources, ...), except the any-event scan of a source set: (sources)
     scans: dict[tuple, Scan] = field(default_factory=dict)
-    features: dict[tuple[tuple[str, ...], Aggregate], tuple[str, str]] = field(default_factory=dict)
+    features: dict[tuple[tuple[str, ...], Aggregate], FeatureRef] = field(default_factory=dict)
     anchors: dict[SinceNthLast, str] = field(default_factory=dict)  # -> its scan's alias
     sequences: dict[SequenceCond, str] = field(default_factory=dict)
-    parents: dict[ParentCond, tuple[str, EntityPlan]] = field(default_factory=dict)
-    members: dict[MembersCond, tuple[str, EntityPlan]] = field(default_factory=dict)
+    parents: dict[ParentCond, SubPlan] = field(default_factory=dict)
+    members: dict[MembersCond, SubPlan] = field(default_factory=dict)
     fuse: bool = False  # one scan for all plain aggregates (row stores: see plan_entity)
     _counter: int = 0
 
@@ -165,8 +181,8 @@ class EntityPlan:
         return f"{prefix}{self._counter}"
 
     # -- lookups used by the renderer
-    def aggregate(self, cond: EventCond) -> tuple[str, str]:
-        """(scan alias, column) of an event condition's aggregate."""
+    def aggregate(self, cond: EventCond) -> FeatureRef:
+        """Where an event condition's aggregate is computed."""
         return self.features[(cond.sources, aggregate_of(cond))]
 
 
@@ -212,13 +228,13 @@ def _collect(plan: EntityPlan, cond: Condition, wanted: dict) -> None:
     elif isinstance(cond, ParentCond):
         if cond not in plan.parents:
             outputs = {"ok": cond.where} if cond.where is not None else {}
-            plan.parents[cond] = (
+            plan.parents[cond] = SubPlan(
                 plan._name("p"),
                 plan_entity(plan.project, cond.parent, outputs, plan.fuse),
             )
     elif isinstance(cond, MembersCond) and cond not in plan.members:
         outputs = {"ok": cond.where} if cond.where is not None else {}
-        plan.members[cond] = (
+        plan.members[cond] = SubPlan(
             plan._name("m"),
             plan_entity(plan.project, cond.child, outputs, plan.fuse),
         )
@@ -248,7 +264,7 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
         elif not set(sources) <= set(scan.sources):  # a fused scan: the union of sources
             scan.sources = tuple(sorted(set(scan.sources) | set(sources), key=order.__getitem__))
         column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
-        plan.features[(sources, agg)] = (scan.alias, column)
+        plan.features[(sources, agg)] = FeatureRef(scan.alias, column)
 
 
 def _scan_keys(

@@ -1,0 +1,119 @@
+"""Node helpers: fresh sqlglot nodes built without copying, and the names the rendered
+SQL uses for its generated columns and aliases.
+
+sqlglot's convenience builders (`exp.alias_`, `exp.func`, operators, `.subquery()`)
+deep-copy their arguments by default, which made compiling a thousand segments take
+seconds. Every node built here is fresh, so a subtree that appears twice is built twice.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlglot import exp
+
+from ..model.types import Source
+
+KEY = "segsql_k"  # the entity key column of every feature subquery
+EVENT = "segsql_event"
+TS = "segsql_ts"
+ENTITY = "e"  # alias of the entity table
+EV = "ev"  # alias of event rows
+SRC = "segsql_src"  # which source a row of a tagged union comes from (its index)
+ENTITY_ID = "entity_id"  # the id column of a view (its key in the key's own type)
+# the id column of an evaluation query: no segment name starts with `segsql_`, so no
+# segment's output column can take it
+EVALUATION_ID = "segsql_entity_id"
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.Identifier(this=name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.Column(
+        this=ident(name), table=exp.Identifier(this=table, quoted=False) if table else None
+    )
+
+
+def alias(node: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=node, alias=ident(name))
+
+
+def table_alias(node: exp.Expression, name: str) -> exp.Expression:
+    """`node AS name` for a table or a subquery (no copy)."""
+    if isinstance(node, exp.Query):
+        return exp.Subquery(this=node, alias=exp.TableAlias(this=exp.to_identifier(name)))
+    node.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+    return node
+
+
+def coalesce(node: exp.Expression, default: exp.Expression) -> exp.Coalesce:
+    return exp.Coalesce(this=node, expressions=[default])
+
+
+def and_(*parts: exp.Expression) -> exp.Expression:
+    return exp.and_(*parts, copy=False)
+
+
+def or_(*parts: exp.Expression) -> exp.Expression:
+    return exp.or_(*parts, copy=False)
+
+
+def not_(node: exp.Expression) -> exp.Expression:
+    return exp.Not(this=node)
+
+
+def paren(node: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=node)
+
+
+def is_null(node: exp.Expression) -> exp.Expression:
+    return exp.Is(this=node, expression=exp.Null())
+
+
+def present(node: exp.Expression) -> exp.Expression:
+    """NOT node IS NULL."""
+    return exp.Not(this=is_null(node))
+
+
+def isin(node: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    return exp.In(this=node, expressions=[exp.Literal.string(v) for v in values])
+
+
+def select(*projections: exp.Expression) -> exp.Select:
+    return exp.Select(expressions=list(projections))
+
+
+def join(
+    query: exp.Select, other: exp.Expression, on: exp.Expression, side: str | None = None
+) -> exp.Select:
+    """query [LEFT] JOIN other ON on (the `.join()` builder parses its join type as SQL)."""
+    query.append("joins", exp.Join(this=other, on=on, side=side))
+    return query
+
+
+def ev_columns(*nodes: exp.Expression) -> set[str]:
+    """Names of the columns of event rows (`ev`) that `nodes` read, beyond key, event and
+    timestamp."""
+    return {c.name for n in nodes for c in n.find_all(exp.Column) if c.table == EV} - {
+        KEY,
+        EVENT,
+        TS,
+    }
+
+
+class RelCols(NamedTuple):
+    """Fresh columns of the event rows `ev`: the entity key, the event name, the time."""
+
+    key: exp.Column
+    event: exp.Column
+    ts: exp.Column
+
+
+def rel_cols(single: Source | None) -> RelCols:
+    """The key, event and timestamp columns of `ev`: a single source's own names, or the
+    standard names of a union of sources (`single` None)."""
+    if single is None:
+        return RelCols(col(KEY, EV), col(EVENT, EV), col(TS, EV))
+    return RelCols(col(single.key, EV), col(single.event, EV), col(single.timestamp, EV))  # type: ignore[arg-type]

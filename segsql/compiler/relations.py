@@ -1,0 +1,144 @@
+"""Event relations: the rows of one or several event sources as one relation `ev`, and
+the filters on them (event names, `where`, windows)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from sqlglot import exp
+
+from ..model.types import Condition, During, SinceProperty, Source, Window, Within
+from ..plan.planner import EntityPlan
+from .conditions import Conditions
+from .nodes import (
+    EV,
+    EVENT,
+    KEY,
+    SRC,
+    TS,
+    alias,
+    col,
+    isin,
+    or_,
+    paren,
+    rel_cols,
+    select,
+    table_alias,
+)
+
+
+class Relations(Conditions):
+    WINDOWS: ClassVar[dict[type, Callable[..., list[exp.Expression]]]]
+    LOWER_BOUNDS: ClassVar[dict[type, Callable[..., exp.Expression]]]
+
+    def _table(self, src: Source) -> exp.Table:
+        return self.d.table(*src.table)
+
+    def relation(
+        self,
+        plan: EntityPlan,
+        sources: tuple[str, ...],
+        columns: set[str] | dict[str, set[str]],
+        standard: bool = False,
+        tagged: bool = False,
+    ) -> exp.Expression:
+        """The rows of `sources` as one relation aliased `ev`. A single source is used as
+        is (its own column names) unless `standard`; several are unioned with standard
+        names for key, event and timestamp, plus the `columns` the filters need (or, as
+        column -> sources, only where those sources' rows are read: NULL elsewhere), plus,
+        when `tagged`, each row's source as its index in `sources` (SRC)."""
+        srcs = [plan.project.sources[s] for s in sources]
+        if len(srcs) == 1 and not standard:
+            return table_alias(self._table(srcs[0]), EV)
+        parts = []
+        for i, s in enumerate(srcs):
+            part = select(
+                alias(col(s.key), KEY),
+                alias(col(s.event), EVENT),  # type: ignore[arg-type]
+                alias(col(s.timestamp), TS),  # type: ignore[arg-type]
+                *(
+                    col(c)
+                    if isinstance(columns, set) or s.name in columns[c]
+                    else alias(exp.Null(), c)
+                    for c in sorted(columns)
+                ),
+                *([alias(exp.Literal.number(i), SRC)] if tagged else []),
+            ).from_(self._table(s), copy=False)
+            parts.append(part)
+        union: exp.Query = parts[0]
+        for p in parts[1:]:
+            union = exp.Union(this=union, expression=p, distinct=False)
+        return table_alias(union, EV)
+
+    def _single(self, plan: EntityPlan, sources: tuple[str, ...]) -> Source | None:
+        """The one source of `sources`, read with its own column names (None: several)."""
+        return plan.project.sources[sources[0]] if len(sources) == 1 else None
+
+    def _json_cols(self, plan: EntityPlan, sources: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted({c for s in sources for c in plan.project.sources[s].json}))
+
+    def event_filter(
+        self,
+        plan: EntityPlan,
+        sources: tuple[str, ...],
+        events: tuple[str, ...] | None,
+        where: Condition | None,
+        single: Source | None,
+    ) -> list[exp.Expression]:
+        parts: list[exp.Expression] = []
+        if events is not None:
+            parts.append(isin(rel_cols(single).event, events))
+        if where is not None:
+            parts.append(self.event_boolean(where, self._json_cols(plan, sources)))
+        return parts
+
+    # ------------------------------------------------------------------ windows
+    def window_filter(
+        self, plan: EntityPlan, window: Window | None, single: Source | None
+    ) -> list[exp.Expression]:
+        """The window's bounds on `ev`'s timestamp (`since_nth_last` is joined, not here)."""
+        render = self.WINDOWS.get(type(window))
+        return render(self, plan, window, single) if render is not None else []
+
+    def _window_within(self, plan: EntityPlan, window: Within, single: Source | None) -> list:
+        return [exp.GTE(this=rel_cols(single).ts, expression=self.ago(window.duration))]
+
+    def _window_during(self, plan: EntityPlan, window: During, single: Source | None) -> list:
+        return [
+            exp.GTE(this=rel_cols(single).ts, expression=self.d.timestamp(window.start)),
+            exp.LTE(this=rel_cols(single).ts, expression=self.d.timestamp(window.end)),
+        ]
+
+    def _window_since(self, plan: EntityPlan, window: SinceProperty, single: Source | None) -> list:
+        """From the entity's property on (the entity table is joined as `en`)."""
+        src = plan.project.entity_source(plan.entity)
+
+        def start() -> exp.Expression:
+            value = self.prop_value(window.prop, "en", src.json)
+            return self.d.to_timestamp(value) if window.prop.path else value
+
+        parts: list[exp.Expression] = [exp.GTE(this=rel_cols(single).ts, expression=start())]
+        if window.duration is not None:
+            end = self.later(start(), window.duration)
+            parts.append(exp.LTE(this=rel_cols(single).ts, expression=end))
+        return parts
+
+    WINDOWS = {Within: _window_within, During: _window_during, SinceProperty: _window_since}
+
+    def _lower_bounds(self, bounds: list[Window], single: Source | None) -> exp.Expression:
+        """Rows from any of the constant lower `bounds` on."""
+        parts = [self.window_filter_lower(b, single) for b in bounds]
+        return parts[0] if len(parts) == 1 else paren(or_(*parts))
+
+    def window_filter_lower(self, window: Window, single: Source | None) -> exp.Expression:
+        return self.LOWER_BOUNDS[type(window)](self, window, single)
+
+    LOWER_BOUNDS = {
+        Within: lambda self, w, single: exp.GTE(
+            this=rel_cols(single).ts, expression=self.ago(w.duration)
+        ),
+        During: lambda self, w, single: exp.GTE(
+            this=rel_cols(single).ts, expression=self.d.timestamp(w.start)
+        ),
+    }
