@@ -35,6 +35,7 @@ def view_query(
 ) -> exp.Select:
     """The segment's members at T (now, unless `as_of`): entity_id (the key's own type)
     and holdout."""
+    d.check_text(project, [segment])
     renderer = Renderer(d, as_of)
     key = col(project.entity_source(segment.entity).key, ENTITY)
     holdout = holdout_expr(d, segment, d.to_text(key))
@@ -48,5 +49,6 @@ def evaluation_query(
     project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
 ) -> exp.Select:
     """One row per existing entity: its id as text and one boolean per segment."""
+    d.check_text(project, segments)
     plan = plan_for(project, entity, {s.name: s.where for s in segments}, d)
     return Renderer(d, as_of).select(plan, key_as_text=True)
