@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlglot import exp
 
 from ..model.types import SinceNthLast, Source, Window, Within
-from ..plan.planner import Aggregate, EntityPlan, RowSet, Scan
+from ..plan.planner import Aggregate, EntityPlan, RowSet, Scan, ScanKind
 from .nodes import (
     EV,
     EVENT,
@@ -59,13 +59,13 @@ class SharedValue(NamedTuple):
 class Scans(Relations):
     def scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
         """One GROUP BY entity over the scan's rows computing all its aggregates."""
-        if scan.kind == "anchor":
+        if scan.kind == ScanKind.ANCHOR:
             return self.anchor_scan(plan, scan)
         single = self._single(plan, scan.sources)
         where, shared = self._scan_filters(plan, scan, single)
         common = scan.lower_bound()
         projections: list[exp.Expression] = [alias(rel_cols(single).key, KEY)]
-        values = self._shared_values(plan, scan) if scan.kind != "since" else {}
+        values = self._shared_values(plan, scan) if scan.kind != ScanKind.SINCE else {}
         for agg, column in scan.columns.items():
             conds = self._agg_filters(plan, scan, agg, single, shared, common)
             value = self.aggregate(plan, scan, agg, single, conds, values)
@@ -85,7 +85,7 @@ class Scans(Relations):
             rel = table_alias(rows.from_(rel, copy=False).where(and_(*where), copy=False), EV)
             where = []
         query = select(*projections).from_(rel, copy=False)
-        if scan.kind == "since":
+        if scan.kind == ScanKind.SINCE:
             src = plan.project.entity_source(plan.entity)
             join(
                 query,
@@ -115,7 +115,7 @@ class Scans(Relations):
         names = scan.event_names()
         if names is not None:
             where.append(isin(cols.event, names))
-        if shared.window and scan.kind != "anchor":
+        if shared.window and scan.kind != ScanKind.ANCHOR:
             where += self.window_filter(plan, first.window, single)
         else:
             common = scan.lower_bound()
@@ -171,7 +171,7 @@ class Scans(Relations):
             conds.append(isin(rel_cols(single).event, agg.events))
         # (a `within` that is the scan's only lower bound is implied by its WHERE)
         implied = isinstance(agg.window, Within) and common == [agg.window]
-        if (not shared.window or scan.kind == "anchor") and not implied:
+        if (not shared.window or scan.kind == ScanKind.ANCHOR) and not implied:
             conds += self.window_filter(plan, agg.window, single)
         if not shared.where and agg.where is not None:  # last: JSON only for rows in time
             conds.append(self.event_boolean(agg.where, self._json_cols(plan, scan.sources)))
@@ -219,8 +219,8 @@ class Scans(Relations):
             shared = None
         if agg.kind == "count":
             # an anchor scan has one NULL row for an entity with no events after its anchor
-            value: exp.Expression = ts if scan.kind == "anchor" else exp.Literal.number(1)
-            if not conds and scan.kind != "anchor":
+            value: exp.Expression = ts if scan.kind == ScanKind.ANCHOR else exp.Literal.number(1)
+            if not conds and scan.kind != ScanKind.ANCHOR:
                 return exp.Count(this=exp.Star())
         elif agg.kind in ("first", "last"):
             value = ts

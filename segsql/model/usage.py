@@ -4,18 +4,16 @@ the tables of `segsql test` fixtures)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import sqlglot
 from sqlglot import exp
 
 from .types import (
     NUMERIC_OPS,
-    All,
-    AnyOf,
     Condition,
     EventCond,
     MembersCond,
-    Not,
     ParentCond,
     Project,
     PropertyCond,
@@ -24,6 +22,7 @@ from .types import (
     SinceProperty,
     SqlCond,
 )
+from .walk import children, walk
 
 
 class Usage:
@@ -58,54 +57,78 @@ def project_usage(project: Project) -> Usage:
 
 
 def _walk(project: Project, usage: Usage, entity: str, cond: Condition, ctx: str) -> None:
+    """Record what `cond` (on entities of `entity`) reads, its sub-conditions too."""
+    record = _RECORD.get(type(cond))
+    if record is not None:
+        record(project, usage, entity, cond, ctx)
+    for child in children(cond):
+        _walk(project, usage, entity, child, ctx)
+
+
+def _property(project: Project, usage: Usage, entity: str, cond: PropertyCond, ctx: str) -> None:
     entity_src = project.entity_source(entity).name
-    if isinstance(cond, (All, AnyOf)):
-        for item in cond.items:
-            _walk(project, usage, entity, item, ctx)
-    elif isinstance(cond, Not):
-        _walk(project, usage, entity, cond.item, ctx)
-    elif isinstance(cond, PropertyCond):
-        usage.hint(entity_src, cond.prop.column, f"{ctx} ({cond.loc})", _implied_type(cond))
-    elif isinstance(cond, SqlCond):
-        for column in sqlglot.parse_one(cond.sql, read=cond.dialect).find_all(exp.Column):
-            usage.columns[entity_src].setdefault(column.name, f"{ctx} sql ({cond.loc})")
-    elif isinstance(cond, EventCond):
-        where = f"{ctx} ({cond.loc})"
-        for s in cond.sources:
-            _filter_columns(usage, s, cond.where, where)
-            of = cond.measure.of
-            if of is not None:
-                numeric = not of.path and cond.measure.kind in ("sum", "avg", "min", "max")
-                usage.hint(s, of.column, where, "DOUBLE" if numeric else None)
-        if cond.events is not None:
-            usage.events.append((cond.sources, cond.events, where))
-        if isinstance(cond.window, SinceProperty):
-            prop = cond.window.prop
-            usage.hint(entity_src, prop.column, where, None if prop.path else "TIMESTAMP")
-        if isinstance(cond.window, SinceNthLast) and cond.window.events is not None:
-            usage.events.append((cond.window.sources, cond.window.events, where))
-    elif isinstance(cond, SequenceCond):
-        for step in cond.steps:
-            for s in step.sources:
-                _filter_columns(usage, s, step.where, f"{ctx} ({cond.loc})")
-            if step.events is not None:
-                usage.events.append((step.sources, step.events, f"{ctx} ({cond.loc})"))
-    elif isinstance(cond, ParentCond) and cond.where is not None:
+    usage.hint(entity_src, cond.prop.column, f"{ctx} ({cond.loc})", _implied_type(cond))
+
+
+def _sql(project: Project, usage: Usage, entity: str, cond: SqlCond, ctx: str) -> None:
+    entity_src = project.entity_source(entity).name
+    for column in sqlglot.parse_one(cond.sql, read=cond.dialect).find_all(exp.Column):
+        usage.columns[entity_src].setdefault(column.name, f"{ctx} sql ({cond.loc})")
+
+
+def _event(project: Project, usage: Usage, entity: str, cond: EventCond, ctx: str) -> None:
+    where = f"{ctx} ({cond.loc})"
+    for s in cond.sources:
+        _filter_columns(usage, s, cond.where, where)
+        of = cond.measure.of
+        if of is not None:
+            numeric = not of.path and cond.measure.kind in ("sum", "avg", "min", "max")
+            usage.hint(s, of.column, where, "DOUBLE" if numeric else None)
+    if cond.events is not None:
+        usage.events.append((cond.sources, cond.events, where))
+    if isinstance(cond.window, SinceProperty):
+        prop = cond.window.prop
+        entity_src = project.entity_source(entity).name
+        usage.hint(entity_src, prop.column, where, None if prop.path else "TIMESTAMP")
+    if isinstance(cond.window, SinceNthLast) and cond.window.events is not None:
+        usage.events.append((cond.window.sources, cond.window.events, where))
+
+
+def _sequence(project: Project, usage: Usage, entity: str, cond: SequenceCond, ctx: str) -> None:
+    for step in cond.steps:
+        for s in step.sources:
+            _filter_columns(usage, s, step.where, f"{ctx} ({cond.loc})")
+        if step.events is not None:
+            usage.events.append((step.sources, step.events, f"{ctx} ({cond.loc})"))
+
+
+def _parent(project: Project, usage: Usage, entity: str, cond: ParentCond, ctx: str) -> None:
+    if cond.where is not None:
         _walk(project, usage, cond.parent, cond.where, ctx)
-    elif isinstance(cond, MembersCond) and cond.where is not None:
+
+
+def _members(project: Project, usage: Usage, entity: str, cond: MembersCond, ctx: str) -> None:
+    if cond.where is not None:
         _walk(project, usage, cond.child, cond.where, ctx)
 
 
+_RECORD: dict[type, Callable[..., None]] = {
+    PropertyCond: _property,
+    SqlCond: _sql,
+    EventCond: _event,
+    SequenceCond: _sequence,
+    ParentCond: _parent,
+    MembersCond: _members,
+}
+
+
 def _filter_columns(usage: Usage, source: str, cond: Condition | None, where: str) -> None:
+    """The columns of `source` an event filter reads (properties under combinators)."""
     if cond is None:
         return
-    if isinstance(cond, (All, AnyOf)):
-        for item in cond.items:
-            _filter_columns(usage, source, item, where)
-    elif isinstance(cond, Not):
-        _filter_columns(usage, source, cond.item, where)
-    elif isinstance(cond, PropertyCond):
-        usage.hint(source, cond.prop.column, where, _implied_type(cond))
+    for node in walk(cond, nested=False):
+        if isinstance(node, PropertyCond):
+            usage.hint(source, node.prop.column, where, _implied_type(node))
 
 
 def _implied_type(cond: PropertyCond) -> str | None:

@@ -1,5 +1,23 @@
 """Planning: from the due segments to the features each entity type needs."""
 
-from .planner import Aggregate, EntityPlan, FeatureRef, Scan, SubPlan, explain, plan_entity
+from .planner import (
+    Aggregate,
+    EntityPlan,
+    FeatureRef,
+    Scan,
+    ScanKind,
+    SubPlan,
+    explain,
+    plan_entity,
+)
 
-__all__ = ["Aggregate", "EntityPlan", "FeatureRef", "Scan", "SubPlan", "explain", "plan_entity"]
+__all__ = [
+    "Aggregate",
+    "EntityPlan",
+    "FeatureRef",
+    "Scan",
+    "ScanKind",
+    "SubPlan",
+    "explain",
+    "plan_entity",
+]

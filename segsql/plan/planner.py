@@ -36,17 +36,15 @@ Feature kinds and how they are computed:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import NamedTuple
 
 from ..model.types import (
-    All,
-    AnyOf,
     Condition,
     During,
     EventCond,
     InSegment,
     MembersCond,
-    Not,
     ParentCond,
     Project,
     Prop,
@@ -56,6 +54,20 @@ from ..model.types import (
     Window,
     Within,
 )
+from ..model.walk import children
+
+
+class ScanKind(StrEnum):
+    """How a scan reads its rows (see the module docstring)."""
+
+    EVENTS = "events"  # the plain aggregates of one set of event names
+    ANY = "any"  # aggregates over any event, with the named ones whose rows they read
+    DISTINCT = "distinct"  # one COUNT(DISTINCT) filter
+    SINCE = "since"  # a `since_property` window, joined with the entity table
+    ANCHOR = "anchor"  # a `since_nth_last` window, from the n-th most recent anchor on
+    # not a kind but the last part of a scan key: an EVENTS scan of its own for the
+    # aggregates that read columns in a narrower window than the others of their names
+    COLUMNS = "columns"
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ class Scan:
 
     alias: str
     sources: tuple[str, ...]
-    kind: str = "events"  # events | any | distinct | since | anchor
+    kind: ScanKind = ScanKind.EVENTS
     window: SinceProperty | SinceNthLast | None = None  # the shared window of since/anchor
     columns: dict[Aggregate, str] = field(default_factory=dict)
 
@@ -213,42 +225,61 @@ def plan_entity(
 
 
 def _collect(plan: EntityPlan, cond: Condition, wanted: dict) -> None:
-    if isinstance(cond, (All, AnyOf)):
-        for item in cond.items:
-            _collect(plan, item, wanted)
-    elif isinstance(cond, Not):
-        _collect(plan, cond.item, wanted)
-    elif isinstance(cond, InSegment):
-        _collect(plan, plan.project.segments[cond.segment].where, wanted)
-    elif isinstance(cond, EventCond):
-        wanted.setdefault((cond.sources, aggregate_of(cond)), None)
-    elif isinstance(cond, SequenceCond):
-        if cond not in plan.sequences:
-            plan.sequences[cond] = plan._name("q")
-    elif isinstance(cond, ParentCond):
-        if cond not in plan.parents:
-            outputs = {"ok": cond.where} if cond.where is not None else {}
-            plan.parents[cond] = SubPlan(
-                plan._name("p"),
-                plan_entity(plan.project, cond.parent, outputs, plan.fuse),
-            )
-    elif isinstance(cond, MembersCond) and cond not in plan.members:
-        outputs = {"ok": cond.where} if cond.where is not None else {}
-        plan.members[cond] = SubPlan(
-            plan._name("m"),
-            plan_entity(plan.project, cond.child, outputs, plan.fuse),
-        )
+    """Register what `cond` needs (pre-order: features are numbered in condition order)."""
+    collect = _COLLECT.get(type(cond))
+    if collect is not None:
+        collect(plan, cond, wanted)
+    for child in children(cond):
+        _collect(plan, child, wanted)
+
+
+def _collect_segment(plan: EntityPlan, cond: InSegment, wanted: dict) -> None:
+    _collect(plan, plan.project.segments[cond.segment].where, wanted)
+
+
+def _collect_event(plan: EntityPlan, cond: EventCond, wanted: dict) -> None:
+    wanted.setdefault((cond.sources, aggregate_of(cond)), None)
+
+
+def _collect_sequence(plan: EntityPlan, cond: SequenceCond, wanted: dict) -> None:
+    if cond not in plan.sequences:
+        plan.sequences[cond] = plan._name("q")
+
+
+def _sub_plan(plan: EntityPlan, prefix: str, entity: str, where: Condition | None) -> SubPlan:
+    """A plan over another entity: its one output `ok` is the condition's `where`."""
+    outputs = {"ok": where} if where is not None else {}
+    return SubPlan(plan._name(prefix), plan_entity(plan.project, entity, outputs, plan.fuse))
+
+
+def _collect_parent(plan: EntityPlan, cond: ParentCond, wanted: dict) -> None:
+    if cond not in plan.parents:
+        plan.parents[cond] = _sub_plan(plan, "p", cond.parent, cond.where)
+
+
+def _collect_members(plan: EntityPlan, cond: MembersCond, wanted: dict) -> None:
+    if cond not in plan.members:
+        plan.members[cond] = _sub_plan(plan, "m", cond.child, cond.where)
+
+
+_COLLECT = {
+    InSegment: _collect_segment,
+    EventCond: _collect_event,
+    SequenceCond: _collect_sequence,
+    ParentCond: _collect_parent,
+    MembersCond: _collect_members,
+}
 
 
 def _scan_key(sources: tuple[str, ...], agg: Aggregate) -> tuple:
     if isinstance(agg.window, (SinceNthLast, SinceProperty)):
-        kind = "anchor" if isinstance(agg.window, SinceNthLast) else "since"
+        kind = ScanKind.ANCHOR if isinstance(agg.window, SinceNthLast) else ScanKind.SINCE
         return (kind, sources, agg.window)
     if agg.kind == "count_distinct":
-        return ("distinct", sources, agg.events, agg.where, agg.window)
+        return (ScanKind.DISTINCT, sources, agg.events, agg.where, agg.window)
     if agg.events is None:
-        return ("any", sources)
-    return ("events", sources, agg.events)
+        return (ScanKind.ANY, sources)
+    return (ScanKind.EVENTS, sources, agg.events)
 
 
 def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -> None:
@@ -257,7 +288,7 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
     for key, sources, agg in _scan_keys(plan, wanted):
         scan = plan.scans.get(key)
         if scan is None:
-            window = agg.window if key[0] in ("since", "anchor") else None
+            window = agg.window if key[0] in (ScanKind.SINCE, ScanKind.ANCHOR) else None
             scan = plan.scans[key] = Scan(plan._name("s"), sources, key[0], window)  # type: ignore
             if isinstance(window, SinceNthLast):
                 plan.anchors[window] = scan.alias
@@ -274,13 +305,13 @@ def _scan_keys(
     keys = [(_scan_key(sources, agg), sources, agg) for sources, agg in wanted]
     if plan.fuse:  # every events/any aggregate in one scan
         return [
-            (("events",) if key[0] in ("events", "any") else key, sources, agg)
+            ((ScanKind.EVENTS,) if key[0] in (ScanKind.EVENTS, ScanKind.ANY) else key, sources, agg)
             for key, sources, agg in keys
         ]
     # a named aggregate whose rows an any-event scan of its sources reads anyway joins it
     any_bounds: dict[tuple[str, ...], list[Window]] = {}
     for key, sources, agg in keys:
-        if key[0] == "any":
+        if key[0] == ScanKind.ANY:
             bound = agg.window if isinstance(agg.window, (Within, During)) else None
             prev = any_bounds.get(sources)
             any_bounds[sources] = (
@@ -290,14 +321,14 @@ def _scan_keys(
     out = []
     for key, sources, agg in keys:
         if (
-            key[0] == "events"
+            key[0] == ScanKind.EVENTS
             and sources in any_bounds
             and _covered(agg.window, any_bounds[sources])
             and (not _reads_columns(agg) or _bounds([agg]) == any_bounds[sources])
         ):
-            key = ("any", sources)
+            key = (ScanKind.ANY, sources)
         elif key in split and _reads_columns(agg):
-            key = (*key, "columns")
+            key = (*key, ScanKind.COLUMNS)
         out.append((key, sources, agg))
     return out
 
@@ -323,7 +354,7 @@ def _column_splits(keys: list[tuple[tuple, tuple[str, ...], Aggregate]]) -> set[
     otherwise read every order's properties."""
     groups: dict[tuple, list[Aggregate]] = {}
     for key, _, agg in keys:
-        if key[0] == "events":
+        if key[0] == ScanKind.EVENTS:
             groups.setdefault(key, []).append(agg)
     out = set()
     for key, aggs in groups.items():
@@ -397,7 +428,9 @@ def scan_text(scan: Scan) -> str:
             f"; from the {scan.window.n}-th most recent "
             f"{_events_text(scan.window.events)} on (window function, LEFT JOIN)"
         )
-    kind = {"distinct": "count distinct", "any": "any event"}.get(scan.kind, scan.kind)
+    kind = {ScanKind.DISTINCT: "count distinct", ScanKind.ANY: "any event"}.get(
+        scan.kind, scan.kind
+    )
     return f"{head}; {kind}, group by entity -> {len(scan.columns)} aggregate(s)"
 
 
