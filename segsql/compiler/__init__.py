@@ -9,9 +9,16 @@ from sqlglot import exp
 from ..dialects.base import Dialect
 from ..model.types import Condition, Project, Segment
 from ..plan import EntityPlan, plan_entity
-from .render import ENTITY, Renderer, col
+from .render import ENTITY, EVALUATION_ID, Renderer, col
 
-__all__ = ["view_query", "evaluation_query", "holdout_expr", "plan_for", "Renderer"]
+__all__ = [
+    "EVALUATION_ID",
+    "Renderer",
+    "evaluation_query",
+    "holdout_expr",
+    "plan_for",
+    "view_query",
+]
 
 
 def plan_for(
@@ -48,7 +55,8 @@ def view_query(
 def evaluation_query(
     project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
 ) -> exp.Select:
-    """One row per existing entity: its id as text and one boolean per segment."""
+    """One row per existing entity: its id as text (`segsql_entity_id`, a name no segment
+    can take) and one boolean per segment, named after it."""
     d.check_text(project, segments)
     plan = plan_for(project, entity, {s.name: s.where for s in segments}, d)
     return Renderer(d, as_of).select(plan, key_as_text=True)

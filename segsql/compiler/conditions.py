@@ -238,6 +238,8 @@ class Conditions:
         parts = []
         for t in tests:
             value = self.prop_value(prop, table, json_columns, t)
+            if prop.path and t.op != "is_null" and json_kind(t) == "text":
+                t = as_json_text(t)
             parts.append(self.test(value, t))
         return paren(and_(*parts)) if len(parts) > 1 else parts[0]
 

@@ -10,6 +10,7 @@ from ..plan.planner import EntityPlan
 from .nodes import (
     ENTITY,
     ENTITY_ID,
+    EVALUATION_ID,
     KEY,
     alias,
     and_,
@@ -44,7 +45,7 @@ class Entities(Sequences):
         src = plan.project.entity_source(plan.entity)
         key = col(src.key, ENTITY)
         if key_alias is None:
-            key_alias = ENTITY_ID  # TASK8 EVALUATION_ID if key_as_text else ENTITY_ID
+            key_alias = EVALUATION_ID if key_as_text else ENTITY_ID
         query = select(alias(self.d.to_text(key) if key_as_text else key, key_alias))
         for name, cond in (plan.outputs if outputs is None else outputs).items():
             query.append("expressions", alias(self.boolean(plan, cond, two_valued=True), name))

@@ -200,11 +200,16 @@ def _batchable(
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
-    """The segment's members at T: (entity_id text, holdout) from the evaluation table."""
+    """The segment's members at T: (entity_id text, holdout) from the evaluation table
+    (whose id column is EVALUATION_ID: a segment may be named `entity_id`)."""
+    from ..compiler import EVALUATION_ID
+
     return (
         exp.select(
-            c("entity_id"),
-            exp.alias_(holdout_expr(adapter.dialect, seg, c("entity_id")), "holdout", quoted=True),
+            exp.alias_(c(EVALUATION_ID), "entity_id", quoted=True),
+            exp.alias_(
+                holdout_expr(adapter.dialect, seg, c(EVALUATION_ID)), "holdout", quoted=True
+            ),
         )
         .from_(source.copy())
         .where(c(seg.name))
