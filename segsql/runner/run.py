@@ -119,22 +119,36 @@ def run_segments(
     fail_fast: bool = False,
     lock_timeout: float = 0,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
+    timings: Callable[[str, float], None] | None = None,
 ) -> list[SegmentResult]:
     """Refresh the due segments among `selected`; returns one result per selected segment.
-    Holds the target's run lock throughout (waiting up to `lock_timeout` seconds)."""
+    Holds the target's run lock throughout (waiting up to `lock_timeout` seconds).
+    `timings(phase, seconds)` is called after each step of the work, with `phase` one of
+    "views" (the live views), "evaluate" (one entity type's evaluation query) and "write"
+    (one entity type's batched write, or one segment written on its own)."""
     report = report or (lambda *_: None)
+    timings = timings or (lambda *_: None)
     with adapter.run_lock(lock_timeout):
-        return _run_locked(adapter, project, selected, as_of, force, fail_fast, report)
+        return _run_locked(adapter, project, selected, as_of, force, fail_fast, report, timings)
 
 
-def _run_locked(adapter, project, selected, as_of, force, fail_fast, report):
+def _timed(timings: Callable[[str, float], None], phase: str, fn, *args):
+    """fn(*args), its wall time reported as `phase` (also when it raises)."""
+    start = time.perf_counter()
+    try:
+        return fn(*args)
+    finally:
+        timings(phase, time.perf_counter() - start)
+
+
+def _run_locked(adapter, project, selected, as_of, force, fail_fast, report, timings):
     last = read_last_success(adapter)
     due = due_segments(selected, last, as_of, force)
     check_as_of(due, last, as_of)
     prepare(adapter)
     for run_id, segment, way in adapter.recover():
         log.warning("recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way)
-    view_errors = replace_views(adapter, project, selected)
+    view_errors = _timed(timings, "views", replace_views, adapter, project, selected)
     started = utcnow()
     run_id = f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
     results = {
@@ -150,9 +164,13 @@ def _run_locked(adapter, project, selected, as_of, force, fail_fast, report):
         by_entity.setdefault(seg.entity, []).append(seg)
     done = 0
     for entity, segments in by_entity.items():
-        evaluated = _evaluate(adapter, project, entity, segments, as_of)
+        evaluated = _timed(
+            timings, "evaluate", _evaluate, adapter, project, entity, segments, as_of
+        )
         batch = _batchable(segments, view_errors, fail_fast)
-        written = _write_batch(adapter, project, batch, evaluated, as_of, run_id)
+        written = _timed(
+            timings, "write", _write_batch, adapter, project, batch, evaluated, as_of, run_id
+        )
         for seg in segments:
             done += 1
             report("start", SegmentResult(seg.name, "running"), done, len(due))
@@ -162,7 +180,9 @@ def _run_locked(adapter, project, selected, as_of, force, fail_fast, report):
             elif seg.name in written:
                 result = written[seg.name]
             else:  # no evaluation table, or the batch failed: on its own, as its own error
-                result = _refresh(adapter, project, seg, evaluated, as_of, run_id)
+                result = _timed(
+                    timings, "write", _refresh, adapter, project, seg, evaluated, as_of, run_id
+                )
             results[seg.name] = result
             report("done", result, done, len(due))
             if result.status == "error" and fail_fast:
