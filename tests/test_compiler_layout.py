@@ -5,6 +5,7 @@ column names of an evaluation, JSON text comparisons with mixed lists, and the w
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import duckdb
@@ -166,3 +167,77 @@ def test_mixed_list_compares_numbers_by_their_json_text_on_postgres(postgres_ser
     finally:
         con.execute(f"DROP SCHEMA {schema} CASCADE")
         con.close()
+
+
+# ------------------------------------------------------------------ compile --plan
+
+
+def _explained(project, entity: str, fuse: bool = False) -> str:
+    from segsql.plan import explain, plan_entity
+
+    outputs = {s.name: s.where for s in project.enabled.values() if s.entity == entity}
+    return explain(plan_entity(project, entity, outputs, fuse))
+
+
+def _sequence_lines(text: str, segment: str) -> tuple[str, str]:
+    lines = text.splitlines()
+    i = next(i for i, line in enumerate(lines) if f"(used by {segment})" in line)
+    assert lines[i].lstrip().startswith("sequence ")
+    return lines[i], lines[i + 1]
+
+
+def test_absent_last_step_starts_from_the_latest_present_step(conditions_project):
+    """One present step before an absent one: the SQL takes the latest (MAX), the
+    explanation says so; otherwise the earliest, or every first step with
+    completed_within."""
+    text = _explained(conditions_project, "user")
+    head, how = _sequence_lines(text, "seq_abandon")
+    assert "add_to_cart, then no checkout_completed, the first in the last 24h" in head
+    assert how.strip() == (
+        "from each user's latest add_to_cart in the last 24h, "
+        "and no checkout_completed after that up to T"
+    )
+    assert "earliest" not in how
+    _, how = _sequence_lines(text, "seq_absent_cw")
+    assert how.strip() == (
+        "from every signup, then the latest setup_started after it (within 1h of the "
+        "first), and no setup_completed after that up to T"
+    )
+    _, how = _sequence_lines(text, "seq_sources")
+    assert (
+        how.strip()
+        == "from each user's earliest email_clicked, then the earliest order_completed after it"
+    )
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+@pytest.mark.parametrize("entity", ["user", "account"])
+def test_plan_parts_are_numbered_without_gaps(conditions_project, entity, fuse):
+
+    text = _explained(conditions_project, entity, fuse)
+    numbers: dict[str, list[int]] = {}
+    for kind, n in re.findall(r"^\s*(scan|sequence|parent|members) (\d+):", text, re.M):
+        numbers.setdefault(kind, []).append(int(n))
+    assert numbers
+    for kind, seen in numbers.items():
+        assert seen == list(range(1, len(seen) + 1)), (kind, seen)
+    assert "output(s)" not in text and ": -" not in text and "(0 " not in text
+    assert not re.search(r"\b[sqpm]\d+\b", text)  # no SQL aliases
+
+
+def test_plan_names_what_each_part_computes_and_who_uses_it(conditions_project):
+    text = _explained(conditions_project, "user")
+    assert text.startswith("user from main.users: 44 segment(s): seq_abandon, ")
+    assert "    count of add_to_cart in the last 7d (used by ev_count, ev_zero, ev_ref)" in text
+    # a parent's own scan continues the count, used by the segment of the parent condition
+    assert re.search(
+        r"parent \d: the user's account \(account_id = main.accounts.account_id\) "
+        r"satisfies count of invoice_paid in the last 30d gte 1 \(used by paying_account_users\)",
+        text,
+    )
+    assert "exists (used by has_account)" in text
+    accounts = _explained(conditions_project, "account")
+    assert (
+        "members 2: per account, the number of its users (main.users.account_id) "
+        "(used by empty_accounts)" in accounts
+    )

@@ -1,5 +1,6 @@
 """Planning: from the due segments to the features each entity type needs."""
 
+from .explain import explain
 from .planner import (
     Aggregate,
     EntityPlan,
@@ -7,7 +8,6 @@ from .planner import (
     Scan,
     ScanKind,
     SubPlan,
-    explain,
     plan_entity,
 )
 

@@ -26,9 +26,11 @@ Feature kinds and how they are computed:
   - `anchor`: aggregates over a `since_nth_last` window: the n-th most recent anchor per
     entity (a window function, computed once) LEFT JOINed with the rows from it on; an
     entity is in this scan's output iff it has n anchors.
-- sequence: a chain keeping the earliest next step: with `completed_within`, from every
-  first-step event (a window function per step); without, from the entity's earliest first
-  step only (one row per entity, joined per step).
+- sequence: a chain keeping the earliest next step (and, before an absent last step, the
+  latest last present step): with `completed_within`, from every first-step event (a
+  window function per step); without, from the entity's earliest first step only (its
+  latest, when a single present step comes before an absent one): one row per entity,
+  joined per step.
 - parent: a sub-plan over the parent entity, joined by the child's parent key.
 - members: a sub-plan over the child entity, counted per parent key.
 """
@@ -380,77 +382,3 @@ def _covered(window: Window | None, bounds: list[Window]) -> bool:
     if isinstance(window, During):
         return any(isinstance(b, During) and b.start <= window.start for b in bounds)
     return False
-
-
-def explain(plan: EntityPlan, indent: str = "") -> str:
-    """A human-readable account of the plan (what `compile --plan` prints)."""
-    src = plan.project.entity_source(plan.entity)
-    lines = [
-        f"{indent}entity '{plan.entity}' from {src.table_name} "
-        f"({len(plan.outputs)} output(s): {', '.join(plan.outputs) or '-'})"
-    ]
-    for scan in plan.scans.values():
-        lines.append(f"{indent}  scan {scan.alias}: {scan_text(scan)}")
-        for agg, column in scan.columns.items():
-            lines.append(f"{indent}    {column}: {_agg_text(agg)}")
-    for seq, alias in plan.sequences.items():
-        steps = " -> ".join(
-            ("not " if s.absent else "") + _events_text(s.events) for s in seq.steps
-        )
-        how = (
-            "each first step chained to its earliest next steps: window functions"
-            if seq.completed_within is not None
-            else "from the entity's earliest first step: joins per step"
-        )
-        lines.append(f"{indent}  sequence {alias}: {steps} ({how})")
-    for cond, (alias, sub) in plan.parents.items():
-        lines.append(f"{indent}  parent {alias}: join on {cond.column}")
-        lines.append(explain(sub, indent + "    "))
-    for cond, (alias, sub) in plan.members.items():
-        lines.append(f"{indent}  members {alias}: count of '{cond.child}' per {cond.column}")
-        lines.append(explain(sub, indent + "    "))
-    return "\n".join(lines)
-
-
-def scan_text(scan: Scan) -> str:
-    """One line on a scan: its sources, rows and aggregates (`compile --plan`)."""
-    rows = "; ".join(
-        _events_text(r.names)
-        + (f" of {'+'.join(r.sources)}" if set(r.sources) != set(scan.sources) else "")
-        + (" from " + " or ".join(_window_text(b) for b in r.bounds) if r.bounds else "")
-        for r in scan.row_sets()
-    )
-    head = f"{' + '.join(scan.sources)}, rows: {rows}"
-    if isinstance(scan.window, SinceProperty):
-        head += f"; joined with the entity table for {_window_text(scan.window)}"
-    elif isinstance(scan.window, SinceNthLast):
-        head += (
-            f"; from the {scan.window.n}-th most recent "
-            f"{_events_text(scan.window.events)} on (window function, LEFT JOIN)"
-        )
-    kind = {ScanKind.DISTINCT: "count distinct", ScanKind.ANY: "any event"}.get(
-        scan.kind, scan.kind
-    )
-    return f"{head}; {kind}, group by entity -> {len(scan.columns)} aggregate(s)"
-
-
-def _events_text(events: tuple[str, ...] | None) -> str:
-    return "any event" if events is None else "|".join(events)
-
-
-def _window_text(window: Window | None) -> str:
-    if isinstance(window, Within):
-        return f"T-{window.duration}"
-    if isinstance(window, During):
-        return f"{window.start:%Y-%m-%d %H:%M:%S} to {window.end:%Y-%m-%d %H:%M:%S}"
-    if isinstance(window, SinceProperty):
-        return f"since {window.prop}" + (f" for {window.duration}" if window.duration else "")
-    if isinstance(window, SinceNthLast):
-        return f"since the {window.n}-th last {_events_text(window.events)}"
-    return "all time"
-
-
-def _agg_text(agg: Aggregate) -> str:
-    of = f"({agg.of})" if agg.of else ""
-    where = " where ..." if agg.where is not None else ""
-    return f"{agg.kind}{of} of {_events_text(agg.events)}{where}, {_window_text(agg.window)}"
