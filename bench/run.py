@@ -132,33 +132,24 @@ def measure_floor(adapter, project, as_of: datetime) -> dict:
 # --------------------------------------------------------------------------- refresh (child)
 def child_refresh(target: str, as_of: datetime) -> None:
     """Runs in a child process: one `segsql run --all` through the runner API, timed in
-    parts (wrapping the runner's own steps); prints JSON."""
-    import segsql.runner.run as run
+    parts by the runner's `timings` hook; prints JSON."""
     from segsql.definitions.project import load_project
+    from segsql.runner.run import run_segments
 
-    timings = {"views": 0.0, "evaluate": 0.0, "diff": 0.0}
+    phases = {"views": 0.0, "evaluate": 0.0, "write": 0.0}
 
-    def timed(name, fn):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                timings[name] += time.perf_counter() - start
+    def timings(phase: str, seconds: float) -> None:
+        phases[phase] = phases.get(phase, 0.0) + seconds
 
-        return wrapper
-
-    run.replace_views = timed("views", run.replace_views)
-    run._evaluate = timed("evaluate", run._evaluate)
-    run._write_batch = timed("diff", run._write_batch)  # all due segments of an entity type
-    run._refresh = timed("diff", run._refresh)  # one segment (no eval table, batch failed)
     start = time.perf_counter()
     adapter = open_adapter(target)
     project = load_project(PROJECT, adapter.dialect.name)
     setup = time.perf_counter() - start
     cpu0 = cpu_self()
     start = time.perf_counter()
-    results = run.run_segments(adapter, project, list(project.enabled.values()), as_of, force=True)
+    results = run_segments(
+        adapter, project, list(project.enabled.values()), as_of, force=True, timings=timings
+    )
     total = time.perf_counter() - start
     cpu = cpu_self() - cpu0
     adapter.close()
@@ -169,7 +160,9 @@ def child_refresh(target: str, as_of: datetime) -> None:
                 "total": total,
                 "cpu": cpu,
                 "setup": setup,
-                **timings,
+                "views": phases["views"],
+                "evaluate": phases["evaluate"],
+                "diff": phases["write"],  # the batched writes (and any segment on its own)
                 "members": {r.segment: r.members for r in results},
                 "entered": sum(r.entered for r in results),
                 "exited": sum(r.exited for r in results),
@@ -291,43 +284,99 @@ def measure_help(repeat: int = 10) -> dict:
 
 
 # --------------------------------------------------------------------------- postgres
+DEMO_TABLES = ("accounts", "users", "events", "email_events", "account_events")
+PG_TYPES = {  # DuckDB's type of a demo column -> its Postgres type
+    "BIGINT": "BIGINT",
+    "INTEGER": "INT",
+    "VARCHAR": "TEXT",
+    "DOUBLE": "DOUBLE PRECISION",
+    "TIMESTAMP": "TIMESTAMP",
+    "JSON": "JSONB",
+    "BOOLEAN": "BOOLEAN",
+}
+
+
 def load_postgres(pg, duck_path: Path) -> None:
     """Copy the demo tables from the DuckDB warehouse into Postgres (CSV through COPY)."""
     import duckdb
+    from sqlglot import exp
 
-    types = {
-        "BIGINT": "BIGINT",
-        "INTEGER": "INTEGER",
-        "VARCHAR": "TEXT",
-        "DOUBLE": "DOUBLE PRECISION",
-        "TIMESTAMP": "TIMESTAMP",
-        "JSON": "JSONB",
-        "BOOLEAN": "BOOLEAN",
-    }
+    def duck(e: exp.Expression) -> str:
+        return e.sql("duckdb")
+
+    def pg_sql(e: exp.Expression) -> str:
+        return e.sql("postgres")
+
+    def table(name: str) -> exp.Table:
+        return exp.Table(
+            this=exp.to_identifier(name, quoted=True), db=exp.to_identifier("main", quoted=True)
+        )
+
+    def csv(*params: exp.CopyParameter) -> list[exp.CopyParameter]:
+        return [exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("CSV")), *params]
+
     src = duckdb.connect(str(duck_path), read_only=True)
     tmp = OUT / "pg_load.csv"
     with pg.connect() as con:
-        for table in ("accounts", "users", "events", "email_events", "account_events"):
-            columns = src.execute(f"DESCRIBE main.{table}").fetchall()
-            cols = ", ".join(f'"{c[0]}" {types[c[1]]}' for c in columns)
-            con.execute("CREATE SCHEMA IF NOT EXISTS main")  # as in the catalogue
-            con.execute(f'DROP TABLE IF EXISTS main."{table}"')
-            con.execute(f'CREATE TABLE main."{table}" ({cols})')
-            src.execute(f"COPY main.{table} TO '{tmp}' (FORMAT CSV, HEADER false)")
+        # the catalogue's sources are in schema `main`, as in the DuckDB warehouse
+        con.execute(
+            pg_sql(
+                exp.Create(
+                    this=exp.Table(this=exp.to_identifier("main", quoted=True)),
+                    kind="SCHEMA",
+                    exists=True,
+                )
+            )
+        )
+        for name in DEMO_TABLES:
+            describe = (
+                exp.select(exp.column("column_name"), exp.column("data_type"))
+                .from_(exp.table_("columns", db="information_schema"))
+                .where(
+                    exp.and_(
+                        exp.column("table_schema").eq(exp.Literal.string("main")),
+                        exp.column("table_name").eq(exp.Literal.string(name)),
+                    )
+                )
+                .order_by(exp.column("ordinal_position"))
+            )
+            columns = [
+                exp.ColumnDef(
+                    this=exp.to_identifier(column, quoted=True),
+                    kind=exp.DataType.build(PG_TYPES[kind], dialect="postgres"),
+                )
+                for column, kind in src.execute(duck(describe)).fetchall()
+            ]
+            con.execute(pg_sql(exp.Drop(tables=[table(name)], kind="TABLE", exists=True)))
+            con.execute(
+                pg_sql(
+                    exp.Create(this=exp.Schema(this=table(name), expressions=columns), kind="TABLE")
+                )
+            )
+            to_csv = exp.Copy(
+                this=table(name),
+                kind=False,  # TO
+                files=[exp.Literal.string(str(tmp))],
+                params=csv(exp.CopyParameter(this=exp.var("HEADER"), expression=exp.false())),
+            )
+            src.execute(duck(to_csv))
+            from_stdin = exp.Copy(
+                this=table(name), kind=True, files=[exp.var("STDIN")], params=csv()
+            )
             with (
                 con.cursor() as cur,
-                cur.copy(f'COPY main."{table}" FROM STDIN (FORMAT CSV)') as copy,
+                cur.copy(pg_sql(from_stdin)) as copy,
                 open(tmp, "rb") as f,
             ):
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
-            con.execute(f'ANALYZE main."{table}"')
+            con.execute(pg_sql(exp.Analyze(tables=[table(name)])))
     tmp.unlink()
     src.close()
 
 
 def postgres_mode(args) -> dict:
-    from tests.engines import postgres_cluster
+    from pgcluster import postgres_cluster
 
     path = ensure_warehouse(args.users, args.events, args.seed, log=log)
     with postgres_cluster() as pg:
@@ -335,13 +384,7 @@ def postgres_mode(args) -> dict:
         start = time.perf_counter()
         load_postgres(pg, path)
         log(f"loaded in {time.perf_counter() - start:.0f} s")
-        os.environ.update(
-            PGHOST=pg.host,
-            PGPORT=str(pg.port),
-            PGUSER=pg.user,
-            PGDATABASE=pg.dbname,
-            PGPASSWORD=pg.password,
-        )
+        os.environ.update(pg.environ())
         set_env(None, SCHEMA)
         return run_engine(args, "postgres")
 
