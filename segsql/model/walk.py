@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from .types import All, AnyOf, Condition, InSegment, MembersCond, Not, ParentCond, Segment
 
@@ -23,6 +23,16 @@ def walk(cond: Condition, *, nested: bool = True) -> Iterator[Condition]:
         yield from walk(child, nested=nested)
     if nested and isinstance(cond, (ParentCond, MembersCond)) and cond.where is not None:
         yield from walk(cond.where, nested=nested)
+
+
+def through_references(cond: Condition, segments: Mapping[str, Segment]) -> Iterator[Condition]:
+    """Every node on the same entity, following `in_segment` into the referenced
+    segment's condition (not into parent/members conditions)."""
+    yield cond
+    if isinstance(cond, InSegment):
+        yield from through_references(segments[cond.segment].where, segments)
+    for child in children(cond):
+        yield from through_references(child, segments)
 
 
 def dependencies(segment: Segment) -> list[str]:

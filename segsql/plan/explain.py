@@ -1,8 +1,8 @@
 """`segsql compile --plan`: what a plan computes, in the words of the YAML.
 
 One block per entity type: the segments it evaluates, then each part of the plan (scans,
-sequences, parents, members), numbered per kind from 1 without gaps across the whole
-account (a parent's own scans continue the count), each saying what it reads and which
+sequences, parents, members), numbered per kind from 1 without gaps across the block
+(a parent's own scans continue the count), each saying what it reads and which
 segments use it. Example:
 
     user from main.users: 2 segment(s): onboarding_stuck, power_users
@@ -13,7 +13,7 @@ segments use it. Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 from ..model.types import (
@@ -26,7 +26,6 @@ from ..model.types import (
     MembersCond,
     Not,
     ParentCond,
-    Project,
     PropertyCond,
     SequenceCond,
     SinceNthLast,
@@ -36,7 +35,7 @@ from ..model.types import (
     Window,
     Within,
 )
-from ..model.walk import children
+from ..model.walk import through_references
 from .planner import Aggregate, EntityPlan, Scan, ScanKind, aggregate_of
 
 
@@ -100,7 +99,7 @@ def _used_by(plan: EntityPlan, owners: dict[str, list[str]]) -> dict[Any, list[s
     (through `in_segment` references too)."""
     out: dict[Any, list[str]] = defaultdict(list)
     for name, cond in plan.outputs.items():
-        for node in _nodes(plan.project, cond):
+        for node in through_references(cond, plan.project.segments):
             key: Any = None
             if isinstance(node, EventCond):
                 key = aggregate_of(node)
@@ -111,15 +110,6 @@ def _used_by(plan: EntityPlan, owners: dict[str, list[str]]) -> dict[Any, list[s
                     if owner not in out[key]:
                         out[key].append(owner)
     return out
-
-
-def _nodes(project: Project, cond: Condition) -> Iterator[Condition]:
-    """The nodes of a condition on its entity, through `in_segment` references."""
-    yield cond
-    if isinstance(cond, InSegment):
-        yield from _nodes(project, project.segments[cond.segment].where)
-    for child in children(cond):
-        yield from _nodes(project, child)
 
 
 # ------------------------------------------------------------------ scans
@@ -179,15 +169,16 @@ def _bound_text(window: Window) -> str:
 
 
 def _window_text(window: Window | None) -> str:
-    if isinstance(window, Within):
-        return f"in the last {window.duration}"
-    if isinstance(window, During):
-        return f"from {window.start:%Y-%m-%d %H:%M:%S} to {window.end:%Y-%m-%d %H:%M:%S}"
-    if isinstance(window, SinceProperty):
-        return f"since {window.prop}" + (f" for {window.duration}" if window.duration else "")
-    if isinstance(window, SinceNthLast):
-        return f"since the {_ordinal(window.n)} most recent {_events_text(window.events)}"
-    return "(all time)"
+    text = _WINDOW_TEXT.get(type(window))
+    return text(window) if text is not None else "(all time)"
+
+
+_WINDOW_TEXT: dict[type, Callable[[Any], str]] = {
+    Within: lambda w: f"in the last {w.duration}",
+    During: lambda w: f"from {w.start:%Y-%m-%d %H:%M:%S} to {w.end:%Y-%m-%d %H:%M:%S}",
+    SinceProperty: lambda w: f"since {w.prop}" + (f" for {w.duration}" if w.duration else ""),
+    SinceNthLast: lambda w: f"since the {_ordinal(w.n)} most recent {_events_text(w.events)}",
+}
 
 
 def _ordinal(n: int) -> str:
