@@ -184,10 +184,10 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Write the files, print only their paths.")
 def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     """Compile the segments' views to target/compiled/<segment>.sql (no connection needed)."""
-    from .compiler import view_query
+    from .compiler import plan_for, view_query
     from .dialects import get_dialect
     from .model.select import select as pick
-    from .plan import explain, plan_entity
+    from .plan import explain
 
     if dialect is None:
         dialect = ctx.target().type if ctx.has_profile() else "duckdb"
@@ -199,7 +199,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
         for seg in segments:
             by_entity.setdefault(seg.entity, {})[seg.name] = seg.where
         for entity, outputs in by_entity.items():
-            click.echo(explain(plan_entity(project, entity, outputs, d.row_store)))
+            click.echo(explain(plan_for(project, entity, outputs, d)))
         return
     out_dir = ctx.project_dir / "target" / "compiled"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import pytest
 from sqlglot import exp
 
 from segsql.adapters import connect
+from segsql.compiler.nodes import EVALUATION_ID
 from segsql.runner import run as runner
 from segsql.runner.run import run_segments
 from segsql.state.tables import CHANGES, MEMBERSHIPS, RUNS, c
@@ -201,7 +202,7 @@ def failing(name: str):
         if seg.name == name:
             bad = exp.cast(exp.Literal.string("not a number"), "INT").eq(exp.Literal.number(1))
             query = (
-                exp.select(c("entity_id"), exp.alias_(bad, "holdout", quoted=True))
+                exp.select(c(EVALUATION_ID), exp.alias_(bad, "holdout", quoted=True))
                 .from_(source.copy())
                 .where(c(seg.name))
             )

@@ -91,9 +91,9 @@ def test_compile_unknown_dialect(project):
 def test_compile_plan_is_explained(project):
     result = invoke(project, "compile", "--plan")
     assert result.exit_code == 0, result.output
-    assert "scan s1: events" in result.output
+    assert "scan 1: checkout_completed" in result.output
     # buyers' feature is computed once although repeat_buyers references it
-    assert result.output.count("count of checkout_completed, T-30d") == 1
+    assert result.output.count("count of checkout_completed in the last 30d") == 1
 
 
 @pytest.mark.parametrize(
