@@ -41,8 +41,8 @@ def open_adapter(request, tmp_path):
 
 
 def per_segment(monkeypatch) -> None:
-    """The runner as before batching: every segment through `_refresh`."""
-    monkeypatch.setattr(runner, "_write_batch", lambda *_: {})
+    """The runner as before batching: every segment through `Run.write_one`."""
+    monkeypatch.setattr(runner.Run, "write_batch", lambda *_: {})
 
 
 def state(adapter):
@@ -282,9 +282,9 @@ def test_fail_fast_stops_at_the_failing_segment(engine, open_adapter, monkeypatc
     assert [(r.segment, r.status) for r in results] == [
         ("ev_count", "success"),
         ("prop_not", "error"),
-        ("active_teams", "skipped"),
-        ("holdout_half", "skipped"),
-        ("seq_abandon", "skipped"),
+        ("active_teams", "not_run"),
+        ("holdout_half", "not_run"),
+        ("seq_abandon", "not_run"),
     ]
     written = {r[1] for r in state(a)[RUNS]}
     assert written == {"ev_count", "prop_not"}

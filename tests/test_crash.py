@@ -40,6 +40,7 @@ from pathlib import Path
 import pytest
 
 from segsql.adapters import connect
+from segsql.clock import utc_naive
 from segsql.definitions.profiles import load_target
 from segsql.definitions.project import load_project
 from segsql.runner.run import run_segments
@@ -175,10 +176,11 @@ class Warehouse:
                     rows = con.execute(s).fetchall()
             finally:
                 con.close()
-            return rows
-        if create_schema:
-            statements = (f"CREATE SCHEMA {self.src}", *statements)
-        return self.pg.sql(*statements)
+        else:
+            if create_schema:
+                statements = (f"CREATE SCHEMA {self.src}", *statements)
+            rows = self.pg.sql(*statements)
+        return [tuple(utc_naive(v) for v in row) for row in rows]  # instants as naive UTC
 
     def load(self, k: int) -> None:
         self.sql(*load_statements(self.src, k))

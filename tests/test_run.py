@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from segsql.cli import cli
+from segsql.clock import utc_naive
 from segsql.state import faults
+from segsql.state.tables import RUNS, columns_of
 
 from .conftest import write_project
 
@@ -67,9 +69,10 @@ def segsql(project, *args, env=None):
 
 
 def query(project, sql):
+    """Rows of `sql`, segsql's zone-aware timestamps as naive UTC."""
     con = duckdb.connect(str(project / "warehouse.duckdb"), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return [tuple(utc_naive(v) for v in row) for row in con.execute(sql).fetchall()]
     finally:
         con.close()
 
@@ -206,15 +209,39 @@ def test_failure_mid_segment_leaves_no_partial_state(project, point):
         assert after[table] == before[table], table
     errors = [r for r in after["segsql_runs"] if r not in before["segsql_runs"]]
     assert [(r[1], r[5]) for r in errors] == [("active", "error")]
-    assert "injected fault" in errors[0][-1]
+    assert "injected fault" in errors[0][columns_of(RUNS).index("error")]
     # and the next run catches up exactly as if nothing had happened
     assert segsql(project, "run", "--as-of", "2026-01-20").exit_code == 0
     assert replay(project) == memberships(project)
 
 
-def test_one_failing_segment_does_not_stop_the_others(project):
+def test_a_missing_table_refuses_the_run_before_anything_is_written(project):
+    assert segsql(project, "run", "--as-of", "2026-01-19").exit_code == 0
+    before = state_tables(project)
     con = duckdb.connect(str(project / "warehouse.duckdb"))
     con.execute("ALTER TABLE accounts RENAME TO accounts_gone")
+    con.execute("ALTER TABLE users RENAME COLUMN plan TO plan_name")
+    con.close()
+    result = segsql(project, "run", "--as-of", "2026-01-20")
+    assert result.exit_code == 2, result.output
+    assert "segments/main.yml:5: source 'accounts'" in result.output
+    assert "nothing was written" in result.output
+    assert "does not exist" in result.output and "1 more problem" in result.output
+    assert state_tables(project) == before
+    result = segsql(project, "run", "--as-of", "2026-01-20", "-s", "hourly")
+    assert result.exit_code == 2
+    assert "column 'plan' (used by segment 'hourly'" in result.output
+    assert "(did you mean 'plan_name'?)" in result.output
+    assert state_tables(project) == before
+
+
+def test_one_failing_segment_does_not_stop_the_others(project):
+    con = duckdb.connect(str(project / "warehouse.duckdb"))
+    con.execute("ALTER TABLE accounts RENAME TO accounts_data")  # it exists, but fails to read
+    con.execute(
+        "CREATE VIEW accounts AS SELECT CAST(error('unreadable') AS BIGINT) AS account_id "
+        "FROM accounts_data"
+    )
     con.close()
     result = segsql(project, "run", "--as-of", "2026-01-20")
     assert result.exit_code == 1

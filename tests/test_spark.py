@@ -295,5 +295,8 @@ def test_databricks_relation_columns(databricks):
     databricks.answers["DESCRIBE `main`.`nope`"] = RuntimeError(
         "[TABLE_OR_VIEW_NOT_FOUND] The table or view `main`.`nope` cannot be found."
     )
-    assert a.relation_columns(("segsql", "segsql_runs")) == ["run_id", "segment"]
+    assert a.relation_columns(("segsql", "segsql_runs")) == {
+        "run_id": "string",
+        "segment": "string",
+    }
     assert a.relation_columns(("main", "nope")) is None

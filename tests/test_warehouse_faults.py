@@ -145,7 +145,7 @@ def nothing_partial(state) -> None:
     """Replay == memberships; every change / membership row has its run's success row."""
     ok = {(r[0], r[1]) for r in state["segsql_runs"] if r[5] == "success"}
     replayed: dict[str, dict[str, bool]] = defaultdict(dict)
-    for run_id, segment, _t, entity, change, _at, holdout in sorted(
+    for run_id, segment, _t, entity, change, _at, holdout, _initial in sorted(
         state["segsql_membership_changes"], key=lambda r: r[0]
     ):
         assert (run_id, segment) in ok, f"change row of an unfinished run {run_id}"
@@ -241,9 +241,7 @@ def test_permission_error_fails_that_segment_only(pg):
         f"CREATE ROLE {role} LOGIN",
         f"GRANT USAGE ON SCHEMA {project.src} TO {role}",
         f"GRANT SELECT ON {project.src}.users, {project.src}.events TO {role}",
-        # CREATE SCHEMA IF NOT EXISTS needs CREATE on the database, even for an
-        # existing schema (see the report: segsql could check for the schema first)
-        f"GRANT CREATE ON DATABASE {project.info.dbname} TO {role}",
+        # no CREATE on the database: segsql's schema exists, so none is needed
         f"CREATE SCHEMA {project.schema} AUTHORIZATION {role}",
     )
     project.profile(role)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from ..clock import utc_naive
 from ..dialects import get_dialect
 from ..dialects.base import Dialect, lit
 from ..state import faults
@@ -28,7 +29,6 @@ from ..state.batch import (
     batch_drop_exited,
     batch_entered_rows,
     batch_run_rows,
-    batch_set_holdout,
     batch_set_run,
 )
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, SegmentRun, c, columns_of, insert
@@ -82,9 +82,10 @@ class Adapter:
         self._execute(text)
 
     def fetch(self, expression: exp.Expression) -> list[tuple]:
+        """Rows of a query; datetimes come back naive UTC, whatever the engine's zone."""
         text = self.sql(expression)
         log.debug("%s", text)
-        return self._fetch(text)
+        return [tuple(utc_naive(v) for v in row) for row in self._fetch(text)]
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -105,12 +106,13 @@ class Adapter:
         """A table in segsql's own schema."""
         return self.dialect.table(self.schema, name)
 
-    def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
-        """Column names of a table or view, or None when it does not exist."""
+    def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
+        """{column name: engine type name} of a table or view, in column order, or None
+        when it does not exist."""
         *rest, name = parts
         schema = rest[-1] if rest else self.default_schema
         query = (
-            exp.select(exp.column("column_name"))
+            exp.select(exp.column("column_name"), exp.column("data_type"))
             .from_(exp.table_("columns", db="information_schema"))
             .where(
                 exp.and_(
@@ -120,15 +122,46 @@ class Adapter:
             )
             .order_by(exp.column("ordinal_position"))
         )
-        rows = self.fetch(query)
-        return [r[0] for r in rows] or None
+        return {name: kind for name, kind in self.fetch(query)} or None
+
+    def schema_exists(self) -> bool:
+        query = (
+            exp.select(exp.column("schema_name"))
+            .from_(exp.table_("schemata", db="information_schema"))
+            .where(exp.column("schema_name").eq(lit(self.dialect.normalize(self.schema))))
+        )
+        return bool(self.fetch(query))
 
     def create_schema(self) -> None:
-        self.execute(
-            exp.Create(
-                this=exp.Table(this=self.dialect.ident(self.schema)), kind="SCHEMA", exists=True
+        """segsql's schema, unless it exists (then no CREATE rights are needed)."""
+        if not self.schema_exists():
+            self.execute(
+                exp.Create(
+                    this=exp.Table(this=self.dialect.ident(self.schema)),
+                    kind="SCHEMA",
+                    exists=True,
+                )
             )
-        )
+
+    def upgrade_table(
+        self, table: exp.Table, columns: list[tuple[str, str]], found: dict[str, str]
+    ) -> None:
+        """Bring a table an older segsql made up to `columns`, in place: missing columns
+        are added (NULL in old rows), plain TIMESTAMPs that must hold instants become the
+        zone-aware type (their values read as UTC). Nothing is dropped."""
+        d = self.dialect
+        for name, kind in columns:
+            if name not in found:
+                action: exp.Expression = exp.ColumnDef(this=d.ident(name), kind=d.column_type(kind))
+            elif kind == "INSTANT" and not d.is_instant(found[name]):
+                action = exp.AlterColumn(
+                    this=d.ident(name),
+                    dtype=d.column_type(kind),
+                    using=exp.AtTimeZone(this=c(name), zone=lit("UTC")),
+                )
+            else:
+                continue
+            self.execute(exp.Alter(this=table.copy(), kind="TABLE", actions=[action]))
 
     def drop_schema(self, name: str) -> None:
         """Drop a schema and everything in it (tests clean up with it)."""
@@ -193,7 +226,7 @@ class Adapter:
         if not self.SUPPORTS_TRANSACTIONS:
             return swap.write_segment(self, run, members, now)
         d = self.dialect
-        T = d.timestamp(run.as_of)
+        T = d.instant(run.as_of)
         memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
         with self.transaction():
             staged = self.temp_table("segsql_staged", members)
@@ -228,18 +261,18 @@ class Adapter:
             return swap.write_segments(self, runs, members, now)
         d = self.dialect
         run_id, names = runs[0].run_id, [run.segment for run in runs]
-        T = d.timestamp(runs[0].as_of)
+        T = d.instant(runs[0].as_of)
         memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
         with self.transaction():
             changed = self.temp_table(
                 "segsql_batch_changes", batch_changes(runs, members, memberships)
             )
             faults.checkpoint("staged")
-            self.execute(insert(changes, batch_change_rows(run_id, changed, T), CHANGES))
+            firsts = [run.segment for run in runs if run.first_run]
+            self.execute(insert(changes, batch_change_rows(run_id, changed, T, firsts), CHANGES))
             faults.checkpoint("changes")
             self.execute(batch_drop_exited(memberships, changed))
             self.execute(batch_set_run(run_id, names, memberships))
-            self.execute(batch_set_holdout(memberships, changed))
             self.execute(insert(memberships, batch_entered_rows(run_id, changed, T), MEMBERSHIPS))
             faults.checkpoint("memberships")
             found: dict[str, dict[str, int]] = {name: {} for name in names}

@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlglot import exp
 
-from ..clock import utc_naive
 from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, c, columns_of
 from .base import Adapter, set_statement
@@ -61,17 +60,17 @@ class ClickHouseAdapter(Adapter):
         self.session.execute(sql)
 
     def _fetch(self, sql: str) -> list[tuple]:
-        return [tuple(utc_naive(v) for v in row) for row in self.session.fetch(sql)]
+        return self.session.fetch(sql)
 
     def close(self) -> None:
         self.session.close()
 
     # -- DDL
-    def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
+    def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
         *rest, name = parts
         schema = rest[-1] if rest else self.default_schema
         query = (
-            exp.select(exp.column("name"))
+            exp.select(exp.column("name"), exp.column("type"))
             .from_(exp.table_("columns", db="system"))
             .where(
                 exp.and_(
@@ -81,7 +80,15 @@ class ClickHouseAdapter(Adapter):
             )
             .order_by(exp.column("position"))
         )
-        return [r[0] for r in self.fetch(query)] or None
+        return {name: kind for name, kind in self.fetch(query)} or None
+
+    def schema_exists(self) -> bool:
+        query = (
+            exp.select(exp.column("name"))
+            .from_(exp.table_("databases", db="system"))
+            .where(exp.column("name").eq(exp.Literal.string(self.schema)))
+        )
+        return bool(self.fetch(query))
 
     def drop_schema(self, name: str) -> None:
         """`DROP DATABASE` drops what it holds; ClickHouse has no CASCADE keyword."""

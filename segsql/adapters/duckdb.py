@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LockError, WarehouseError, one_line
-from .base import Adapter
+from .base import Adapter, set_statement
 
 
 class DuckDBAdapter(Adapter):
@@ -25,6 +25,7 @@ class DuckDBAdapter(Adapter):
             if target.options.get(k) is not None
         }
         self.con = self._open(path, config, float(target.options.get("lock_timeout", 0)))
+        self.execute(set_statement("TimeZone", "UTC"))  # zone-aware values print in UTC
 
     @staticmethod
     def _open(path: str, config: dict, timeout: float):

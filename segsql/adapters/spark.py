@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlglot import exp
 
-from ..clock import utc_naive
 from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, c, columns_of
 from .base import Adapter
@@ -95,11 +94,14 @@ class SparkAdapter(_SparkSQL):
             self.spark.stop()
 
     # -- tables
-    def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
+    def schema_exists(self) -> bool:
+        return self.spark.catalog.databaseExists(self.schema)
+
+    def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
         name = ".".join(self.sql(self.dialect.ident(p)) for p in parts)
         if not self.spark.catalog.tableExists(name):
             return None
-        return list(self.spark.table(name).columns)
+        return {f.name: f.dataType.simpleString() for f in self.spark.table(name).schema.fields}
 
     def create_table(
         self, table: exp.Table, columns: list[tuple[str, str]], replace: bool = False
@@ -249,12 +251,17 @@ class DatabricksAdapter(_SparkSQL):
     def _fetch(self, sql: str) -> list[tuple]:
         with self.con.cursor() as cur:
             cur.execute(sql)
-            return [tuple(utc_naive(v) for v in row) for row in cur.fetchall()]
+            return cur.fetchall()
 
     def close(self) -> None:
         self.con.close()
 
-    def relation_columns(self, parts: tuple[str, ...]) -> list[str] | None:
+    def schema_exists(self) -> bool:
+        """Unknown without Unity Catalog's information_schema: CREATE SCHEMA IF NOT EXISTS
+        runs every time, as it always did on Databricks."""
+        return False
+
+    def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
         name = self.dialect.table(*parts)
         try:
             rows = self.fetch(exp.Describe(this=name))
@@ -262,11 +269,11 @@ class DatabricksAdapter(_SparkSQL):
             if "NOT_FOUND" in str(err):  # TABLE_OR_VIEW_NOT_FOUND, SCHEMA_NOT_FOUND
                 return None
             raise
-        columns = []
+        columns = {}
         for row in rows:
             if not row[0] or row[0].startswith("#"):
                 break
-            columns.append(row[0])
+            columns[row[0]] = row[1]
         return columns
 
     def temp_table(self, name: str, query: exp.Select) -> exp.Table:

@@ -35,7 +35,7 @@ def write_segment(
     adapter: Adapter, run: SegmentRun, members: exp.Select, now
 ) -> tuple[int, int, int]:
     d = adapter.dialect
-    T = d.timestamp(run.as_of)
+    T = d.instant(run.as_of)
     memberships, changes = adapter.table(MEMBERSHIPS), adapter.table(CHANGES)
     staged = adapter.temp_table("segsql_staged", members)
     faults.checkpoint("staged")

@@ -32,6 +32,7 @@ class Dialect:
     text_type = "TEXT"
     number_type = "DOUBLE"
     timestamp_type = "TIMESTAMP"
+    instant_type = "TIMESTAMPTZ"  # a zone-aware instant: segsql's own timestamps
     bigint_type = "BIGINT"
     row_store = False  # reads whole rows, no min/max per block: plan one fused scan
     text_allows_nul = True  # False: text cannot hold \x00 (refused at compile time)
@@ -85,6 +86,7 @@ class Dialect:
             "VARCHAR": self.text_type,
             "DOUBLE": self.number_type,
             "TIMESTAMP": self.timestamp_type,
+            "INSTANT": self.instant_type,
             "JSON": self.json_type,
             "BIGINT": self.bigint_type,
         }
@@ -112,6 +114,18 @@ class Dialect:
         """A naive UTC timestamp literal."""
         text = value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
         return exp.cast(exp.Literal.string(text), self.dtype(self.timestamp_type))
+
+    def instant(self, value: datetime) -> exp.Expression:
+        """A naive UTC datetime as a literal of `instant_type`, with its offset spelled out,
+        so that no session time zone reads it otherwise."""
+        text = value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
+        return exp.cast(exp.Literal.string(text + "+00:00"), self.dtype(self.instant_type))
+
+    def is_instant(self, type_name: str) -> bool:
+        """Does a column of this engine type hold instants (zone-aware), as segsql's own
+        timestamps must? (Tables of older versions had plain TIMESTAMPs.)"""
+        name = type_name.lower()
+        return "with time zone" in name or name == "timestamptz"
 
     def now(self) -> exp.Expression:
         """The current time in UTC as a naive timestamp (T of the live views)."""

@@ -22,6 +22,7 @@ class ClickHouse(Dialect):
     json_type = "String"
     number_type = "Float64"
     timestamp_type = "DateTime64(6, 'UTC')"
+    instant_type = timestamp_type  # an instant already (Unix time), shown in UTC
     bigint_type = "Int64"
 
     def sql(self, expression: exp.Expression, pretty: bool = False) -> str:
@@ -49,6 +50,12 @@ class ClickHouse(Dialect):
         return dtype
 
     # -- time
+    def instant(self, value):
+        return self.timestamp(value)
+
+    def is_instant(self, type_name: str) -> bool:
+        return "DateTime" in type_name
+
     def now(self) -> exp.Expression:
         return exp.func("now64", exp.Literal.number(6), exp.Literal.string("UTC"))
 

@@ -25,6 +25,10 @@ class Spark(Dialect):
     name = sqlglot = "spark"
     text_type = "STRING"
     json_type = "STRING"
+    instant_type = "TIMESTAMP"  # Spark's TIMESTAMP is an instant (TIMESTAMP_NTZ is not)
+
+    def is_instant(self, type_name: str) -> bool:
+        return type_name.lower() in ("timestamp", "timestamptype()")
 
     def now(self) -> exp.Expression:
         return exp.CurrentTimestamp()

@@ -10,6 +10,7 @@ from .base import Dialect
 class Snowflake(Dialect):
     name = sqlglot = "snowflake"
     text_type = "VARCHAR"
+    instant_type = "TIMESTAMP_TZ"
 
     def matches(self, x: exp.Expression, pattern: str) -> exp.Expression:
         """Snowflake's REGEXP_LIKE must match the whole value; REGEXP_INSTR finds it anywhere."""
@@ -28,6 +29,7 @@ class BigQuery(Dialect):
     number_type = "FLOAT64"
     timestamp_type = "DATETIME"
     bigint_type = "INT64"
+    instant_type = "TIMESTAMP"  # BigQuery's TIMESTAMP is an instant
 
     def to_number(self, text: exp.Expression) -> exp.Expression:
         return exp.TryCast(this=text, to=self.dtype(self.number_type))
@@ -39,6 +41,7 @@ class BigQuery(Dialect):
 class Trino(Dialect):
     name = sqlglot = "trino"
     text_type = "VARCHAR"
+    instant_type = "TIMESTAMP(6) WITH TIME ZONE"
 
     def to_number(self, text: exp.Expression) -> exp.Expression:
         return exp.TryCast(this=text, to=self.dtype(self.number_type))

@@ -238,6 +238,9 @@ class Source:
     json: tuple[str, ...] = ()
     parents: tuple[tuple[str, str], ...] = ()  # (parent type, column)
     loc: Location | None = _loc()
+    # columns of a zone-aware type (TIMESTAMPTZ): read as their instant in UTC. Learnt
+    # from the warehouse by `run` before it compiles; empty without a connection
+    zone_aware: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def table_name(self) -> str:

@@ -17,12 +17,13 @@ from .types import (
     ParentCond,
     Project,
     PropertyCond,
+    Segment,
     SequenceCond,
     SinceNthLast,
     SinceProperty,
     SqlCond,
 )
-from .walk import children, walk
+from .walk import children, walk, with_references
 
 
 class Usage:
@@ -40,19 +41,31 @@ class Usage:
             self.types.setdefault((source, column), kind)
 
 
-def project_usage(project: Project) -> Usage:
+def project_usage(project: Project, segments: list[Segment] | None = None) -> Usage:
+    """What the enabled segments read from every source; or what `segments` and those they
+    reference read, from the sources they read only."""
     usage = Usage()
+    walked = (
+        project.enabled.values()
+        if segments is None
+        else with_references(segments, project.segments)
+    )
+    for seg in walked:
+        usage.columns[project.entity_source(seg.entity).name]  # noqa: B018 - marks it read
+        _walk(project, usage, seg.entity, seg.where, f"segment '{seg.name}'")
     for s in project.sources.values():
+        if segments is not None and s.name not in usage.columns:
+            continue
         cols = usage.columns[s.name]
         for role in ("key", "event", "timestamp", "created_at"):
             if getattr(s, role):
                 cols.setdefault(getattr(s, role), f"source '{s.name}' {role}")
+        if segments is not None:
+            continue  # json and parent columns are listed where conditions read them
         for column in s.json:
             cols.setdefault(column, f"source '{s.name}' json")
         for parent, column in s.parents:
             cols.setdefault(column, f"source '{s.name}' parent {parent}")
-    for seg in project.enabled.values():
-        _walk(project, usage, seg.entity, seg.where, f"segment '{seg.name}'")
     return usage
 
 
@@ -79,6 +92,7 @@ def _sql(project: Project, usage: Usage, entity: str, cond: SqlCond, ctx: str) -
 def _event(project: Project, usage: Usage, entity: str, cond: EventCond, ctx: str) -> None:
     where = f"{ctx} ({cond.loc})"
     for s in cond.sources:
+        usage.columns[s]  # noqa: B018 - the source is read, whatever its columns
         _filter_columns(usage, s, cond.where, where)
         of = cond.measure.of
         if of is not None:
@@ -90,24 +104,31 @@ def _event(project: Project, usage: Usage, entity: str, cond: EventCond, ctx: st
         prop = cond.window.prop
         entity_src = project.entity_source(entity).name
         usage.hint(entity_src, prop.column, where, None if prop.path else "TIMESTAMP")
-    if isinstance(cond.window, SinceNthLast) and cond.window.events is not None:
-        usage.events.append((cond.window.sources, cond.window.events, where))
+    if isinstance(cond.window, SinceNthLast):
+        for s in cond.window.sources:
+            usage.columns[s]  # noqa: B018
+        if cond.window.events is not None:
+            usage.events.append((cond.window.sources, cond.window.events, where))
 
 
 def _sequence(project: Project, usage: Usage, entity: str, cond: SequenceCond, ctx: str) -> None:
     for step in cond.steps:
         for s in step.sources:
+            usage.columns[s]  # noqa: B018
             _filter_columns(usage, s, step.where, f"{ctx} ({cond.loc})")
         if step.events is not None:
             usage.events.append((step.sources, step.events, f"{ctx} ({cond.loc})"))
 
 
 def _parent(project: Project, usage: Usage, entity: str, cond: ParentCond, ctx: str) -> None:
+    usage.columns[project.entity_source(cond.parent).name]  # noqa: B018
+    usage.hint(project.entity_source(entity).name, cond.column, f"{ctx} ({cond.loc})", None)
     if cond.where is not None:
         _walk(project, usage, cond.parent, cond.where, ctx)
 
 
 def _members(project: Project, usage: Usage, entity: str, cond: MembersCond, ctx: str) -> None:
+    usage.hint(project.entity_source(cond.child).name, cond.column, f"{ctx} ({cond.loc})", None)
     if cond.where is not None:
         _walk(project, usage, cond.child, cond.where, ctx)
 

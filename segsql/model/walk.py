@@ -38,3 +38,15 @@ def through_references(cond: Condition, segments: Mapping[str, Segment]) -> Iter
 def dependencies(segment: Segment) -> list[str]:
     """Names of the segments this one references with in_segment (direct only)."""
     return sorted({c.segment for c in walk(segment.where) if isinstance(c, InSegment)})
+
+
+def with_references(segments: list[Segment], every: Mapping[str, Segment]) -> list[Segment]:
+    """`segments` and every segment they reference, directly or not (each once)."""
+    out: dict[str, Segment] = {}
+    todo = list(segments)
+    while todo:
+        seg = todo.pop()
+        if seg.name not in out:
+            out[seg.name] = seg
+            todo += [every[name] for name in dependencies(seg) if name in every]
+    return list(out.values())

@@ -27,6 +27,7 @@ from ..model.types import Project, Segment
 from ..model.walk import dependencies
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
+from .checks import check_sources
 
 log = logging.getLogger("segsql.run")
 
@@ -79,23 +80,27 @@ def due_segments(
 
 
 def check_as_of(due: list[Segment], last: dict[str, datetime], as_of: datetime) -> None:
-    late = [
-        f"{s.name} (last run at {last[s.name]:%Y-%m-%d %H:%M:%S})"
-        for s in due
-        if s.name in last and as_of < last[s.name]
-    ]
+    """Refuse a run at T earlier than the last successful run of a due segment (it would
+    rewrite history backwards); the error names a few of them and counts the rest."""
+    late = [s.name for s in due if s.name in last and as_of < last[s.name]]
     if late:
+        shown = ", ".join(f"{n} (last run at {last[n]:%Y-%m-%d %H:%M:%S})" for n in late[:3])
+        more = f" and {len(late) - 3} more" if len(late) > 3 else ""
         raise UsageError(
-            f"--as-of {as_of:%Y-%m-%d %H:%M:%S} is earlier than the last successful "
-            "run of: " + ", ".join(late) + "; nothing was written"
+            f"--as-of {as_of:%Y-%m-%d %H:%M:%S} is earlier than the last successful run of "
+            f"{shown}{more}; nothing was written"
         )
 
 
 def prepare(adapter: Adapter) -> None:
-    """segsql's schema and state tables."""
+    """segsql's schema and state tables, created or upgraded in place (docs/tables.md)."""
     adapter.create_schema()
     for name, columns in TABLES.items():
-        adapter.create_table(adapter.table(name), columns)
+        found = adapter.relation_columns((adapter.schema, name))
+        if found is None:
+            adapter.create_table(adapter.table(name), columns)
+        else:
+            adapter.upgrade_table(adapter.table(name), columns, found)
 
 
 def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -> dict[str, str]:
@@ -121,87 +126,162 @@ def run_segments(
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
 ) -> list[SegmentResult]:
-    """Refresh the due segments among `selected`; returns one result per selected segment.
-    Holds the target's run lock throughout (waiting up to `lock_timeout` seconds).
-    `timings(phase, seconds)` is called after each step of the work, with `phase` one of
-    "views" (the live views), "evaluate" (one entity type's evaluation query) and "write"
-    (one entity type's batched write, or one segment written on its own)."""
-    report = report or (lambda *_: None)
-    timings = timings or (lambda *_: None)
+    """Refresh the due segments among `selected`; returns one result per selected segment
+    (`skipped`: not due; `not_run`: --fail-fast stopped before it). Holds the target's run
+    lock throughout (waiting up to `lock_timeout` seconds). `timings(phase, seconds)` is
+    called after each step of the work, with `phase` one of "views" (the live views),
+    "evaluate" (one entity type's evaluation query) and "write" (one entity type's batched
+    write, or one segment written on its own)."""
     with adapter.run_lock(lock_timeout):
-        return _run_locked(adapter, project, selected, as_of, force, fail_fast, report, timings)
-
-
-def _timed(timings: Callable[[str, float], None], phase: str, fn, *args):
-    """fn(*args), its wall time reported as `phase` (also when it raises)."""
-    start = time.perf_counter()
-    try:
-        return fn(*args)
-    finally:
-        timings(phase, time.perf_counter() - start)
-
-
-def _run_locked(adapter, project, selected, as_of, force, fail_fast, report, timings):
-    last = read_last_success(adapter)
-    due = due_segments(selected, last, as_of, force)
-    check_as_of(due, last, as_of)
-    prepare(adapter)
-    for run_id, segment, way in adapter.recover():
-        log.warning("recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way)
-    view_errors = _timed(timings, "views", replace_views, adapter, project, selected)
-    started = utcnow()
-    run_id = f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
-    results = {
-        s.name: SegmentResult(
-            s.name, "error" if s.name in view_errors else "skipped", error=view_errors.get(s.name)
+        last = read_last_success(adapter)
+        due = due_segments(selected, last, as_of, force)
+        check_as_of(due, last, as_of)
+        project = check_sources(adapter, project, selected)  # before anything is written
+        started = utcnow()
+        run = Run(
+            adapter,
+            project,
+            as_of,
+            f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}",
+            last,
+            timings or (lambda *_: None),
         )
-        for s in selected
-    }
-    order = {name: i for i, name in enumerate(topological([s.name for s in due], project))}
-    due.sort(key=lambda s: order[s.name])
-    by_entity: dict[str, list[Segment]] = {}
-    for seg in due:
-        by_entity.setdefault(seg.entity, []).append(seg)
-    done = 0
-    for entity, segments in by_entity.items():
-        evaluated = _timed(
-            timings, "evaluate", _evaluate, adapter, project, entity, segments, as_of
+        return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
+
+
+@dataclass
+class Run:
+    """One `segsql run`: where, what and when, shared by every step of its work."""
+
+    adapter: Adapter
+    project: Project
+    as_of: datetime
+    run_id: str
+    last: dict[str, datetime]  # segment -> as_of of its last successful run
+    timings: Callable[[str, float], None]
+
+    def timed(self, phase: str, fn, *args):
+        """fn(*args), its wall time reported as `phase` (also when it raises)."""
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.timings(phase, time.perf_counter() - start)
+
+    def segment_run(self, seg: Segment) -> SegmentRun:
+        return SegmentRun(
+            self.run_id,
+            seg.name,
+            seg.entity,
+            self.as_of,
+            utcnow(),
+            definition_hash(self.project, seg),
+            first_run=seg.name not in self.last,
         )
-        batch = _batchable(segments, view_errors, fail_fast)
-        written = _timed(
-            timings, "write", _write_batch, adapter, project, batch, evaluated, as_of, run_id
-        )
-        for seg in segments:
-            done += 1
-            report("start", SegmentResult(seg.name, "running"), done, len(due))
-            if seg.name in view_errors:
-                result = results[seg.name]
-                _record_error(adapter, _segment_run(project, seg, as_of, run_id), result.error)
-            elif seg.name in written:
-                result = written[seg.name]
-            else:  # no evaluation table, or the batch failed: on its own, as its own error
-                result = _timed(
-                    timings, "write", _refresh, adapter, project, seg, evaluated, as_of, run_id
+
+    def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
+        adapter = self.adapter
+        prepare(adapter)
+        for run_id, segment, way in adapter.recover():
+            log.warning(
+                "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
+            )
+        view_errors = self.timed("views", replace_views, adapter, self.project, selected)
+        results = {
+            s.name: SegmentResult(
+                s.name,
+                "error" if s.name in view_errors else "skipped",
+                error=view_errors.get(s.name),
+            )
+            for s in selected
+        }
+        order = {name: i for i, name in enumerate(topological([s.name for s in due], self.project))}
+        due = sorted(due, key=lambda s: order[s.name])
+        by_entity: dict[str, list[Segment]] = {}
+        for seg in due:
+            by_entity.setdefault(seg.entity, []).append(seg)
+        due = [seg for segments in by_entity.values() for seg in segments]  # order of work
+        done = 0
+        for entity, segments in by_entity.items():
+            evaluated = self.timed("evaluate", self.evaluate, entity, segments)
+            batch = _batchable(segments, view_errors, fail_fast)
+            written = self.timed("write", self.write_batch, batch, evaluated)
+            for seg in segments:
+                done += 1
+                report("start", SegmentResult(seg.name, "running"), done, len(due))
+                if seg.name in view_errors:
+                    result = results[seg.name]
+                    _record_error(adapter, self.segment_run(seg), result.error)
+                elif seg.name in written:
+                    result = written[seg.name]
+                else:  # no evaluation table, or the batch failed: on its own, as its own error
+                    result = self.timed("write", self.write_one, seg, evaluated)
+                results[seg.name] = result
+                report("done", result, done, len(due))
+                if result.status == "error" and fail_fast:
+                    for rest in due[done:]:
+                        results[rest.name] = SegmentResult(rest.name, "not_run")
+                    return list(results.values())
+        return list(results.values())
+
+    def evaluate(self, entity: str, segments: list[Segment]) -> exp.Table | None:
+        """All due segments of one entity type in one query, into a temp table; None when
+        it fails (each segment is then evaluated on its own, so one bad segment fails
+        alone)."""
+        try:
+            return self.adapter.temp_table(
+                f"segsql_eval_{entity}",
+                evaluation_query(self.project, entity, segments, self.adapter.dialect, self.as_of),
+            )
+        except Exception:  # noqa: BLE001 - retried per segment, where the error is reported
+            return None
+
+    def write_batch(
+        self, segments: list[Segment], evaluated: exp.Table | None
+    ) -> dict[str, SegmentResult]:
+        """Write `segments` together (one transaction where the engine has them); returns
+        the results of those written. After a failure, only those the engine had committed
+        anyway (see `_after_failed_batch`): the caller writes the others one by one."""
+        if evaluated is None or not segments:
+            return {}
+        start = time.perf_counter()
+        runs = [self.segment_run(seg) for seg in segments]
+        members = {seg.name: _members(self.adapter, seg, evaluated) for seg in segments}
+        try:
+            counts = self.adapter.write_segments(runs, members, utcnow)
+        except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported
+            log.warning("writing %d segments together failed; writing them one by one", len(runs))
+            log.debug("the batch failed with: %s", one_line(err))
+            counts = _after_failed_batch(self.adapter, runs)
+        seconds = (time.perf_counter() - start) / len(runs)
+        return {
+            name: SegmentResult(name, "success", *n, seconds=seconds) for name, n in counts.items()
+        }
+
+    def write_one(self, seg: Segment, evaluated: exp.Table | None) -> SegmentResult:
+        adapter = self.adapter
+        start = time.perf_counter()
+        run = self.segment_run(seg)
+        try:
+            source = evaluated
+            if source is None:
+                source = adapter.temp_table(
+                    "segsql_eval_one",
+                    evaluation_query(self.project, seg.entity, [seg], adapter.dialect, self.as_of),
                 )
-            results[seg.name] = result
-            report("done", result, done, len(due))
-            if result.status == "error" and fail_fast:
-                return list(results.values())
-    return list(results.values())
-
-
-def _evaluate(
-    adapter: Adapter, project: Project, entity: str, segments: list[Segment], as_of: datetime
-) -> exp.Table | None:
-    """All due segments of one entity type in one query, into a temp table; None when it
-    fails (each segment is then evaluated on its own, so one bad segment fails alone)."""
-    try:
-        return adapter.temp_table(
-            f"segsql_eval_{entity}",
-            evaluation_query(project, entity, segments, adapter.dialect, as_of),
-        )
-    except Exception:  # noqa: BLE001 - retried per segment, where the error is reported
-        return None
+            counts = adapter.write_segment(run, _members(adapter, seg, source), utcnow)
+            return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
+        except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
+            message = one_line(err)
+            committed = _repair(adapter, run)
+            if committed is not None:  # the engine had already committed it (see swap.py)
+                return SegmentResult(
+                    seg.name, "success", *committed, seconds=time.perf_counter() - start
+                )
+            _record_error(adapter, run, message)
+            return SegmentResult(
+                seg.name, "error", seconds=time.perf_counter() - start, error=message
+            )
 
 
 def _batchable(
@@ -236,32 +316,6 @@ def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
     )
 
 
-def _write_batch(
-    adapter: Adapter,
-    project: Project,
-    segments: list[Segment],
-    evaluated: exp.Table | None,
-    as_of: datetime,
-    run_id: str,
-) -> dict[str, SegmentResult]:
-    """Write `segments` together (one transaction where the engine has them); returns the
-    results of those written. After a failure, only those the engine had committed anyway
-    (see `_after_failed_batch`): the caller writes the others one by one."""
-    if evaluated is None or not segments:
-        return {}
-    start = time.perf_counter()
-    runs = [_segment_run(project, seg, as_of, run_id) for seg in segments]
-    members = {seg.name: _members(adapter, seg, evaluated) for seg in segments}
-    try:
-        counts = adapter.write_segments(runs, members, utcnow)
-    except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported
-        log.warning("writing %d segments together failed; writing them one by one", len(runs))
-        log.debug("the batch failed with: %s", one_line(err))
-        counts = _after_failed_batch(adapter, runs)
-    seconds = (time.perf_counter() - start) / len(runs)
-    return {name: SegmentResult(name, "success", *n, seconds=seconds) for name, n in counts.items()}
-
-
 def _after_failed_batch(
     adapter: Adapter, runs: list[SegmentRun]
 ) -> dict[str, tuple[int, int, int]]:
@@ -276,36 +330,6 @@ def _after_failed_batch(
     if failing is not None and (counts := _repair(adapter, failing)) is not None:
         done[failing.segment] = counts
     return {run.segment: done[run.segment] for run in runs if run.segment in done}
-
-
-def _refresh(
-    adapter: Adapter,
-    project: Project,
-    seg: Segment,
-    evaluated: exp.Table | None,
-    as_of: datetime,
-    run_id: str,
-) -> SegmentResult:
-    start = time.perf_counter()
-    run = _segment_run(project, seg, as_of, run_id)
-    try:
-        source = evaluated
-        if source is None:
-            source = adapter.temp_table(
-                "segsql_eval_one",
-                evaluation_query(project, seg.entity, [seg], adapter.dialect, as_of),
-            )
-        counts = adapter.write_segment(run, _members(adapter, seg, source), utcnow)
-        return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
-    except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
-        message = one_line(err)
-        committed = _repair(adapter, run)
-        if committed is not None:  # the engine had already committed it (see swap.py)
-            return SegmentResult(
-                seg.name, "success", *committed, seconds=time.perf_counter() - start
-            )
-        _record_error(adapter, run, message)
-        return SegmentResult(seg.name, "error", seconds=time.perf_counter() - start, error=message)
 
 
 def _repair(adapter: Adapter, run: SegmentRun) -> tuple[int, int, int] | None:
@@ -335,10 +359,6 @@ def _committed(
         .where(where)
     )
     return {seg: (int(m), int(e), int(x)) for seg, m, e, x in rows}
-
-
-def _segment_run(project: Project, seg: Segment, as_of: datetime, run_id: str) -> SegmentRun:
-    return SegmentRun(run_id, seg.name, seg.entity, as_of, utcnow(), definition_hash(project, seg))
 
 
 def _record_error(adapter: Adapter, run: SegmentRun, message: str) -> None:

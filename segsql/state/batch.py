@@ -43,10 +43,13 @@ def _in_batch(segments: list[str]) -> exp.Expression:
 
 
 def _same_member(a: str, b: str | exp.Table) -> exp.Expression:
-    """Rows of a and b are about the same member: equal segment and entity_id."""
+    """Rows of a and b are about the same member: equal segment, entity_type and entity_id
+    (a segment whose `entity:` changed holds other entities under the same ids)."""
     return exp.and_(
-        exp.EQ(this=_col("segment", a), expression=_col("segment", b)),
-        exp.EQ(this=_col("entity_id", a), expression=_col("entity_id", b)),
+        *(
+            exp.EQ(this=_col(n, a), expression=_col(n, b))
+            for n in ("segment", "entity_type", "entity_id")
+        )
     )
 
 
@@ -54,8 +57,8 @@ def batch_changes(
     runs: list[SegmentRun], members: dict[str, exp.Select], memberships: exp.Table
 ) -> exp.Select:
     """(segment, entity_type, entity_id, change, holdout) for each member who `entered`
-    or `exited` one of the segments of `runs`, or stays with another `holdout` flag
-    (change 'holdout'); members[segment] selects (entity_id, holdout)."""
+    or `exited` one of the segments of `runs`; members[segment] selects (entity_id,
+    holdout). Those who stay keep the flag of their `entered` row (docs/tables.md)."""
     new = union_all(
         [
             exp.select(
@@ -79,12 +82,7 @@ def batch_changes(
     def missing(side: str) -> exp.Expression:  # segment: never NULL on a side that matched
         return c("segment", side).is_(exp.null())
 
-    change = (
-        exp.case()
-        .when(missing("o"), lit("entered"))
-        .when(missing("n"), lit("exited"))
-        .else_(lit("holdout"))
-    )
+    change = exp.case().when(missing("o"), lit("entered")).else_(lit("exited"))
     return (
         exp.select(
             either("segment"),
@@ -96,36 +94,32 @@ def batch_changes(
         .from_(new.subquery("n", copy=False), copy=False)
         .join(old.subquery("o"), join_type="full", on=_same_member("o", "n"), copy=False)
         .where(
-            exp.or_(
-                missing("o"),
-                missing("n"),
-                exp.NEQ(this=c("holdout", "o"), expression=c("holdout", "n")),
-            ),
+            exp.or_(missing("o"), missing("n")),
             copy=False,
         )
     )
 
 
-def _of_kind(*kinds: str) -> exp.Expression:
-    return c("change").isin(*(lit(k) for k in kinds))
-
-
-def batch_change_rows(run_id: str, changed: exp.Table, T: exp.Expression) -> exp.Select:
+def batch_change_rows(
+    run_id: str, changed: exp.Table, T: exp.Expression, first_runs: list[str]
+) -> exp.Select:
     """The `entered` and `exited` rows for segsql_membership_changes (in CHANGES column
-    order)."""
-    return (
-        exp.select(
-            lit(run_id),
-            c("segment"),
-            c("entity_type"),
-            c("entity_id"),
-            c("change"),
-            T.copy(),
-            c("holdout"),
+    order); `initial` on the entries of the segments in `first_runs` (never run before)."""
+    initial: exp.Expression = exp.false()
+    if first_runs:
+        initial = exp.and_(
+            c("change").eq(lit("entered")), c("segment").isin(*(lit(s) for s in first_runs))
         )
-        .from_(changed.copy(), copy=False)
-        .where(_of_kind("entered", "exited"), copy=False)
-    )
+    return exp.select(
+        lit(run_id),
+        c("segment"),
+        c("entity_type"),
+        c("entity_id"),
+        c("change"),
+        T.copy(),
+        c("holdout"),
+        exp.alias_(initial, "initial", quoted=True),
+    ).from_(changed.copy(), copy=False)
 
 
 def batch_drop_exited(memberships: exp.Table, changed: exp.Table) -> exp.Delete:
@@ -148,18 +142,6 @@ def batch_set_run(run_id: str, segments: list[str], memberships: exp.Table) -> e
         this=memberships.copy(),
         expressions=[exp.EQ(this=c("run_id"), expression=lit(run_id))],
         where=exp.Where(this=_in_batch(segments)),
-    )
-
-
-def batch_set_holdout(memberships: exp.Table, changed: exp.Table) -> exp.Update:
-    """Those who stay with another holdout flag (the segment's `holdout` changed) get it."""
-    return exp.Update(
-        this=memberships.copy(),
-        expressions=[exp.EQ(this=c("holdout"), expression=c("holdout", "x"))],
-        from_=exp.From(this=exp.alias_(changed.copy(), "x", table=True)),
-        where=exp.Where(
-            this=exp.and_(c("change", "x").eq(lit("holdout")), _same_member("x", memberships))
-        ),
     )
 
 
@@ -190,7 +172,6 @@ def batch_counts(segments: list[str], memberships: exp.Table, changed: exp.Table
     changes = (
         exp.select(c("segment"), c("change"), exp.func("COUNT", exp.Star()))
         .from_(changed.copy(), copy=False)
-        .where(_of_kind("entered", "exited"), copy=False)
         .group_by(c("segment"), c("change"), copy=False)
     )
     return exp.union(members, changes, distinct=False)

@@ -18,7 +18,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("entity_type", "TEXT"),
         ("entity_id", "TEXT"),
         ("holdout", "BOOLEAN"),
-        ("entered_at", "TIMESTAMP"),
+        ("entered_at", "INSTANT"),
         ("run_id", "TEXT"),
     ],
     CHANGES: [
@@ -27,21 +27,23 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("entity_type", "TEXT"),
         ("entity_id", "TEXT"),
         ("change", "TEXT"),
-        ("changed_at", "TIMESTAMP"),
+        ("changed_at", "INSTANT"),
         ("holdout", "BOOLEAN"),
+        ("initial", "BOOLEAN"),
     ],
     RUNS: [
         ("run_id", "TEXT"),
         ("segment", "TEXT"),
-        ("as_of", "TIMESTAMP"),
-        ("started_at", "TIMESTAMP"),
-        ("finished_at", "TIMESTAMP"),
+        ("as_of", "INSTANT"),
+        ("started_at", "INSTANT"),
+        ("finished_at", "INSTANT"),
         ("status", "TEXT"),
         ("members", "BIGINT"),
         ("entered", "BIGINT"),
         ("exited", "BIGINT"),
         ("definition_hash", "TEXT"),
         ("error", "TEXT"),
+        ("mode", "TEXT"),
     ],
 }
 
@@ -56,6 +58,8 @@ class SegmentRun:
     as_of: datetime
     started_at: datetime
     definition_hash: str
+    first_run: bool = False  # the segment has no successful run yet: its entries are `initial`
+    mode: str = "full"  # how its members were computed: `full` (incremental: future work)
 
 
 def c(name: str, table: str | None = None) -> exp.Column:

@@ -27,11 +27,18 @@ def last_success(runs: exp.Table) -> exp.Select:
     )
 
 
-def current_members(memberships: exp.Table, segment: str, alias: str) -> exp.Select:
+def current_members(
+    memberships: exp.Table, segment: str, alias: str, entity_type: str | None = None
+) -> exp.Select:
+    """The segment's membership rows (of `entity_type` only, if given: a segment whose
+    `entity:` changed still holds rows of the old type, which are other entities)."""
+    where = c("segment").eq(lit(segment))
+    if entity_type is not None:
+        where = exp.and_(where, c("entity_type").eq(lit(entity_type)))
     return (
-        exp.select(c("entity_id"), c("holdout"), c("entered_at"))
+        exp.select(c("entity_type"), c("entity_id"), c("holdout"), c("entered_at"))
         .from_(memberships, copy=False)
-        .where(c("segment").eq(lit(segment)), copy=False)
+        .where(where, copy=False)
         .subquery(alias, copy=False)
     )
 
@@ -53,30 +60,42 @@ def _missing_from(other: exp.Expression, alias: str) -> exp.Expression:
 def change_rows(
     run: SegmentRun, staged: exp.Table, memberships: exp.Table, T: exp.Expression
 ) -> list[exp.Select]:
-    """The `entered` and `exited` rows (in CHANGES column order)."""
+    """The `entered` and `exited` rows (in CHANGES column order). A member is a (type, id)
+    pair: rows of another entity type (the segment's `entity:` changed) all exit."""
 
     def head(alias: str, change: str) -> list[exp.Expression]:
         return [
             lit(run.run_id),
             lit(run.segment),
-            lit(run.entity_type),
+            c("entity_type", alias),
             c("entity_id", alias),
             lit(change),
             T.copy(),
             c("holdout", alias),
+            exp.Boolean(this=run.first_run and change == "entered"),
         ]
 
-    new = exp.alias_(staged.copy(), "n", table=True)
-    old = current_members(memberships, run.segment, "o")
+    new = exp.select(
+        lit(run.entity_type).as_("entity_type", quoted=True), c("entity_id"), c("holdout")
+    ).from_(staged.copy())
     entered = (
         exp.select(*head("n", "entered"))
-        .from_(new, copy=False)
-        .where(_missing_from(current_members(memberships, run.segment, "m"), "n"), copy=False)
+        .from_(new.subquery("n"), copy=False)
+        .where(
+            _missing_from(current_members(memberships, run.segment, "m", run.entity_type), "n"),
+            copy=False,
+        )
     )
     exited = (
         exp.select(*head("o", "exited"))
-        .from_(old, copy=False)
-        .where(_missing_from(exp.alias_(staged.copy(), "m", table=True), "o"), copy=False)
+        .from_(current_members(memberships, run.segment, "o"), copy=False)
+        .where(
+            exp.or_(
+                exp.NEQ(this=c("entity_type", "o"), expression=lit(run.entity_type)),
+                _missing_from(exp.alias_(staged.copy(), "m", table=True), "o"),
+            ),
+            copy=False,
+        )
     )
     return [entered, exited]
 
@@ -84,13 +103,14 @@ def change_rows(
 def next_memberships(
     run: SegmentRun, staged: exp.Table, memberships: exp.Table, T: exp.Expression
 ) -> exp.Select:
-    """The segment's new membership rows, keeping `entered_at` of those who stay."""
-    old = current_members(memberships, run.segment, "o")
+    """The segment's new membership rows: those who stay keep `entered_at` and the holdout
+    flag of their `entered` row (docs/tables.md); those who enter get the new flag."""
+    old = current_members(memberships, run.segment, "o", run.entity_type)
     values = [
         lit(run.segment),
         lit(run.entity_type),
         c("entity_id", "n"),
-        c("holdout", "n"),
+        exp.func("COALESCE", c("holdout", "o"), c("holdout", "n")),
         exp.func("COALESCE", c("entered_at", "o"), T.copy()),
         lit(run.run_id),
     ]
@@ -128,15 +148,16 @@ def run_row(
     return exp.select(
         lit(run.run_id),
         lit(run.segment),
-        d.timestamp(run.as_of),
-        d.timestamp(run.started_at),
-        d.timestamp(finished),
+        d.instant(run.as_of),
+        d.instant(run.started_at),
+        d.instant(finished),
         lit(status),
         num(members),
         num(entered),
         num(exited),
         lit(run.definition_hash),
         exp.cast(exp.null(), d.dtype(d.text_type)) if error is None else lit(error),
+        lit(run.mode),
     )
 
 
