@@ -55,19 +55,19 @@ def test_tables_of_an_older_version_are_upgraded_in_place(adapter):
         for col, kind in cols:
             if kind == "INSTANT":
                 assert d.is_instant(found[col]), (name, col, found[col])
-    # the old rows are all there, their instants unchanged, the new columns NULL in them
+    # the old rows are all there, their instants unchanged, the new columns filled in
     runs = adapter.fetch(
         exp.select(c("run_id"), c("as_of"), c("mode"))
         .from_(adapter.table(RUNS))
         .order_by(c("as_of"))
     )
-    assert runs[0] == ("old", T0, None) and runs[1][1:] == (T, "full")
+    assert runs[0] == ("old", T0, "full") and runs[1][1:] == (T, "full")
     changes = adapter.fetch(
         exp.select(c("run_id"), c("changed_at"), c("initial"))
         .from_(adapter.table(CHANGES))
         .where(c("entity_id").eq(lit(member)))
     )
-    assert changes == [("old", T0, None)]  # a member still: no new change row
+    assert changes == [("old", T0, False)]  # a member still: no new change row
     [(entered_at, run_id)] = adapter.fetch(
         exp.select(c("entered_at"), c("run_id"))
         .from_(adapter.table(MEMBERSHIPS))

@@ -31,7 +31,16 @@ from ..state.batch import (
     batch_run_rows,
     batch_set_run,
 )
-from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, SegmentRun, c, columns_of, insert
+from ..state.tables import (
+    CHANGES,
+    MEMBERSHIPS,
+    RUNS,
+    UPGRADE_DEFAULTS,
+    SegmentRun,
+    c,
+    columns_of,
+    insert,
+)
 from ..state.writes import change_rows, delete_segment, next_memberships, run_row
 from . import swap
 
@@ -147,12 +156,22 @@ class Adapter:
         self, table: exp.Table, columns: list[tuple[str, str]], found: dict[str, str]
     ) -> None:
         """Bring a table an older segsql made up to `columns`, in place: missing columns
-        are added (NULL in old rows), plain TIMESTAMPs that must hold instants become the
-        zone-aware type (their values read as UTC). Nothing is dropped."""
+        are added (old rows get UPGRADE_DEFAULTS, else NULL), plain TIMESTAMPs that must
+        hold instants become the zone-aware type (their values read as UTC). Nothing is
+        dropped."""
         d = self.dialect
         for name, kind in columns:
             if name not in found:
-                action: exp.Expression = exp.ColumnDef(this=d.ident(name), kind=d.column_type(kind))
+                default = UPGRADE_DEFAULTS.get(name)
+                action: exp.Expression = exp.ColumnDef(
+                    this=d.ident(name),
+                    kind=d.column_type(kind),
+                    constraints=[]
+                    if default is None
+                    else [
+                        exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=lit(default)))
+                    ],
+                )
             elif kind == "INSTANT" and not d.is_instant(found[name]):
                 action = exp.AlterColumn(
                     this=d.ident(name),

@@ -48,6 +48,10 @@ TABLES: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# what the rows written before a column existed hold in it (see Adapter.upgrade_table)
+UPGRADE_DEFAULTS: dict[str, object] = {"initial": False, "mode": "full"}
+
+
 @dataclass
 class SegmentRun:
     """What one segment's refresh writes, shared by every write strategy."""
