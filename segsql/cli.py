@@ -300,8 +300,10 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
 @common
 @click.option("--offline", is_flag=True, help="Check the definitions only (no connection).")
 def validate(ctx: Context, offline) -> None:
-    """Check the definitions, then the warehouse: tables, columns and event names."""
-    from .errors import RunFailed
+    """Check the definitions, then the warehouse: tables, columns and event names.
+
+    Exits 2 when it finds any problem, in the definitions or in the warehouse."""
+    from .errors import DefinitionError
     from .runner.checks import check_warehouse
 
     project = ctx.project()
@@ -318,9 +320,9 @@ def validate(ctx: Context, offline) -> None:
     finally:
         adapter.close()
     for p in problems:
-        click.echo(f"Error: {p}", err=True)
-    if problems:
-        raise RunFailed(f"{len(problems)} problem(s) found in the warehouse")
+        click.echo(printable(redact(f"Error: {p}")), err=True)
+    if problems:  # a definition that does not fit the warehouse: exit 2, like a bad file
+        raise DefinitionError(f"{len(problems)} problem(s) found in the warehouse")
     click.echo(
         f"Warehouse OK: every table, column and event name used exists "
         f"(target '{ctx.target().name}')."
