@@ -135,14 +135,46 @@ class Context:
         return connect(self.target())
 
 
+class GreedyOption(click.Option):
+    """A repeatable option that also takes the arguments after its value, up to the next
+    option, as dbt's `--select a b` does: `--select a b` is `--select a --select b`.
+
+    Click has no variable `nargs` for options; like dbt's MultiOption, this wraps the
+    parser's handler of the option (click's parser is not public API: without the hooks
+    this relies on, the option still works with one value per `--select`)."""
+
+    def add_to_parser(self, parser, ctx) -> None:
+        super().add_to_parser(parser, ctx)
+        opts = {**getattr(parser, "_long_opt", {}), **getattr(parser, "_short_opt", {})}
+        handler = next((opts[name] for name in self.opts if name in opts), None)
+        process = getattr(handler, "process", None)
+        if process is None:
+            return
+
+        def greedy(value, state) -> None:
+            if isinstance(value, str) and value.startswith("-"):  # `--select --all`
+                name = self.opts[0]
+                raise click.BadOptionUsage(
+                    name, f"Option '{name}' requires a selector, not the option '{value}'.", ctx
+                )
+            process(value, state)
+            while state.rargs and not state.rargs[0].startswith("-"):
+                process(state.rargs.pop(0), state)
+
+        handler.process = greedy
+
+
 def select_option(func):
     return click.option(
         "--select",
         "-s",
         "select",
+        cls=GreedyOption,
         multiple=True,
-        help="Segments: a name, tag:X, +name (with its dependencies), name+; "
-        "space-separated selectors are a union.",
+        metavar="SELECTOR...",
+        help="Segments to pick (default: every enabled one): a name, tag:X, +name (with "
+        "the segments it references), name+ (with those referencing it), a,b (both). "
+        'Several are a union: --select a b, --select "a b" or --select a --select b.',
     )(func)
 
 

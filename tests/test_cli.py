@@ -115,6 +115,56 @@ def test_selectors(project, selector, expected):
     assert {line.split("/")[-1][:-4] for line in result.output.split()} == expected
 
 
+@pytest.mark.parametrize("command", ["compile", "ls", "test", "run"])
+def test_select_takes_several_values_like_dbt(project, command):
+    """`--select a b` (dbt's nargs) is the union, as `--select "a b"` and repeated options."""
+    extra = {"compile": ["-q"], "run": ["--all", "--as-of", "2026-03-01"]}.get(command, [])
+    outputs = []
+    for select in (
+        ["--select", "tag:vip", "trial"],
+        ["-s", "tag:vip", "trial"],
+        ["--select=tag:vip", "trial"],
+        ["--select", "tag:vip trial"],
+        ["--select", "tag:vip", "--select", "trial"],
+    ):
+        result = invoke(project, command, *select, *extra)
+        assert result.exit_code == 0, (select, result.output)
+        outputs.append(result.output)
+    if command == "compile":
+        assert outputs[0].split() == [
+            "target/compiled/repeat_buyers.sql",
+            "target/compiled/trial.sql",
+        ]
+    elif command == "ls":
+        assert [line.split()[0] for line in outputs[0].splitlines()[1:]] == [
+            "repeat_buyers",
+            "trial",
+        ]
+    elif command == "test":  # the only fixture is of buyers, which is not selected
+        assert "0 passed, 0 failed" in outputs[0]
+    else:
+        assert "segsql run: 2 segment(s)" in outputs[0]
+        assert " OK    repeat_buyers " in outputs[0] and " OK    trial " in outputs[0]
+    if command != "run":  # run's lines carry clock times
+        assert len(set(outputs)) == 1
+    # the values end at the next option, which still counts
+    result = invoke(project, command, "--select", "buyers", "trial", "--debug", *extra)
+    assert result.exit_code == 0, result.output
+
+
+def test_select_needs_a_value(project):
+    result = invoke(project, "ls", "--select", "--debug")
+    assert result.exit_code == 2
+    assert "'--select' requires a selector, not the option '--debug'" in result.output
+    assert invoke(project, "ls", "--select", "buyers", "tral").exit_code == 2
+
+
+def test_select_help_reads_well():
+    out = CliRunner().invoke(cli, ["run", "--help"], terminal_width=100).output
+    assert "-s, --select SELECTOR..." in out
+    assert "--select a b" in " ".join(out.split())
+
+
 def test_unknown_selector(project):
     result = invoke(project, "ls", "--select", "buyer")
     assert result.exit_code == 2
