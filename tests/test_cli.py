@@ -171,6 +171,54 @@ def test_unknown_selector(project):
     assert "did you mean 'buyers'" in result.output
 
 
+@pytest.mark.parametrize(
+    "selector,message",
+    [
+        ("buyer", "selector 'buyer' matches no segment (did you mean 'buyers'?)"),
+        ("+repeat_buyer", "selector '+repeat_buyer' matches no segment (did you mean"),
+        ("tag:vipp", "selector 'tag:vipp' matches no segment: no tag 'vipp' (did you mean 'vip'?)"),
+        ("commerce", "selector 'commerce' matches no segment (did you mean 'tag:commerce'?)"),
+        # each part matches something, the intersection nothing
+        (
+            "tag:commerce,trial",
+            "selector 'tag:commerce,trial' matches no segment: 'tag:commerce' and 'trial' each "
+            "match a segment, but no segment matches both",
+        ),
+        ("trial tag:vip,tag:nope", "selector 'tag:nope' matches no segment: no tag 'nope'"),
+        ("buyers,", "selector 'buyers,' has an empty part"),
+        ("", "--select was given no selector"),
+    ],
+)
+@pytest.mark.parametrize("command", ["compile", "ls", "test", "run"])
+def test_selector_matching_nothing_is_a_usage_error(project, command, selector, message):
+    result = invoke(project, command, "--select", selector)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    if command == "run":  # refused before anything is written
+        con = duckdb.connect(str(project / "warehouse.duckdb"), read_only=True)
+        schemas = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+        con.close()
+        assert "segsql" not in schemas
+    assert not (project / "target" / "compiled").exists()
+
+
+def test_selecting_disabled_segments_says_so(project):
+    text = (project / "segments" / "main.yml").read_text()
+    text = text.replace(
+        "    tags: [commerce, vip]\n", "    tags: [commerce, vip]\n    enabled: false\n"
+    )
+    (project / "segments" / "main.yml").write_text(text)
+    result = invoke(project, "compile", "--select", "tag:vip")
+    assert result.exit_code == 2
+    assert "every segment tagged 'vip' is disabled" in result.output
+    result = invoke(project, "run", "--select", "repeat_buyers")
+    assert result.exit_code == 2
+    assert "selector 'repeat_buyers' matches no segment (it is disabled)" in result.output
+    result = invoke(project, "ls", "--select", "tag:vip")  # ls lists disabled segments
+    assert result.exit_code == 0 and "repeat_buyers (disabled)" in result.output
+
+
 def test_validate_finds_near_miss_event_and_column(project):
     assert invoke(project, "validate").exit_code == 0
     text = (project / "segments" / "main.yml").read_text()
