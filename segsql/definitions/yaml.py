@@ -30,6 +30,9 @@ class YList(list):
         return self.item_locs[index] if index < len(self.item_locs) else self.loc
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"  # the `<<` key
+VALUE_TAG = "tag:yaml.org,2002:value"  # the `=` key
+
 # What PyYAML's own constructors raise for a tagged or implicit value they cannot build
 # (`2026-02-30`, `!!float abc`, `!!bool maybe`, ...) instead of a YAMLError.
 _VALUE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError)
@@ -53,18 +56,52 @@ def _loader(file: str, base: type = yaml.SafeLoader) -> type[yaml.SafeLoader]:
                     problem = f"cannot build this {kind}: {err}"
                 raise DefinitionError(f"invalid YAML: {problem}", where(node)) from None
 
+    def merged(loader: yaml.SafeLoader, node: yaml.Node) -> list[YMap]:
+        """The mappings of a merge key's value (`<<: *a` or `<<: [*a, *b]`), first one
+        first. Each is built by `mapping`, so it keeps the lines where its keys are."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        built = [loader.construct_object(n, deep=True) for n in items]
+        if not built or not all(isinstance(m, YMap) for m in built):
+            raise DefinitionError(
+                "'<<' (a YAML merge key) takes a mapping or a list of mappings, "
+                "such as `<<: *defaults`",
+                where(node),
+            )
+        return built
+
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> YMap:
-        loader.flatten_mapping(node)
-        out = YMap()
-        out.loc, out.key_locs = where(node), {}
+        """A YMap; merge keys as YAML 1.1 defines them: the mapping's own keys win over
+        merged ones, and of several merged mappings the first that has a key wins. A key
+        keeps the line it is written on (in the anchored mapping, for a merged one)."""
+        own: dict[Any, Location] = {}
+        values: dict[Any, Any] = {}
+        defaults: list[YMap] = []
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if key_node.tag == MERGE_TAG:
+                key: Any = "<<"
+            elif key_node.tag == VALUE_TAG:  # a plain `=` key, which PyYAML reads as text
+                key = key_node.value
+            else:
+                key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise DefinitionError("a mapping key must be a plain value", where(key_node))
-            if key in out:
+            if key in own:
                 raise DefinitionError(f"duplicate key '{key}'", where(key_node))
-            out[key] = loader.construct_object(value_node, deep=True)
-            out.key_locs[key] = where(key_node)
+            own[key] = where(key_node)
+            if key_node.tag == MERGE_TAG:
+                defaults = merged(loader, value_node)
+                continue
+            values[key] = loader.construct_object(value_node, deep=True)
+        out = YMap()
+        out.loc, out.key_locs = where(node), {}
+        for default in defaults:  # merged keys first, as PyYAML orders them
+            for key, value in default.items():
+                if key not in out and key not in values:
+                    out[key] = value
+                    out.key_locs[key] = default.loc_of(key)
+        for key, value in values.items():
+            out[key] = value
+            out.key_locs[key] = own[key]
         return out
 
     def sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> YList:

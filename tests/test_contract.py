@@ -1,0 +1,148 @@
+"""SPEC points checked through the command line: YAML merge keys in segment files, a
+templated `target:` in profiles.yml, `--as-of` in the future, the run summary."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from segsql.cli import cli
+
+from .conftest import write_project
+
+SOURCES = """
+sources:
+  users: {table: main.users, entity: user, key: user_id}
+  events: {table: main.events, events_of: user, key: user_id, event: event_name,
+           timestamp: ts}
+"""
+
+
+def invoke(project, *args, **kwargs):
+    return CliRunner().invoke(cli, [*args, "--project-dir", str(project)], **kwargs)
+
+
+def warehouse(root):
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    con.execute("CREATE TABLE users AS SELECT range AS user_id, 'trial' AS plan FROM range(3)")
+    con.execute("CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP)")
+    con.execute("INSERT INTO events VALUES (1, 'checkout_completed', TIMESTAMP '2026-02-27')")
+    con.close()
+    return root
+
+
+def schemas(root) -> set[str]:
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+    finally:
+        con.close()
+
+
+# ------------------------------------------------------------------ YAML merge keys
+
+MERGED = (
+    SOURCES
+    + """
+segments:
+  - &buyers
+    name: buyers
+    owner: growth
+    tags: [commerce]
+    refresh: 1h
+    where: &bought {event: checkout_completed, within: 30d}
+  - <<: *buyers
+    name: recent_buyers
+    tags: [recent]
+    where:
+      <<: *bought
+      within: 7d
+  - <<: [{owner: first, description: from the first mapping}, *buyers]
+    name: first_wins
+"""
+)
+
+
+def test_merge_keys_explicit_keys_win(tmp_path):
+    root = warehouse(write_project(tmp_path, MERGED))
+    result = invoke(root, "ls")
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
+    assert rows["buyers"][1:5] == ["user", "commerce", "growth", "1h"]
+    assert rows["recent_buyers"][1:5] == ["user", "recent", "growth", "1h"]
+    assert rows["first_wins"][1:5] == ["user", "commerce", "first", "1h"]
+    plan = invoke(root, "compile", "--plan").output
+    assert "checkout_completed in the last 7d" in plan
+    assert "checkout_completed in the last 30d" in plan
+    result = invoke(root, "run", "--as-of", "2026-03-01")
+    assert result.exit_code == 0, result.output
+    assert "3 refreshed" in result.output
+
+
+def test_merge_keys_keep_line_numbers(tmp_path):
+    # an explicit key after a merge is reported on its own line ...
+    text = MERGED.replace("    tags: [recent]\n", "    tags: [recent]\n    refresh: soon\n")
+    line = text.splitlines().index("    refresh: soon") + 1
+    root = write_project(tmp_path, text)
+    result = invoke(root, "validate", "--offline")
+    assert result.exit_code == 2
+    assert f"segments/main.yml:{line}:" in result.output and "'soon'" in result.output
+    # ... an unknown one too, with "did you mean"
+    text = MERGED.replace("    name: first_wins\n", "    name: first_wins\n    tagz: [x]\n")
+    line = text.splitlines().index("    tagz: [x]") + 1
+    write_project(tmp_path, text)
+    result = invoke(root, "validate", "--offline")
+    assert result.exit_code == 2
+    assert f"segments/main.yml:{line}:" in result.output
+    assert "did you mean 'tags'" in result.output
+    # a merged key is reported where it is written: in the mapping merged in
+    text = MERGED.replace("  - <<: [{owner: first,", "  - <<: [{ownr: first,")
+    line = (
+        text.splitlines().index(
+            "  - <<: [{ownr: first, description: from the first mapping}, *buyers]"
+        )
+        + 1
+    )
+    write_project(tmp_path, text)
+    result = invoke(root, "validate", "--offline")
+    assert result.exit_code == 2
+    assert f"segments/main.yml:{line}:" in result.output and "'ownr'" in result.output
+
+
+def test_merged_keys_point_at_their_own_lines():
+    from segsql.definitions.yaml import load_text
+
+    lines = MERGED.splitlines()
+    doc = load_text(MERGED, "main.yml")
+    recent, first = doc["segments"][1], doc["segments"][2]
+    assert recent.loc_of("owner").line == lines.index("    owner: growth") + 1
+    assert recent.loc_of("name").line == lines.index("    name: recent_buyers") + 1
+    assert recent["where"].loc_of("within").line == lines.index("      within: 7d") + 1
+    assert (
+        recent["where"].loc_of("event").line
+        == lines.index("    where: &bought {event: checkout_completed, within: 30d}") + 1
+    )
+    assert (
+        first["owner"] == "first"
+        and first.loc_of("refresh").line == lines.index("    refresh: 1h") + 1
+    )
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("  - name: a\n    name: b\n    where: {property: plan, eq: x}\n", "duplicate key 'name'"),
+        (
+            "  - &d {name: a, where: {property: plan, eq: x}}\n  - {<<: *d, <<: *d, name: b}\n",
+            "duplicate key '<<'",
+        ),
+        ("  - {<<: 3, name: a, where: {property: plan, eq: x}}\n", "'<<' (a YAML merge key)"),
+    ],
+)
+def test_merge_keys_still_refuse_duplicates(tmp_path, body, message):
+    root = write_project(tmp_path, SOURCES + "segments:\n" + body)
+    result = invoke(root, "validate", "--offline")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "segments/main.yml:" in result.output
