@@ -23,8 +23,8 @@ def invoke(project, *args, **kwargs):
     return CliRunner().invoke(cli, [*args, "--project-dir", str(project)], **kwargs)
 
 
-def warehouse(root):
-    con = duckdb.connect(str(root / "warehouse.duckdb"))
+def warehouse(root, file="warehouse.duckdb"):
+    con = duckdb.connect(str(root / file))
     con.execute("CREATE TABLE users AS SELECT range AS user_id, 'trial' AS plan FROM range(3)")
     con.execute("CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP)")
     con.execute("INSERT INTO events VALUES (1, 'checkout_completed', TIMESTAMP '2026-02-27')")
@@ -32,8 +32,8 @@ def warehouse(root):
     return root
 
 
-def schemas(root) -> set[str]:
-    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+def schemas(root, file="warehouse.duckdb") -> set[str]:
+    con = duckdb.connect(str(root / file), read_only=True)
     try:
         return {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
     finally:
@@ -146,3 +146,55 @@ def test_merge_keys_still_refuse_duplicates(tmp_path, body, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "segments/main.yml:" in result.output
+
+
+# ------------------------------------------------------------------ profiles.yml `target:`
+
+TEMPLATED_TARGET = """
+segsql:
+  target: "{{ env_var('SEGSQL_TARGET', 'dev') }}"
+  outputs:
+    dev: {type: duckdb, path: warehouse.duckdb, schema: segsql, threads: 1}
+    staging: {type: duckdb, path: staging.duckdb, schema: segsql, threads: 1}
+"""
+
+SEGMENT = SOURCES + "segments:\n  - {name: trial, where: {property: plan, eq: trial}}\n"
+
+
+@pytest.fixture
+def two_targets(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEGSQL_TARGET", raising=False)
+    root = write_project(tmp_path, SEGMENT, TEMPLATED_TARGET)
+    warehouse(root)
+    warehouse(root, "staging.duckdb")
+    return root
+
+
+def test_profile_target_is_rendered(two_targets, monkeypatch):
+    result = invoke(two_targets, "validate")
+    assert result.exit_code == 0, result.output
+    assert "(target 'dev')" in result.output
+    monkeypatch.setenv("SEGSQL_TARGET", "staging")
+    result = invoke(two_targets, "run", "--as-of", "2026-03-01")
+    assert result.exit_code == 0, result.output
+    assert "target 'staging' (duckdb)" in result.output
+    assert "segsql" in schemas(two_targets, "staging.duckdb")
+    assert "segsql" not in schemas(two_targets)  # dev's warehouse.duckdb: untouched
+    # --target wins, and the template is then not needed
+    monkeypatch.setenv("SEGSQL_TARGET", "nope")
+    result = invoke(two_targets, "validate", "--target", "dev")
+    assert result.exit_code == 0 and "(target 'dev')" in result.output
+
+
+def test_profile_target_rendering_errors(two_targets, monkeypatch):
+    monkeypatch.setenv("SEGSQL_TARGET", "stagin")
+    result = invoke(two_targets, "validate")
+    assert result.exit_code == 2
+    assert "has no target 'stagin'" in result.output
+    assert "did you mean 'staging'" in result.output and "dev, staging" in result.output
+    text = TEMPLATED_TARGET.replace("'SEGSQL_TARGET', 'dev'", "'SEGSQL_TARGET_UNSET'")
+    (two_targets / "profiles.yml").write_text(text)
+    result = invoke(two_targets, "validate")
+    assert result.exit_code == 2
+    assert "'segsql.target' needs environment variable 'SEGSQL_TARGET_UNSET'" in result.output
+    assert invoke(two_targets, "validate", "-t", "staging").exit_code == 0

@@ -79,6 +79,31 @@ def render_value(value: Any, where: str) -> Any:
     return {"true": True, "false": False}.get(rendered.lower(), rendered)
 
 
+def _default_target(path: Path, prof: dict, name: str, outputs: dict) -> Any:
+    """The profile's `target:`, rendered like the other values (`"{{ env_var('SEGSQL_TARGET',
+    'dev') }}"`), else its first output. Rendered only when `--target` is not given."""
+    raw = prof.get("target")
+    if raw is None or raw == "":
+        return next(iter(outputs))
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+        raise ProfileError(
+            f"{path}: profile '{name}' has `target: {raw!r}`; expected the name of one "
+            f"of its outputs: {', '.join(map(str, outputs))}"
+        )
+    chosen = render_value(raw, f"{name}.target")
+    if chosen in outputs or chosen == raw:
+        return chosen  # (an unknown literal name is reported by the caller)
+    # rendering reads digits as a number: `'1'` is the output named 1 or '1'
+    match = next((o for o in outputs if str(o) == str(chosen)), None)
+    if match is not None:
+        return match
+    raise ProfileError(
+        f"{path}: profile '{name}' has no target '{chosen}' (what its `target: {raw}` "
+        f"renders to){did_you_mean(str(chosen), outputs)}; the valid target names for "
+        f"this profile are: {', '.join(map(str, outputs))}"
+    )
+
+
 def load_target(
     project_dir: Path,
     profiles_dir: str | None = None,
@@ -106,7 +131,7 @@ def load_target(
     if not isinstance(prof, dict) or not isinstance(prof.get("outputs"), dict):
         raise ProfileError(f"{path}: profile '{name}' needs 'outputs:' with at least one target")
     outputs = prof["outputs"]
-    chosen = target or prof.get("target") or next(iter(outputs))
+    chosen = target or _default_target(path, prof, name, outputs)
     if chosen not in outputs:
         raise ProfileError(
             f"{path}: profile '{name}' has no target '{chosen}'"
