@@ -42,6 +42,23 @@ def parse_as_of(value: str | None) -> datetime | None:
         ) from None
 
 
+FUTURE_SLACK_MINUTES = 5  # clock skew between the scheduler and this machine
+
+
+def refuse_future(when: datetime, now: datetime) -> None:
+    """An evaluation time more than a few minutes after now is a usage error: state rows
+    at T would make every later run until T refuse to go back in time."""
+    from datetime import timedelta
+
+    if when > now + timedelta(minutes=FUTURE_SLACK_MINUTES):
+        raise UsageError(
+            f"--as-of {when:%Y-%m-%d %H:%M:%S} UTC is in the future (now is "
+            f"{now:%Y-%m-%d %H:%M:%S} UTC; up to {FUTURE_SLACK_MINUTES} minutes ahead is "
+            "allowed): a run in the future would block every later run until that time, "
+            "because runs of a target must go forward in time; nothing was written"
+        )
+
+
 # ---------------------------------------------------------------- shared options
 
 
@@ -255,7 +272,8 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     "--as-of",
     "as_of",
     default=None,
-    help="Evaluation time T: ISO date or timestamp, offsets allowed (default: now, UTC).",
+    help="Evaluation time T: ISO date or timestamp, offsets allowed (default: now, UTC); "
+    "at most 5 minutes after now.",
 )
 @click.option(
     "--all", "force", is_flag=True, help="Refresh every selected segment, ignoring `refresh:`."
@@ -275,7 +293,9 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
     from .model.select import select as pick
     from .runner.run import run_segments
 
-    when = parse_as_of(as_of) or utcnow()
+    now = utcnow()
+    when = parse_as_of(as_of) or now
+    refuse_future(when, now)
     project = ctx.project()
     segments = pick(project, select)
     target = ctx.target()

@@ -3,11 +3,14 @@ templated `target:` in profiles.yml, `--as-of` in the future, the run summary.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import duckdb
 import pytest
 from click.testing import CliRunner
 
 from segsql.cli import cli
+from segsql.clock import utcnow
 
 from .conftest import write_project
 
@@ -198,3 +201,40 @@ def test_profile_target_rendering_errors(two_targets, monkeypatch):
     assert result.exit_code == 2
     assert "'segsql.target' needs environment variable 'SEGSQL_TARGET_UNSET'" in result.output
     assert invoke(two_targets, "validate", "-t", "staging").exit_code == 0
+
+
+# ------------------------------------------------------------------ --as-of in the future
+
+
+@pytest.fixture
+def one_segment(tmp_path):
+    return warehouse(write_project(tmp_path, SEGMENT))
+
+
+@pytest.mark.parametrize(
+    "ahead",
+    [
+        lambda now: f"{now + timedelta(hours=1):%Y-%m-%dT%H:%M:%S}",
+        lambda now: f"{now + timedelta(minutes=6):%Y-%m-%dT%H:%M:%S}Z",
+        lambda now: f"{now + timedelta(hours=3):%Y-%m-%dT%H:%M:%S}+02:00",  # 1h ahead in UTC
+        lambda now: f"{now + timedelta(days=2):%Y-%m-%d}",
+    ],
+)
+def test_as_of_in_the_future_is_refused(one_segment, ahead):
+    result = invoke(one_segment, "run", "--as-of", ahead(utcnow()))
+    assert result.exit_code == 2, result.output
+    assert "is in the future" in result.output
+    assert "would block every later run until that time" in result.output
+    assert "nothing was written" in result.output and "Traceback" not in result.output
+    assert "segsql" not in schemas(one_segment)
+
+
+def test_as_of_a_little_ahead_is_accepted(one_segment):
+    now = utcnow()
+    for as_of in (  # (runs go forward in time)
+        # 1h ahead on the clock of a zone 2h east of UTC: 1h ago
+        f"{now + timedelta(hours=1):%Y-%m-%dT%H:%M:%S}+02:00",
+        f"{now + timedelta(minutes=1):%Y-%m-%dT%H:%M:%S}",
+    ):
+        result = invoke(one_segment, "run", "--as-of", as_of, "--all")
+        assert result.exit_code == 0, (as_of, result.output)
