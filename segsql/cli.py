@@ -337,12 +337,17 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
     ok = sum(r.status == "success" for r in results)
     failed = [r for r in results if r.status == "error"]
     skipped = sum(r.status == "skipped" for r in results)
+    not_run = sum(r.status == "not_run" for r in results)  # --fail-fast stopped before them
     say(
         f"Done in {time.perf_counter() - started:.2f}s: {ok} refreshed, {len(failed)} failed, "
-        f"{skipped} not due"
+        f"{skipped} not due" + (f", {not_run} not run (--fail-fast)" if not_run else "")
     )
     if failed:
-        raise RunFailed(f"{len(failed)} segment(s) failed: " + ", ".join(r.segment for r in failed))
+        raise RunFailed(
+            f"{len(failed)} segment(s) failed: "
+            + ", ".join(r.segment for r in failed)
+            + (f"; {not_run} not run (--fail-fast)" if not_run else "")
+        )
 
 
 # ---------------------------------------------------------------- validate, ls

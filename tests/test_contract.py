@@ -238,3 +238,46 @@ def test_as_of_a_little_ahead_is_accepted(one_segment):
     ):
         result = invoke(one_segment, "run", "--as-of", as_of, "--all")
         assert result.exit_code == 0, (as_of, result.output)
+
+
+# ------------------------------------------------------------------ the run summary
+
+FAILING = """
+sources:
+  users: {table: main.users, entity: user, key: user_id}
+  events: {table: main.events, events_of: user, key: user_id, event: event_name,
+           timestamp: ts}
+  bad_events: {table: main.bad_events, events_of: user, key: user_id, event: event_name,
+               timestamp: ts}
+segments:
+  - {name: broken, where: {event: checkout_completed, source: bad_events}}
+  - {name: buyers, where: {event: checkout_completed, source: events}}
+  - {name: trial, where: {property: plan, eq: trial}}
+  - {name: hourly, refresh: 1h, where: {property: plan, eq: pro}}
+"""
+
+
+def test_run_summary_counts_not_run_segments(tmp_path):
+    root = warehouse(write_project(tmp_path, FAILING))
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    con.execute("CREATE VIEW bad_events AS SELECT * FROM events")
+    con.close()
+    result = invoke(root, "run", "--as-of", "2026-03-01T00:00:00")
+    assert result.exit_code == 0, result.output
+    assert "Done in" in result.output and ": 4 refreshed, 0 failed, 0 not due\n" in result.output
+    con = duckdb.connect(str(root / "warehouse.duckdb"))  # now it fails when read
+    con.execute(
+        "CREATE OR REPLACE VIEW bad_events AS SELECT user_id, "
+        "CAST(error('unreadable') AS VARCHAR) AS event_name, ts FROM events"
+    )
+    con.close()
+    result = invoke(root, "run", "--as-of", "2026-03-01T00:10:00", "--fail-fast")
+    assert result.exit_code == 1, result.output
+    assert " ERROR broken " in result.output
+    assert ": 0 refreshed, 1 failed, 1 not due, 2 not run (--fail-fast)\n" in result.output
+    assert "1 segment(s) failed: broken; 2 not run (--fail-fast)" in result.output
+    # without --fail-fast the others go on, and the summary has no "not run"
+    result = invoke(root, "run", "--as-of", "2026-03-01T00:20:00")
+    assert result.exit_code == 1, result.output
+    assert ": 2 refreshed, 1 failed, 1 not due\n" in result.output
+    assert "not run" not in result.output
