@@ -11,23 +11,24 @@ with SEGSQL_UPDATE_GOLDEN=1, like tests/test_golden.py)."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
 import sqlglot
 import yaml
 from click.testing import CliRunner
+from sqlglot import exp
 
 from segsql.cli import cli
 from segsql.compiler import view_query
-from segsql.definitions.project import project_from_docs
+from segsql.definitions.project import load_project, project_from_docs
 from segsql.definitions.yaml import load_text
 from segsql.dialects import get_dialect
 
-from .conftest import write_project
+from .conftest import CONDITIONS, write_project
 
 GOLDEN = Path(__file__).parent / "golden" / "case"
+CONDITIONS_PROJECT = load_project(CONDITIONS)
 
 SOURCES = """
 sources:
@@ -95,19 +96,46 @@ def test_snowflake_tables_are_upper_case_postgres_lower_case():
     assert 'FROM "analytics"."users"' in postgres.sql(view_query(project, seg, postgres))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="segsql/compiler/render.py builds column names and aliases with its own ident() "
-    "and col(), not Dialect.ident: they keep the case written in YAML",
-)
+def quoted_names(sql: str, dialect: str) -> set[str]:
+    """The quoted identifiers of `sql` (columns, aliases, tables)."""
+    tree = sqlglot.parse_one(sql, read=dialect)
+    return {i.name for i in tree.find_all(exp.Identifier) if i.quoted}
+
+
 def test_snowflake_quotes_no_lower_case_name():
     project = project_of(
         [{"name": "pro_users", "where": {"event": "signup", "within": "7d"}, "holdout": 10}]
     )
     d = get_dialect("snowflake")
     sql = d.sql(view_query(project, project.segments["pro_users"], d))
-    assert '"ENTITY_ID"' in sql and '"HOLDOUT"' in sql and '"USER_ID"' in sql
-    assert not re.findall(r'"[^"]*[a-z][^"]*"', sql)
+    names = quoted_names(sql, "snowflake")
+    assert {"ENTITY_ID", "HOLDOUT", "USER_ID", "TS", "EVENT_NAME"} <= names
+    assert not [n for n in names if n != n.upper()]
+
+
+@pytest.mark.parametrize("segment", sorted(CONDITIONS_PROJECT.enabled))
+def test_every_name_snowflake_sql_quotes_is_upper_case(segment):
+    """Every column and alias of every condition kind (sources, segment names, the
+    generated names of scans, sequences, parents and members)."""
+    d = get_dialect("snowflake")
+    sql = d.sql(view_query(CONDITIONS_PROJECT, CONDITIONS_PROJECT.segments[segment], d))
+    assert not [n for n in quoted_names(sql, "snowflake") if n != n.upper()]
+
+
+def test_executing_engines_keep_lower_case_names():
+    """DuckDB, Postgres, ClickHouse and Spark read the runner's lower-case names back
+    (segsql_entity_id, the segment columns, entity_id, holdout): unchanged there."""
+    from datetime import datetime
+
+    from segsql.compiler import EVALUATION_ID, evaluation_query
+
+    segments = [s for s in CONDITIONS_PROJECT.enabled.values() if s.entity == "user"]
+    for dialect in ("duckdb", "postgres", "clickhouse", "spark"):
+        d = get_dialect(dialect)
+        query = evaluation_query(CONDITIONS_PROJECT, "user", segments, d, datetime(2026, 1, 1))
+        assert [e.alias for e in query.expressions] == [EVALUATION_ID] + [s.name for s in segments]
+        view = view_query(CONDITIONS_PROJECT, segments[0], d)
+        assert [e.alias for e in view.expressions] == ["entity_id", "holdout"]
 
 
 # ------------------------------------------------------------------ NUL in text

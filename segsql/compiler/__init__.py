@@ -9,7 +9,7 @@ from sqlglot import exp
 from ..dialects.base import Dialect
 from ..model.types import Condition, Project, Segment
 from ..plan import EntityPlan, plan_entity
-from .render import ENTITY, EVALUATION_ID, Renderer, col
+from .render import ENTITY, EVALUATION_ID, Renderer
 
 __all__ = [
     "EVALUATION_ID",
@@ -44,7 +44,7 @@ def view_query(
     and holdout."""
     d.check_text(project, [segment])
     renderer = Renderer(d, as_of)
-    key = col(project.entity_source(segment.entity).key, ENTITY)
+    key = renderer.col(project.entity_source(segment.entity).key, ENTITY)
     holdout = holdout_expr(d, segment, d.to_text(key))
     # the condition is planned like an output, but rendered in WHERE (not as a column)
     plan = plan_for(project, segment.entity, {segment.name: segment.where}, d)

@@ -40,7 +40,19 @@ from ..model.types import (
     Test,
 )
 from ..plan.planner import EntityPlan
-from .nodes import ENTITY, EV, KEY, and_, coalesce, col, is_null, not_, or_, paren, present
+from .nodes import (
+    ENTITY,
+    EV,
+    KEY,
+    Names,
+    and_,
+    coalesce,
+    is_null,
+    not_,
+    or_,
+    paren,
+    present,
+)
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 TIME_OPS = ("within", "older_than", "before", "after")
@@ -110,7 +122,7 @@ def as_json_text(test: Test) -> Test:
     return Test(test.op, spelled(test.value))
 
 
-class Conditions:
+class Conditions(Names):
     """Booleans and comparisons for one dialect and one evaluation time T."""
 
     BOOLEANS: ClassVar[dict[type, Callable[..., exp.Expression]]]
@@ -165,22 +177,22 @@ class Conditions:
 
     def _event(self, plan: EntityPlan, cond: EventCond) -> exp.Expression:
         feature = plan.aggregate(cond)
-        value: exp.Expression = col(feature.column, feature.scan)
+        value: exp.Expression = self.col(feature.column, feature.scan)
         if cond.measure.kind in ZERO_WHEN_EMPTY:
             value = coalesce(value, exp.Literal.number(0))
         out = self.tests(value, cond.measure.tests)
         if isinstance(cond.window, SinceNthLast):  # fewer than n anchors: FALSE
-            out = and_(present(col(KEY, feature.scan)), out)
+            out = and_(present(self.col(KEY, feature.scan)), out)
         return paren(out)
 
     def _sequence(self, plan: EntityPlan, cond: SequenceCond) -> exp.Expression:
-        return present(col(KEY, plan.sequences[cond]))
+        return present(self.col(KEY, plan.sequences[cond]))
 
     def _parent(self, plan: EntityPlan, cond: ParentCond) -> exp.Expression:
-        return present(col(KEY, plan.parents[cond].alias))
+        return present(self.col(KEY, plan.parents[cond].alias))
 
     def _members(self, plan: EntityPlan, cond: MembersCond) -> exp.Expression:
-        count = coalesce(col("n", plan.members[cond].alias), exp.Literal.number(0))
+        count = coalesce(self.col("n", plan.members[cond].alias), exp.Literal.number(0))
         return paren(self.tests(count, cond.tests))
 
     def sql_condition(self, cond: SqlCond) -> exp.Expression:
@@ -253,7 +265,7 @@ class Conditions:
     ) -> exp.Expression:
         """A property's value: a column as is; a JSON key as text, or cast as `test`'s
         values need (or to a number, `as_number`)."""
-        column = col(prop.column, table)
+        column = self.col(prop.column, table)
         if not prop.path:
             return column
         text = self.d.json_text(column, prop.path)

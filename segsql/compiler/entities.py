@@ -12,9 +12,7 @@ from .nodes import (
     ENTITY_ID,
     EVALUATION_ID,
     KEY,
-    alias,
     and_,
-    col,
     is_null,
     join,
     or_,
@@ -43,14 +41,14 @@ class Entities(Sequences):
         `entity_id` in its own type, or, `key_as_text`, `segsql_entity_id` as text (an
         evaluation: no segment output can take that name)."""
         src = plan.project.entity_source(plan.entity)
-        key = col(src.key, ENTITY)
+        key = self.col(src.key, ENTITY)
         if key_alias is None:
             key_alias = EVALUATION_ID if key_as_text else ENTITY_ID
-        query = select(alias(self.d.to_text(key) if key_as_text else key, key_alias))
+        query = select(self.alias(self.d.to_text(key) if key_as_text else key, key_alias))
         for name, cond in (plan.outputs if outputs is None else outputs).items():
-            query.append("expressions", alias(self.boolean(plan, cond, two_valued=True), name))
+            query.append("expressions", self.alias(self.boolean(plan, cond, two_valued=True), name))
         for name, value in (columns or {}).items():
-            query.append("expressions", alias(value, name))
+            query.append("expressions", self.alias(value, name))
         query.from_(table_alias(self._table(src), ENTITY), copy=False)
         for scan in plan.scans.values():
             self._left_join(query, self.scan(plan, scan), scan.alias, src.key)
@@ -69,19 +67,22 @@ class Entities(Sequences):
         """Rows with a key, created at or before T: a row without a key is nobody (as a
         member it could never be matched with itself on the next run, and would exit and
         enter again each time)."""
-        keyed = present(col(src.key, ENTITY))
+        keyed = present(self.col(src.key, ENTITY))
         if not src.created_at:
             return keyed
-        created = col(src.created_at, ENTITY)
+        created = self.col(src.created_at, ENTITY)
         return and_(
             keyed,
             paren(
-                or_(is_null(created), exp.LTE(this=col(src.created_at, ENTITY), expression=self.T))
+                or_(
+                    is_null(created),
+                    exp.LTE(this=self.col(src.created_at, ENTITY), expression=self.T),
+                )
             ),
         )
 
     def _left_join(self, query: exp.Select, sub: exp.Select, name: str, column: str) -> None:
-        on = exp.EQ(this=col(KEY, name), expression=col(column, ENTITY))
+        on = exp.EQ(this=self.col(KEY, name), expression=self.col(column, ENTITY))
         join(query, table_alias(sub, name), on, "LEFT")
 
     # ------------------------------------------------------------------ other entities
@@ -92,13 +93,15 @@ class Entities(Sequences):
 
     def members(self, cond: MembersCond, sub: EntityPlan) -> exp.Select:
         """Per parent key, how many existing child entities satisfy the condition."""
-        inner = self.select(sub, columns={"parent": col(cond.column, ENTITY)})
+        inner = self.select(sub, columns={"parent": self.col(cond.column, ENTITY)})
         counted: exp.Expression = exp.Literal.number(1)
         if cond.where is not None:
-            counted = exp.Case(ifs=[exp.If(this=col("ok", "c"), true=counted)])
+            counted = exp.Case(ifs=[exp.If(this=self.col("ok", "c"), true=counted)])
         return (
-            select(alias(col("parent", "c"), KEY), alias(exp.Count(this=counted), "n"))
+            select(
+                self.alias(self.col("parent", "c"), KEY), self.alias(exp.Count(this=counted), "n")
+            )
             .from_(table_alias(inner, "c"), copy=False)
-            .where(present(col("parent", "c")), copy=False)
-            .group_by(col("parent", "c"), copy=False)
+            .where(present(self.col("parent", "c")), copy=False)
+            .group_by(self.col("parent", "c"), copy=False)
         )

@@ -1,6 +1,12 @@
 """Node helpers: fresh sqlglot nodes built without copying, and the names the rendered
 SQL uses for its generated columns and aliases.
 
+Column and alias names go through the dialect (`Names`, a base of the renderer): each is
+normalised by the engine's case rule, then quoted (`Dialect.ident`), so that `user_id`
+in YAML is Snowflake's USER_ID, the column an ordinary, unquoted CREATE TABLE made. The
+module-level `ident`, `col` and `alias` keep a name as written (for callers without a
+dialect); the renderer never uses them.
+
 sqlglot's convenience builders (`exp.alias_`, `exp.func`, operators, `.subquery()`)
 deep-copy their arguments by default, which made compiling a thousand segments take
 seconds. Every node built here is fresh, so a subtree that appears twice is built twice.
@@ -8,11 +14,14 @@ seconds. Every node built here is fresh, so a subtree that appears twice is buil
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlglot import exp
 
 from ..model.types import Source
+
+if TYPE_CHECKING:
+    from ..dialects.base import Dialect
 
 KEY = "segsql_k"  # the entity key column of every feature subquery
 EVENT = "segsql_event"
@@ -27,13 +36,19 @@ EVALUATION_ID = "segsql_entity_id"
 
 
 def ident(name: str) -> exp.Identifier:
+    """A quoted name, as written (not normalised: see `Names`)."""
     return exp.Identifier(this=name, quoted=True)
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
-    return exp.Column(
-        this=ident(name), table=exp.Identifier(this=table, quoted=False) if table else None
-    )
+    """A column named as written (not normalised: see `Names.col`)."""
+    return exp.Column(this=ident(name), table=_table_ident(table))
+
+
+def _table_ident(table: str | None) -> exp.Identifier | None:
+    """A table alias (`e`, `ev`, `s1` ...): unquoted, so the engine normalises it alike
+    wherever it appears."""
+    return exp.Identifier(this=table, quoted=False) if table else None
 
 
 def alias(node: exp.Expression, name: str) -> exp.Alias:
@@ -93,16 +108,6 @@ def join(
     return query
 
 
-def ev_columns(*nodes: exp.Expression) -> set[str]:
-    """Names of the columns of event rows (`ev`) that `nodes` read, beyond key, event and
-    timestamp."""
-    return {c.name for n in nodes for c in n.find_all(exp.Column) if c.table == EV} - {
-        KEY,
-        EVENT,
-        TS,
-    }
-
-
 class RelCols(NamedTuple):
     """Fresh columns of the event rows `ev`: the entity key, the event name, the time."""
 
@@ -111,9 +116,35 @@ class RelCols(NamedTuple):
     ts: exp.Column
 
 
-def rel_cols(single: Source | None) -> RelCols:
-    """The key, event and timestamp columns of `ev`: a single source's own names, or the
-    standard names of a union of sources (`single` None)."""
-    if single is None:
-        return RelCols(col(KEY, EV), col(EVENT, EV), col(TS, EV))
-    return RelCols(col(single.key, EV), col(single.event, EV), col(single.timestamp, EV))  # type: ignore[arg-type]
+class Names:
+    """Column and alias names for the dialect `d`: every name the SQL gives a column
+    (a source's, a segment's, a generated one) normalised, then quoted."""
+
+    d: Dialect
+
+    def name(self, name: str) -> str:
+        """`name` as the engine stores it: the name of `col(name)`."""
+        return self.d.normalize(name)
+
+    def col(self, name: str, table: str | None = None) -> exp.Column:
+        return exp.Column(this=self.d.ident(name), table=_table_ident(table))
+
+    def alias(self, node: exp.Expression, name: str) -> exp.Alias:
+        return exp.Alias(this=node, alias=self.d.ident(name))
+
+    def rel_cols(self, single: Source | None) -> RelCols:
+        """The key, event and timestamp columns of `ev`: a single source's own names, or
+        the standard names of a union of sources (`single` None)."""
+        if single is None:
+            return RelCols(self.col(KEY, EV), self.col(EVENT, EV), self.col(TS, EV))
+        return RelCols(
+            self.col(single.key, EV),
+            self.col(single.event, EV),  # type: ignore[arg-type]
+            self.col(single.timestamp, EV),  # type: ignore[arg-type]
+        )
+
+    def ev_columns(self, *nodes: exp.Expression) -> set[str]:
+        """Names (normalised) of the columns of event rows (`ev`) that `nodes` read,
+        beyond key, event and timestamp."""
+        standard = {self.name(KEY), self.name(EVENT), self.name(TS)}
+        return {c.name for n in nodes for c in n.find_all(exp.Column) if c.table == EV} - standard

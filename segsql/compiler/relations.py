@@ -17,12 +17,9 @@ from .nodes import (
     KEY,
     SRC,
     TS,
-    alias,
-    col,
     isin,
     or_,
     paren,
-    rel_cols,
     select,
     table_alias,
 )
@@ -54,16 +51,16 @@ class Relations(Conditions):
         parts = []
         for i, s in enumerate(srcs):
             part = select(
-                alias(col(s.key), KEY),
-                alias(col(s.event), EVENT),  # type: ignore[arg-type]
-                alias(col(s.timestamp), TS),  # type: ignore[arg-type]
+                self.alias(self.col(s.key), KEY),
+                self.alias(self.col(s.event), EVENT),  # type: ignore[arg-type]
+                self.alias(self.col(s.timestamp), TS),  # type: ignore[arg-type]
                 *(
-                    col(c)
+                    self.col(c)
                     if isinstance(columns, set) or s.name in columns[c]
-                    else alias(exp.Null(), c)
+                    else self.alias(exp.Null(), c)
                     for c in sorted(columns)
                 ),
-                *([alias(exp.Literal.number(i), SRC)] if tagged else []),
+                *([self.alias(exp.Literal.number(i), SRC)] if tagged else []),
             ).from_(self._table(s), copy=False)
             parts.append(part)
         union: exp.Query = parts[0]
@@ -88,7 +85,7 @@ class Relations(Conditions):
     ) -> list[exp.Expression]:
         parts: list[exp.Expression] = []
         if events is not None:
-            parts.append(isin(rel_cols(single).event, events))
+            parts.append(isin(self.rel_cols(single).event, events))
         if where is not None:
             parts.append(self.event_boolean(where, self._json_cols(plan, sources)))
         return parts
@@ -102,12 +99,12 @@ class Relations(Conditions):
         return render(self, plan, window, single) if render is not None else []
 
     def _window_within(self, plan: EntityPlan, window: Within, single: Source | None) -> list:
-        return [exp.GTE(this=rel_cols(single).ts, expression=self.ago(window.duration))]
+        return [exp.GTE(this=self.rel_cols(single).ts, expression=self.ago(window.duration))]
 
     def _window_during(self, plan: EntityPlan, window: During, single: Source | None) -> list:
         return [
-            exp.GTE(this=rel_cols(single).ts, expression=self.d.timestamp(window.start)),
-            exp.LTE(this=rel_cols(single).ts, expression=self.d.timestamp(window.end)),
+            exp.GTE(this=self.rel_cols(single).ts, expression=self.d.timestamp(window.start)),
+            exp.LTE(this=self.rel_cols(single).ts, expression=self.d.timestamp(window.end)),
         ]
 
     def _window_since(self, plan: EntityPlan, window: SinceProperty, single: Source | None) -> list:
@@ -118,10 +115,10 @@ class Relations(Conditions):
             value = self.prop_value(window.prop, "en", src.json)
             return self.d.to_timestamp(value) if window.prop.path else value
 
-        parts: list[exp.Expression] = [exp.GTE(this=rel_cols(single).ts, expression=start())]
+        parts: list[exp.Expression] = [exp.GTE(this=self.rel_cols(single).ts, expression=start())]
         if window.duration is not None:
             end = self.later(start(), window.duration)
-            parts.append(exp.LTE(this=rel_cols(single).ts, expression=end))
+            parts.append(exp.LTE(this=self.rel_cols(single).ts, expression=end))
         return parts
 
     WINDOWS = {Within: _window_within, During: _window_during, SinceProperty: _window_since}
@@ -136,9 +133,9 @@ class Relations(Conditions):
 
     LOWER_BOUNDS = {
         Within: lambda self, w, single: exp.GTE(
-            this=rel_cols(single).ts, expression=self.ago(w.duration)
+            this=self.rel_cols(single).ts, expression=self.ago(w.duration)
         ),
         During: lambda self, w, single: exp.GTE(
-            this=rel_cols(single).ts, expression=self.d.timestamp(w.start)
+            this=self.rel_cols(single).ts, expression=self.d.timestamp(w.start)
         ),
     }

@@ -15,15 +15,11 @@ from .nodes import (
     KEY,
     SRC,
     TS,
-    alias,
     and_,
-    col,
-    ev_columns,
     isin,
     join,
     or_,
     paren,
-    rel_cols,
     select,
     table_alias,
 )
@@ -64,21 +60,21 @@ class Scans(Relations):
         single = self._single(plan, scan.sources)
         where, shared = self._scan_filters(plan, scan, single)
         common = scan.lower_bound()
-        projections: list[exp.Expression] = [alias(rel_cols(single).key, KEY)]
+        projections: list[exp.Expression] = [self.alias(self.rel_cols(single).key, KEY)]
         values = self._shared_values(plan, scan) if scan.kind != ScanKind.SINCE else {}
         for agg, column in scan.columns.items():
             conds = self._agg_filters(plan, scan, agg, single, shared, common)
             value = self.aggregate(plan, scan, agg, single, conds, values)
-            projections.append(alias(value, column))
-        extracted = [alias(v.expression, v.column) for v in values.values()]
-        names = {v.column for v in values.values()}
+            projections.append(self.alias(value, column))
+        extracted = [self.alias(v.expression, v.column) for v in values.values()]
+        names = {self.name(v.column) for v in values.values()}
         columns: dict[str, set[str]] = {}  # column -> the sources whose rows read it
         for agg, projection in zip(scan.columns, projections[1:], strict=True):
-            for c in ev_columns(projection) - names:
+            for c in self.ev_columns(projection) - names:
                 columns.setdefault(c, set()).update(agg.sources or scan.sources)
-        for c in ev_columns(*where, *extracted):
+        for c in self.ev_columns(*where, *extracted):
             columns.setdefault(c, set()).update(scan.sources)
-        tagged = columns.pop(SRC, None) is not None
+        tagged = columns.pop(self.name(SRC), None) is not None
         rel = self.relation(plan, scan.sources, columns, tagged=tagged)
         if extracted:  # each shared value once per row, then aggregated
             rows = select(exp.Column(this=exp.Star(), table=exp.to_identifier(EV)), *extracted)
@@ -90,11 +86,11 @@ class Scans(Relations):
             join(
                 query,
                 table_alias(self._table(src), "en"),
-                exp.EQ(this=col(src.key, "en"), expression=rel_cols(single).key),
+                exp.EQ(this=self.col(src.key, "en"), expression=self.rel_cols(single).key),
             )
         if where:
             query.where(and_(*where), copy=False)
-        return query.group_by(rel_cols(single).key, copy=False)
+        return query.group_by(self.rel_cols(single).key, copy=False)
 
     # ------------------------------------------------------------------ filters
     def _scan_filters(
@@ -110,7 +106,7 @@ class Scans(Relations):
             window=all(a.window == first.window for a in aggs),
             sources=all(set(a.sources or scan.sources) == set(scan.sources) for a in aggs),
         )
-        cols = rel_cols(single)
+        cols = self.rel_cols(single)
         where: list[exp.Expression] = [exp.LTE(this=cols.ts, expression=self.T)]
         names = scan.event_names()
         if names is not None:
@@ -141,18 +137,17 @@ class Scans(Relations):
         if set(rows.sources) != set(scan.sources):
             parts.append(self._source_test(scan, rows.sources))
         if rows.names is not None:
-            parts.append(isin(rel_cols(single).event, rows.names))
+            parts.append(isin(self.rel_cols(single).event, rows.names))
         if rows.bounds:
             parts.append(self._lower_bounds(rows.bounds, single))
         return and_(*parts) if parts else None
 
-    @staticmethod
-    def _source_test(scan: Scan, sources: tuple[str, ...]) -> exp.Expression:
+    def _source_test(self, scan: Scan, sources: tuple[str, ...]) -> exp.Expression:
         """The rows of `sources` in a (tagged) union of the scan's sources."""
         tags = [exp.Literal.number(scan.sources.index(s)) for s in sources]
         if len(tags) == 1:
-            return exp.EQ(this=col(SRC, EV), expression=tags[0])
-        return exp.In(this=col(SRC, EV), expressions=tags)
+            return exp.EQ(this=self.col(SRC, EV), expression=tags[0])
+        return exp.In(this=self.col(SRC, EV), expressions=tags)
 
     def _agg_filters(
         self,
@@ -168,7 +163,7 @@ class Scans(Relations):
         if not shared.sources and set(agg.sources) != set(scan.sources):
             conds.append(self._source_test(scan, agg.sources))
         if not shared.events and agg.events is not None:
-            conds.append(isin(rel_cols(single).event, agg.events))
+            conds.append(isin(self.rel_cols(single).event, agg.events))
         # (a `within` that is the scan's only lower bound is implied by its WHERE)
         implied = isinstance(agg.window, Within) and common == [agg.window]
         if (not shared.window or scan.kind == ScanKind.ANCHOR) and not implied:
@@ -210,11 +205,11 @@ class Scans(Relations):
     ) -> exp.Expression:
         """The aggregate over the rows passing `conds`; a value in `values` (see
         `_shared_values`) is read from its column."""
-        ts = rel_cols(single).ts
+        ts = self.rel_cols(single).ts
         json_cols = self._json_cols(plan, scan.sources)
         numeric = agg.kind != "count_distinct"
         if values and (agg.of, numeric) in values:
-            shared: exp.Expression | None = col(values[(agg.of, numeric)].column, EV)
+            shared: exp.Expression | None = self.col(values[(agg.of, numeric)].column, EV)
         else:
             shared = None
         if agg.kind == "count":
@@ -241,24 +236,27 @@ class Scans(Relations):
         """Per entity, the timestamp of the n-th most recent anchor event at or before T."""
         single = self._single(plan, anchor.sources)
         rel = self.relation(plan, anchor.sources, set())
-        filters = [exp.LTE(this=rel_cols(single).ts, expression=self.T)]
+        filters = [exp.LTE(this=self.rel_cols(single).ts, expression=self.T)]
         filters += self.event_filter(plan, anchor.sources, anchor.events, None, single)
-        cols = rel_cols(single)
+        cols = self.rel_cols(single)
         rank = exp.Window(
             this=exp.RowNumber(),
             partition_by=[cols.key],
             order=exp.Order(expressions=[exp.Ordered(this=cols.ts, desc=True)]),
         )
-        out = rel_cols(single)
+        out = self.rel_cols(single)
         ranked = (
-            select(alias(out.key, KEY), alias(out.ts, "ts"), alias(rank, "rn"))
+            select(self.alias(out.key, KEY), self.alias(out.ts, "ts"), self.alias(rank, "rn"))
             .from_(rel, copy=False)
             .where(and_(*filters), copy=False)
         )
         return (
-            select(col(KEY, "r"), alias(col("ts", "r"), "anchor"))
+            select(self.col(KEY, "r"), self.alias(self.col("ts", "r"), "anchor"))
             .from_(table_alias(ranked, "r"), copy=False)
-            .where(exp.EQ(this=col("rn", "r"), expression=exp.Literal.number(anchor.n)), copy=False)
+            .where(
+                exp.EQ(this=self.col("rn", "r"), expression=exp.Literal.number(anchor.n)),
+                copy=False,
+            )
         )
 
     def anchor_scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
@@ -266,22 +264,29 @@ class Scans(Relations):
         their rows from the anchor on, grouped: every entity with an anchor is in it."""
         assert isinstance(scan.window, SinceNthLast)
         where, shared = self._scan_filters(plan, scan, None)
-        projections: list[exp.Expression] = [alias(col(KEY, "a"), KEY)]
+        projections: list[exp.Expression] = [self.alias(self.col(KEY, "a"), KEY)]
         for agg, column in scan.columns.items():
             conds = self._agg_filters(plan, scan, agg, None, shared, [])
-            projections.append(alias(self.aggregate(plan, scan, agg, None, conds), column))
-        needed = ev_columns(*projections, *where)
+            projections.append(self.alias(self.aggregate(plan, scan, agg, None, conds), column))
+        needed = self.ev_columns(*projections, *where)
         rel = self.relation(plan, scan.sources, needed, standard=True)
         rows = (
-            select(col(KEY, EV), col(EVENT, EV), col(TS, EV), *(col(c, EV) for c in sorted(needed)))
+            select(
+                self.col(KEY, EV),
+                self.col(EVENT, EV),
+                self.col(TS, EV),
+                *(self.col(c, EV) for c in sorted(needed)),
+            )
             .from_(rel, copy=False)
             .where(and_(*where), copy=False)
         )
         on = and_(
-            exp.EQ(this=col(KEY, EV), expression=col(KEY, "a")),
-            exp.GTE(this=col(TS, EV), expression=col("anchor", "a")),
+            exp.EQ(this=self.col(KEY, EV), expression=self.col(KEY, "a")),
+            exp.GTE(this=self.col(TS, EV), expression=self.col("anchor", "a")),
         )
         query = select(*projections).from_(
             table_alias(self.anchor(plan, scan.window), "a"), copy=False
         )
-        return join(query, table_alias(rows, EV), on, "LEFT").group_by(col(KEY, "a"), copy=False)
+        return join(query, table_alias(rows, EV), on, "LEFT").group_by(
+            self.col(KEY, "a"), copy=False
+        )

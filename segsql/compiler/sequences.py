@@ -8,14 +8,10 @@ from ..model.types import Duration, SequenceCond, Step
 from ..plan.planner import EntityPlan
 from .nodes import (
     KEY,
-    alias,
     and_,
-    col,
-    ev_columns,
     is_null,
     join,
     or_,
-    rel_cols,
     select,
     table_alias,
 )
@@ -34,16 +30,16 @@ class Sequences(Scans):
         T-`within` on (the first step's window) or after T-`after` (later steps: after the
         first step, which is inside its window)."""
         single = self._single(plan, step.sources)
-        out = rel_cols(single)
-        filters = [exp.LTE(this=rel_cols(single).ts, expression=self.T)]
+        out = self.rel_cols(single)
+        filters = [exp.LTE(this=self.rel_cols(single).ts, expression=self.T)]
         filters += self.event_filter(plan, step.sources, step.events, step.where, single)
         if within is not None:
-            filters.append(exp.GTE(this=rel_cols(single).ts, expression=self.ago(within)))
+            filters.append(exp.GTE(this=self.rel_cols(single).ts, expression=self.ago(within)))
         if after is not None:
-            filters.append(exp.GT(this=rel_cols(single).ts, expression=self.ago(after)))
-        rel = self.relation(plan, step.sources, ev_columns(*filters))
+            filters.append(exp.GT(this=self.rel_cols(single).ts, expression=self.ago(after)))
+        rel = self.relation(plan, step.sources, self.ev_columns(*filters))
         return (
-            select(alias(out.key, KEY), alias(out.ts, "ts"))
+            select(self.alias(out.key, KEY), self.alias(out.ts, "ts"))
             .from_(rel, copy=False)
             .where(and_(*filters), copy=False)
         )
@@ -65,14 +61,17 @@ class Sequences(Scans):
             pick = "MAX" if absent is not None and len(present) == 1 else "MIN"
             agg = exp.Max if pick == "MAX" else exp.Min
             first = (
-                select(alias(col(KEY, "x"), KEY), alias(agg(this=col("ts", "x")), "ts"))
+                select(
+                    self.alias(self.col(KEY, "x"), KEY),
+                    self.alias(agg(this=self.col("ts", "x")), "ts"),
+                )
                 .from_(table_alias(first, "x"), copy=False)
-                .group_by(col(KEY, "x"), copy=False)
+                .group_by(self.col(KEY, "x"), copy=False)
             )
         chain = select(
-            alias(col(KEY, "x"), KEY),
-            alias(col("ts", "x"), "t1"),
-            alias(col("ts", "x"), "t"),
+            self.alias(self.col(KEY, "x"), KEY),
+            self.alias(self.col("ts", "x"), "t1"),
+            self.alias(self.col("ts", "x"), "t"),
         ).from_(table_alias(first, "x"), copy=False)
         for i, step in enumerate(present[1:], start=2):
             rows = self.step_rows(plan, step, after=seq.within)
@@ -80,40 +79,47 @@ class Sequences(Scans):
                 chain = self._next_step(chain, rows, seq.completed_within)
                 continue
             on = [
-                exp.EQ(this=col(KEY, "x"), expression=col(KEY, "c")),
-                exp.GT(this=col("ts", "x"), expression=col("t", "c")),
+                exp.EQ(this=self.col(KEY, "x"), expression=self.col(KEY, "c")),
+                exp.GT(this=self.col("ts", "x"), expression=self.col("t", "c")),
             ]
             if seq.completed_within is not None:
                 on.append(
                     exp.LTE(
-                        this=col("ts", "x"),
-                        expression=self.later(col("t1", "c"), seq.completed_within),
+                        this=self.col("ts", "x"),
+                        expression=self.later(self.col("t1", "c"), seq.completed_within),
                     )
                 )
             pick = exp.Max if absent is not None and i == len(present) else exp.Min
             chain = select(
-                col(KEY, "c"), col("t1", "c"), alias(pick(this=col("ts", "x")), "t")
+                self.col(KEY, "c"),
+                self.col("t1", "c"),
+                self.alias(pick(this=self.col("ts", "x")), "t"),
             ).from_(table_alias(chain, "c"), copy=False)
             chain = join(chain, table_alias(rows, "x"), and_(*on)).group_by(
-                col(KEY, "c"), col("t1", "c"), copy=False
+                self.col(KEY, "c"), self.col("t1", "c"), copy=False
             )
         result = (
-            select(col(KEY, "c")).distinct(copy=False).from_(table_alias(chain, "c"), copy=False)
+            select(self.col(KEY, "c"))
+            .distinct(copy=False)
+            .from_(table_alias(chain, "c"), copy=False)
         )
         if absent is not None:
             rows = self.step_rows(plan, absent, after=seq.within)
             last = (
-                select(col(KEY, "x"), alias(exp.Max(this=col("ts", "x")), "t"))
+                select(self.col(KEY, "x"), self.alias(exp.Max(this=self.col("ts", "x")), "t"))
                 .from_(table_alias(rows, "x"), copy=False)
-                .group_by(col(KEY, "x"), copy=False)
+                .group_by(self.col(KEY, "x"), copy=False)
             )
             join(
                 result,
                 table_alias(last, "z"),
-                exp.EQ(this=col(KEY, "z"), expression=col(KEY, "c")),
+                exp.EQ(this=self.col(KEY, "z"), expression=self.col(KEY, "c")),
                 "LEFT",
             ).where(
-                or_(is_null(col("t", "z")), exp.LTE(this=col("t", "z"), expression=col("t", "c"))),
+                or_(
+                    is_null(self.col("t", "z")),
+                    exp.LTE(this=self.col("t", "z"), expression=self.col("t", "c")),
+                ),
                 copy=False,
             )
         return result
@@ -126,16 +132,16 @@ class Sequences(Scans):
         row that follows. Chains that reach the same step event keep the latest t1."""
         union = exp.Union(
             this=select(
-                col(KEY, "c"),
-                col("t1", "c"),
-                alias(col("t", "c"), "ts"),
-                alias(exp.Literal.number(0), "src"),
+                self.col(KEY, "c"),
+                self.col("t1", "c"),
+                self.alias(self.col("t", "c"), "ts"),
+                self.alias(exp.Literal.number(0), "src"),
             ).from_(table_alias(chain, "c"), copy=False),
             expression=select(
-                col(KEY, "x"),
-                alias(col("ts", "x"), "t1"),
-                col("ts", "x"),
-                alias(exp.Literal.number(1), "src"),
+                self.col(KEY, "x"),
+                self.alias(self.col("ts", "x"), "t1"),
+                self.col("ts", "x"),
+                self.alias(exp.Literal.number(1), "src"),
             ).from_(table_alias(rows, "x"), copy=False),
             distinct=False,
         )
@@ -144,17 +150,19 @@ class Sequences(Scans):
                 this=exp.Case(
                     ifs=[
                         exp.If(
-                            this=exp.EQ(this=col("src", "u"), expression=exp.Literal.number(1)),
-                            true=col("ts", "u"),
+                            this=exp.EQ(
+                                this=self.col("src", "u"), expression=exp.Literal.number(1)
+                            ),
+                            true=self.col("ts", "u"),
                         )
                     ]
                 )
             ),
-            partition_by=[col(KEY, "u")],
+            partition_by=[self.col(KEY, "u")],
             order=exp.Order(
                 expressions=[
-                    exp.Ordered(this=col("ts", "u")),
-                    exp.Ordered(this=col("src", "u"), desc=True),
+                    exp.Ordered(this=self.col("ts", "u")),
+                    exp.Ordered(this=self.col("src", "u"), desc=True),
                 ]
             ),
             spec=exp.WindowSpec(
@@ -166,21 +174,27 @@ class Sequences(Scans):
             ),
         )
         ranked = select(
-            col(KEY, "u"), col("t1", "u"), col("src", "u"), alias(following, "nxt")
+            self.col(KEY, "u"),
+            self.col("t1", "u"),
+            self.col("src", "u"),
+            self.alias(following, "nxt"),
         ).from_(table_alias(union, "u"), copy=False)
         return (
             select(
-                col(KEY, "w"),
-                alias(exp.Max(this=col("t1", "w")), "t1"),
-                alias(col("nxt", "w"), "t"),
+                self.col(KEY, "w"),
+                self.alias(exp.Max(this=self.col("t1", "w")), "t1"),
+                self.alias(self.col("nxt", "w"), "t"),
             )
             .from_(table_alias(ranked, "w"), copy=False)
             .where(
                 and_(
-                    exp.EQ(this=col("src", "w"), expression=exp.Literal.number(0)),
-                    exp.LTE(this=col("nxt", "w"), expression=self.later(col("t1", "w"), within)),
+                    exp.EQ(this=self.col("src", "w"), expression=exp.Literal.number(0)),
+                    exp.LTE(
+                        this=self.col("nxt", "w"),
+                        expression=self.later(self.col("t1", "w"), within),
+                    ),
                 ),
                 copy=False,
             )
-            .group_by(col(KEY, "w"), col("nxt", "w"), copy=False)
+            .group_by(self.col(KEY, "w"), self.col("nxt", "w"), copy=False)
         )

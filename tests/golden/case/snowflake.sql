@@ -1,6 +1,6 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "ANALYTICS"."USERS" AS e
 WHERE
-  NOT e."user_id" IS NULL AND e."plan" = 'pro'
+  NOT e."USER_ID" IS NULL AND e."PLAN" = 'pro'

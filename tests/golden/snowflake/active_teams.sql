@@ -1,58 +1,58 @@
 SELECT
-  e."account_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."ACCOUNT_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."ACCOUNTS" AS e
 LEFT JOIN (
   SELECT
-    c."parent" AS "segsql_k",
-    COUNT(CASE WHEN c."ok" THEN 1 END) AS "n"
+    c."PARENT" AS "SEGSQL_K",
+    COUNT(CASE WHEN c."OK" THEN 1 END) AS "N"
   FROM (
     SELECT
-      e."user_id" AS "entity_id",
+      e."USER_ID" AS "ENTITY_ID",
       COALESCE((
-        COALESCE(s1."f1", 0) >= 1
-      ), FALSE) AS "ok",
-      e."account_id" AS "parent"
+        COALESCE(s1."F1", 0) >= 1
+      ), FALSE) AS "OK",
+      e."ACCOUNT_ID" AS "PARENT"
     FROM "MAIN"."USERS" AS e
     LEFT JOIN (
       SELECT
-        ev."segsql_k" AS "segsql_k",
-        COUNT(*) AS "f1"
+        ev."SEGSQL_K" AS "SEGSQL_K",
+        COUNT(*) AS "F1"
       FROM (
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EVENTS"
         UNION ALL
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EMAIL_EVENTS"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-        AND ev."segsql_event" IN ('report_created')
-        AND ev."segsql_ts" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
+        ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        AND ev."SEGSQL_EVENT" IN ('report_created')
+        AND ev."SEGSQL_TS" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
       GROUP BY
-        ev."segsql_k"
+        ev."SEGSQL_K"
     ) AS s1
-      ON s1."segsql_k" = e."user_id"
+      ON s1."SEGSQL_K" = e."USER_ID"
     WHERE
-      NOT e."user_id" IS NULL
+      NOT e."USER_ID" IS NULL
       AND (
-        e."signup_at" IS NULL
-        OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        e."SIGNUP_AT" IS NULL
+        OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
       )
   ) AS c
   WHERE
-    NOT c."parent" IS NULL
+    NOT c."PARENT" IS NULL
   GROUP BY
-    c."parent"
+    c."PARENT"
 ) AS m1
-  ON m1."segsql_k" = e."account_id"
+  ON m1."SEGSQL_K" = e."ACCOUNT_ID"
 WHERE
-  NOT e."account_id" IS NULL AND (
-    COALESCE(m1."n", 0) >= 2
+  NOT e."ACCOUNT_ID" IS NULL AND (
+    COALESCE(m1."N", 0) >= 2
   )

@@ -1,75 +1,75 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
-    a."segsql_k" AS "segsql_k",
-    COUNT(ev."segsql_ts") AS "f1"
+    a."SEGSQL_K" AS "SEGSQL_K",
+    COUNT(ev."SEGSQL_TS") AS "F1"
   FROM (
     SELECT
-      r."segsql_k",
-      r."ts" AS "anchor"
+      r."SEGSQL_K",
+      r."TS" AS "ANCHOR"
     FROM (
       SELECT
-        ev."segsql_k" AS "segsql_k",
-        ev."segsql_ts" AS "ts",
-        ROW_NUMBER() OVER (PARTITION BY ev."segsql_k" ORDER BY ev."segsql_ts" DESC NULLS LAST) AS "rn"
+        ev."SEGSQL_K" AS "SEGSQL_K",
+        ev."SEGSQL_TS" AS "TS",
+        ROW_NUMBER() OVER (PARTITION BY ev."SEGSQL_K" ORDER BY ev."SEGSQL_TS" DESC NULLS LAST) AS "RN"
       FROM (
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EVENTS"
         UNION ALL
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EMAIL_EVENTS"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-        AND ev."segsql_event" IN ('email_delivered')
+        ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        AND ev."SEGSQL_EVENT" IN ('email_delivered')
     ) AS r
     WHERE
-      r."rn" = 3
+      r."RN" = 3
   ) AS a
   LEFT JOIN (
     SELECT
-      ev."segsql_k",
-      ev."segsql_event",
-      ev."segsql_ts"
+      ev."SEGSQL_K",
+      ev."SEGSQL_EVENT",
+      ev."SEGSQL_TS"
     FROM (
       SELECT
-        "user_id" AS "segsql_k",
-        "event_name" AS "segsql_event",
-        "ts" AS "segsql_ts"
+        "USER_ID" AS "SEGSQL_K",
+        "EVENT_NAME" AS "SEGSQL_EVENT",
+        "TS" AS "SEGSQL_TS"
       FROM "MAIN"."EVENTS"
       UNION ALL
       SELECT
-        "user_id" AS "segsql_k",
-        "event_name" AS "segsql_event",
-        "ts" AS "segsql_ts"
+        "USER_ID" AS "SEGSQL_K",
+        "EVENT_NAME" AS "SEGSQL_EVENT",
+        "TS" AS "SEGSQL_TS"
       FROM "MAIN"."EMAIL_EVENTS"
     ) AS ev
     WHERE
-      ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-      AND ev."segsql_event" IN ('email_opened')
+      ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      AND ev."SEGSQL_EVENT" IN ('email_opened')
   ) AS ev
-    ON ev."segsql_k" = a."segsql_k" AND ev."segsql_ts" >= a."anchor"
+    ON ev."SEGSQL_K" = a."SEGSQL_K" AND ev."SEGSQL_TS" >= a."ANCHOR"
   GROUP BY
-    a."segsql_k"
+    a."SEGSQL_K"
 ) AS s1
-  ON s1."segsql_k" = e."user_id"
+  ON s1."SEGSQL_K" = e."USER_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    NOT s1."segsql_k" IS NULL AND COALESCE(s1."f1", 0) = 0
+    NOT s1."SEGSQL_K" IS NULL AND COALESCE(s1."F1", 0) = 0
   )

@@ -1,30 +1,30 @@
 SELECT
-  e."account_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."ACCOUNT_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."ACCOUNTS" AS e
 LEFT JOIN (
   SELECT
-    c."parent" AS "segsql_k",
-    COUNT(1) AS "n"
+    c."PARENT" AS "SEGSQL_K",
+    COUNT(1) AS "N"
   FROM (
     SELECT
-      e."user_id" AS "entity_id",
-      e."account_id" AS "parent"
+      e."USER_ID" AS "ENTITY_ID",
+      e."ACCOUNT_ID" AS "PARENT"
     FROM "MAIN"."USERS" AS e
     WHERE
-      NOT e."user_id" IS NULL
+      NOT e."USER_ID" IS NULL
       AND (
-        e."signup_at" IS NULL
-        OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        e."SIGNUP_AT" IS NULL
+        OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
       )
   ) AS c
   WHERE
-    NOT c."parent" IS NULL
+    NOT c."PARENT" IS NULL
   GROUP BY
-    c."parent"
+    c."PARENT"
 ) AS m1
-  ON m1."segsql_k" = e."account_id"
+  ON m1."SEGSQL_K" = e."ACCOUNT_ID"
 WHERE
-  NOT e."account_id" IS NULL AND (
-    COALESCE(m1."n", 0) = 0
+  NOT e."ACCOUNT_ID" IS NULL AND (
+    COALESCE(m1."N", 0) = 0
   )

@@ -1,35 +1,35 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
-    ev."user_id" AS "segsql_k",
+    ev."USER_ID" AS "SEGSQL_K",
     AVG(
       CASE
         WHEN REGEXP_INSTR(
-          JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount'),
+          JSON_EXTRACT_PATH_TEXT(ev."PROPERTIES", 'amount'),
           '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
         ) > 0
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE)
+        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."PROPERTIES", 'amount') AS DOUBLE)
       END
-    ) AS "f1"
+    ) AS "F1"
   FROM "MAIN"."EVENTS" AS ev
   WHERE
-    ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-    AND ev."event_name" IN ('order_completed')
+    ev."TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    AND ev."EVENT_NAME" IN ('order_completed')
   GROUP BY
-    ev."user_id"
+    ev."USER_ID"
 ) AS s1
-  ON s1."segsql_k" = e."user_id"
+  ON s1."SEGSQL_K" = e."USER_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    s1."f1" IS NULL
+    s1."F1" IS NULL
   )

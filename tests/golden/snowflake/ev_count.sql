@@ -1,40 +1,40 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
-    ev."segsql_k" AS "segsql_k",
-    COUNT(*) AS "f1"
+    ev."SEGSQL_K" AS "SEGSQL_K",
+    COUNT(*) AS "F1"
   FROM (
     SELECT
-      "user_id" AS "segsql_k",
-      "event_name" AS "segsql_event",
-      "ts" AS "segsql_ts"
+      "USER_ID" AS "SEGSQL_K",
+      "EVENT_NAME" AS "SEGSQL_EVENT",
+      "TS" AS "SEGSQL_TS"
     FROM "MAIN"."EVENTS"
     UNION ALL
     SELECT
-      "user_id" AS "segsql_k",
-      "event_name" AS "segsql_event",
-      "ts" AS "segsql_ts"
+      "USER_ID" AS "SEGSQL_K",
+      "EVENT_NAME" AS "SEGSQL_EVENT",
+      "TS" AS "SEGSQL_TS"
     FROM "MAIN"."EMAIL_EVENTS"
   ) AS ev
   WHERE
-    ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-    AND ev."segsql_event" IN ('add_to_cart')
-    AND ev."segsql_ts" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '7 DAY'
+    ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+    AND ev."SEGSQL_EVENT" IN ('add_to_cart')
+    AND ev."SEGSQL_TS" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '7 DAY'
   GROUP BY
-    ev."segsql_k"
+    ev."SEGSQL_K"
 ) AS s1
-  ON s1."segsql_k" = e."user_id"
+  ON s1."SEGSQL_K" = e."USER_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    COALESCE(s1."f1", 0) >= 2
+    COALESCE(s1."F1", 0) >= 2
   )

@@ -1,43 +1,43 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
-    ev."user_id" AS "segsql_k",
-    MIN(ev."segsql_v1") AS "f1",
-    MAX(ev."segsql_v1") AS "f2"
+    ev."USER_ID" AS "SEGSQL_K",
+    MIN(ev."SEGSQL_V1") AS "F1",
+    MAX(ev."SEGSQL_V1") AS "F2"
   FROM (
     SELECT
       ev.*,
       CASE
         WHEN REGEXP_INSTR(
-          JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount'),
+          JSON_EXTRACT_PATH_TEXT(ev."PROPERTIES", 'amount'),
           '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
         ) > 0
-        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."properties", 'amount') AS DOUBLE)
-      END AS "segsql_v1"
+        THEN CAST(JSON_EXTRACT_PATH_TEXT(ev."PROPERTIES", 'amount') AS DOUBLE)
+      END AS "SEGSQL_V1"
     FROM "MAIN"."EVENTS" AS ev
     WHERE
-      ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-      AND ev."event_name" IN ('order_completed')
+      ev."TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      AND ev."EVENT_NAME" IN ('order_completed')
   ) AS ev
   GROUP BY
-    ev."user_id"
+    ev."USER_ID"
 ) AS s1
-  ON s1."segsql_k" = e."user_id"
+  ON s1."SEGSQL_K" = e."USER_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
     (
-      s1."f1" >= 10
+      s1."F1" >= 10
     ) AND (
-      s1."f2" <= 100
+      s1."F2" <= 100
     )
   )

@@ -1,21 +1,21 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
-    e."account_id" AS "segsql_k"
+    e."ACCOUNT_ID" AS "SEGSQL_K"
   FROM "MAIN"."ACCOUNTS" AS e
   WHERE
-    NOT e."account_id" IS NULL
+    NOT e."ACCOUNT_ID" IS NULL
 ) AS p1
-  ON p1."segsql_k" = e."account_id"
+  ON p1."SEGSQL_K" = e."ACCOUNT_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
-  AND NOT p1."segsql_k" IS NULL
+  AND NOT p1."SEGSQL_K" IS NULL

@@ -1,15 +1,15 @@
 SELECT
-  e."user_id" AS "entity_id",
+  e."USER_ID" AS "ENTITY_ID",
   (
-    TO_NUMBER(SUBSTRING(MD5('holdout_half:' || CAST(e."user_id" AS VARCHAR)), 1, 7), 'XXXXXXX')
-  ) % 100 < 50 AS "holdout"
+    TO_NUMBER(SUBSTRING(MD5('holdout_half:' || CAST(e."USER_ID" AS VARCHAR)), 1, 7), 'XXXXXXX')
+  ) % 100 < 50 AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND TRUE

@@ -1,20 +1,20 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
     (
-      e."plan" = 'trial' OR e."plan" = 'free'
+      e."PLAN" = 'trial' OR e."PLAN" = 'free'
     )
     AND NOT COALESCE((
-      e."score" < 0 OR NOT COALESCE(NOT e."email" IS NULL, FALSE)
+      e."SCORE" < 0 OR NOT COALESCE(NOT e."EMAIL" IS NULL, FALSE)
     ), FALSE)
   )

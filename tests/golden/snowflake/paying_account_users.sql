@@ -1,36 +1,36 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT
-    e."account_id" AS "segsql_k"
+    e."ACCOUNT_ID" AS "SEGSQL_K"
   FROM "MAIN"."ACCOUNTS" AS e
   LEFT JOIN (
     SELECT
-      ev."account_id" AS "segsql_k",
-      COUNT(*) AS "f1"
+      ev."ACCOUNT_ID" AS "SEGSQL_K",
+      COUNT(*) AS "F1"
     FROM "MAIN"."ACCOUNT_EVENTS" AS ev
     WHERE
-      ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-      AND ev."event_name" IN ('invoice_paid')
-      AND ev."ts" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
+      ev."TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      AND ev."EVENT_NAME" IN ('invoice_paid')
+      AND ev."TS" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
     GROUP BY
-      ev."account_id"
+      ev."ACCOUNT_ID"
   ) AS s1
-    ON s1."segsql_k" = e."account_id"
+    ON s1."SEGSQL_K" = e."ACCOUNT_ID"
   WHERE
-    NOT e."account_id" IS NULL AND (
-      COALESCE(s1."f1", 0) >= 1
+    NOT e."ACCOUNT_ID" IS NULL AND (
+      COALESCE(s1."F1", 0) >= 1
     )
 ) AS p1
-  ON p1."segsql_k" = e."account_id"
+  ON p1."SEGSQL_K" = e."ACCOUNT_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
-  AND NOT p1."segsql_k" IS NULL
+  AND NOT p1."SEGSQL_K" IS NULL

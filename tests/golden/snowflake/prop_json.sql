@@ -1,31 +1,31 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    JSON_EXTRACT_PATH_TEXT(e."traits", 'address.city') = 'Berlin'
+    JSON_EXTRACT_PATH_TEXT(e."TRAITS", 'address.city') = 'Berlin'
     AND CASE
       WHEN REGEXP_INSTR(
-        JSON_EXTRACT_PATH_TEXT(e."traits", 'size'),
+        JSON_EXTRACT_PATH_TEXT(e."TRAITS", 'size'),
         '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
       ) > 0
-      THEN CAST(JSON_EXTRACT_PATH_TEXT(e."traits", 'size') AS DOUBLE)
+      THEN CAST(JSON_EXTRACT_PATH_TEXT(e."TRAITS", 'size') AS DOUBLE)
     END >= 50
     AND CASE
       WHEN (
-        JSON_EXTRACT_PATH_TEXT(e."traits", 'newsletter')
+        JSON_EXTRACT_PATH_TEXT(e."TRAITS", 'newsletter')
       ) = 'true'
       THEN TRUE
       WHEN (
-        JSON_EXTRACT_PATH_TEXT(e."traits", 'newsletter')
+        JSON_EXTRACT_PATH_TEXT(e."TRAITS", 'newsletter')
       ) = 'false'
       THEN FALSE
     END = TRUE

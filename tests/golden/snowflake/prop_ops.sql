@@ -1,19 +1,19 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
     (
-      e."score" > 10 AND e."score" <= 20
+      e."SCORE" > 10 AND e."SCORE" <= 20
     )
-    OR e."score" BETWEEN 100 AND 101
-    OR e."plan" IN ('gold', 'x\'); DROP TABLE users; --')
+    OR e."SCORE" BETWEEN 100 AND 101
+    OR e."PLAN" IN ('gold', 'x\'); DROP TABLE users; --')
   )

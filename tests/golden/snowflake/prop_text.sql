@@ -1,18 +1,18 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    CHARINDEX('%_', e."email") > 0
-    OR STARTSWITH(e."email", 'vip_')
-    OR ENDSWITH(e."email", '@corp.io')
-    OR REGEXP_INSTR(e."email", '^[0-9]+@') > 0
+    CHARINDEX('%_', e."EMAIL") > 0
+    OR STARTSWITH(e."EMAIL", 'vip_')
+    OR ENDSWITH(e."EMAIL", '@corp.io')
+    OR REGEXP_INSTR(e."EMAIL", '^[0-9]+@') > 0
   )

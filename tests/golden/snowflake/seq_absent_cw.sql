@@ -1,109 +1,109 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT DISTINCT
-    c."segsql_k"
+    c."SEGSQL_K"
   FROM (
     SELECT
-      c."segsql_k",
-      c."t1",
-      MAX(x."ts") AS "t"
+      c."SEGSQL_K",
+      c."T1",
+      MAX(x."TS") AS "T"
     FROM (
       SELECT
-        x."segsql_k" AS "segsql_k",
-        x."ts" AS "t1",
-        x."ts" AS "t"
+        x."SEGSQL_K" AS "SEGSQL_K",
+        x."TS" AS "T1",
+        x."TS" AS "T"
       FROM (
         SELECT
-          ev."segsql_k" AS "segsql_k",
-          ev."segsql_ts" AS "ts"
+          ev."SEGSQL_K" AS "SEGSQL_K",
+          ev."SEGSQL_TS" AS "TS"
         FROM (
           SELECT
-            "user_id" AS "segsql_k",
-            "event_name" AS "segsql_event",
-            "ts" AS "segsql_ts"
+            "USER_ID" AS "SEGSQL_K",
+            "EVENT_NAME" AS "SEGSQL_EVENT",
+            "TS" AS "SEGSQL_TS"
           FROM "MAIN"."EVENTS"
           UNION ALL
           SELECT
-            "user_id" AS "segsql_k",
-            "event_name" AS "segsql_event",
-            "ts" AS "segsql_ts"
+            "USER_ID" AS "SEGSQL_K",
+            "EVENT_NAME" AS "SEGSQL_EVENT",
+            "TS" AS "SEGSQL_TS"
           FROM "MAIN"."EMAIL_EVENTS"
         ) AS ev
         WHERE
-          ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-          AND ev."segsql_event" IN ('signup')
+          ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+          AND ev."SEGSQL_EVENT" IN ('signup')
       ) AS x
     ) AS c
     JOIN (
       SELECT
-        ev."segsql_k" AS "segsql_k",
-        ev."segsql_ts" AS "ts"
+        ev."SEGSQL_K" AS "SEGSQL_K",
+        ev."SEGSQL_TS" AS "TS"
       FROM (
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EVENTS"
         UNION ALL
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EMAIL_EVENTS"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-        AND ev."segsql_event" IN ('setup_started')
+        ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        AND ev."SEGSQL_EVENT" IN ('setup_started')
     ) AS x
-      ON x."segsql_k" = c."segsql_k"
-      AND x."ts" > c."t"
-      AND x."ts" <= c."t1" + INTERVAL '1 HOUR'
+      ON x."SEGSQL_K" = c."SEGSQL_K"
+      AND x."TS" > c."T"
+      AND x."TS" <= c."T1" + INTERVAL '1 HOUR'
     GROUP BY
-      c."segsql_k",
-      c."t1"
+      c."SEGSQL_K",
+      c."T1"
   ) AS c
   LEFT JOIN (
     SELECT
-      x."segsql_k",
-      MAX(x."ts") AS "t"
+      x."SEGSQL_K",
+      MAX(x."TS") AS "T"
     FROM (
       SELECT
-        ev."segsql_k" AS "segsql_k",
-        ev."segsql_ts" AS "ts"
+        ev."SEGSQL_K" AS "SEGSQL_K",
+        ev."SEGSQL_TS" AS "TS"
       FROM (
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EVENTS"
         UNION ALL
         SELECT
-          "user_id" AS "segsql_k",
-          "event_name" AS "segsql_event",
-          "ts" AS "segsql_ts"
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
         FROM "MAIN"."EMAIL_EVENTS"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-        AND ev."segsql_event" IN ('setup_completed')
+        ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        AND ev."SEGSQL_EVENT" IN ('setup_completed')
     ) AS x
     GROUP BY
-      x."segsql_k"
+      x."SEGSQL_K"
   ) AS z
-    ON z."segsql_k" = c."segsql_k"
+    ON z."SEGSQL_K" = c."SEGSQL_K"
   WHERE
-    z."t" IS NULL OR z."t" <= c."t"
+    z."T" IS NULL OR z."T" <= c."T"
 ) AS q1
-  ON q1."segsql_k" = e."user_id"
+  ON q1."SEGSQL_K" = e."USER_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
-  AND NOT q1."segsql_k" IS NULL
+  AND NOT q1."SEGSQL_K" IS NULL

@@ -1,160 +1,160 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT DISTINCT
-    c."segsql_k"
+    c."SEGSQL_K"
   FROM (
     SELECT
-      w."segsql_k",
-      MAX(w."t1") AS "t1",
-      w."nxt" AS "t"
+      w."SEGSQL_K",
+      MAX(w."T1") AS "T1",
+      w."NXT" AS "T"
     FROM (
       SELECT
-        u."segsql_k",
-        u."t1",
-        u."src",
-        MIN(CASE WHEN u."src" = 1 THEN u."ts" END) OVER (
-          PARTITION BY u."segsql_k"
-          ORDER BY u."ts", u."src" DESC NULLS LAST
+        u."SEGSQL_K",
+        u."T1",
+        u."SRC",
+        MIN(CASE WHEN u."SRC" = 1 THEN u."TS" END) OVER (
+          PARTITION BY u."SEGSQL_K"
+          ORDER BY u."TS", u."SRC" DESC NULLS LAST
           ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-        ) AS "nxt"
+        ) AS "NXT"
       FROM (
         SELECT
-          c."segsql_k",
-          c."t1",
-          c."t" AS "ts",
-          0 AS "src"
+          c."SEGSQL_K",
+          c."T1",
+          c."T" AS "TS",
+          0 AS "SRC"
         FROM (
           SELECT
-            w."segsql_k",
-            MAX(w."t1") AS "t1",
-            w."nxt" AS "t"
+            w."SEGSQL_K",
+            MAX(w."T1") AS "T1",
+            w."NXT" AS "T"
           FROM (
             SELECT
-              u."segsql_k",
-              u."t1",
-              u."src",
-              MIN(CASE WHEN u."src" = 1 THEN u."ts" END) OVER (
-                PARTITION BY u."segsql_k"
-                ORDER BY u."ts", u."src" DESC NULLS LAST
+              u."SEGSQL_K",
+              u."T1",
+              u."SRC",
+              MIN(CASE WHEN u."SRC" = 1 THEN u."TS" END) OVER (
+                PARTITION BY u."SEGSQL_K"
+                ORDER BY u."TS", u."SRC" DESC NULLS LAST
                 ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-              ) AS "nxt"
+              ) AS "NXT"
             FROM (
               SELECT
-                c."segsql_k",
-                c."t1",
-                c."t" AS "ts",
-                0 AS "src"
+                c."SEGSQL_K",
+                c."T1",
+                c."T" AS "TS",
+                0 AS "SRC"
               FROM (
                 SELECT
-                  x."segsql_k" AS "segsql_k",
-                  x."ts" AS "t1",
-                  x."ts" AS "t"
+                  x."SEGSQL_K" AS "SEGSQL_K",
+                  x."TS" AS "T1",
+                  x."TS" AS "T"
                 FROM (
                   SELECT
-                    ev."segsql_k" AS "segsql_k",
-                    ev."segsql_ts" AS "ts"
+                    ev."SEGSQL_K" AS "SEGSQL_K",
+                    ev."SEGSQL_TS" AS "TS"
                   FROM (
                     SELECT
-                      "user_id" AS "segsql_k",
-                      "event_name" AS "segsql_event",
-                      "ts" AS "segsql_ts"
+                      "USER_ID" AS "SEGSQL_K",
+                      "EVENT_NAME" AS "SEGSQL_EVENT",
+                      "TS" AS "SEGSQL_TS"
                     FROM "MAIN"."EVENTS"
                     UNION ALL
                     SELECT
-                      "user_id" AS "segsql_k",
-                      "event_name" AS "segsql_event",
-                      "ts" AS "segsql_ts"
+                      "USER_ID" AS "SEGSQL_K",
+                      "EVENT_NAME" AS "SEGSQL_EVENT",
+                      "TS" AS "SEGSQL_TS"
                     FROM "MAIN"."EMAIL_EVENTS"
                   ) AS ev
                   WHERE
-                    ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-                    AND ev."segsql_event" IN ('product_viewed')
+                    ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+                    AND ev."SEGSQL_EVENT" IN ('product_viewed')
                 ) AS x
               ) AS c
               UNION ALL
               SELECT
-                x."segsql_k",
-                x."ts" AS "t1",
-                x."ts",
-                1 AS "src"
+                x."SEGSQL_K",
+                x."TS" AS "T1",
+                x."TS",
+                1 AS "SRC"
               FROM (
                 SELECT
-                  ev."segsql_k" AS "segsql_k",
-                  ev."segsql_ts" AS "ts"
+                  ev."SEGSQL_K" AS "SEGSQL_K",
+                  ev."SEGSQL_TS" AS "TS"
                 FROM (
                   SELECT
-                    "user_id" AS "segsql_k",
-                    "event_name" AS "segsql_event",
-                    "ts" AS "segsql_ts",
-                    "platform"
+                    "USER_ID" AS "SEGSQL_K",
+                    "EVENT_NAME" AS "SEGSQL_EVENT",
+                    "TS" AS "SEGSQL_TS",
+                    "PLATFORM"
                   FROM "MAIN"."EVENTS"
                   UNION ALL
                   SELECT
-                    "user_id" AS "segsql_k",
-                    "event_name" AS "segsql_event",
-                    "ts" AS "segsql_ts",
-                    "platform"
+                    "USER_ID" AS "SEGSQL_K",
+                    "EVENT_NAME" AS "SEGSQL_EVENT",
+                    "TS" AS "SEGSQL_TS",
+                    "PLATFORM"
                   FROM "MAIN"."EMAIL_EVENTS"
                 ) AS ev
                 WHERE
-                  ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-                  AND ev."segsql_event" IN ('add_to_cart')
-                  AND ev."platform" = 'web'
+                  ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+                  AND ev."SEGSQL_EVENT" IN ('add_to_cart')
+                  AND ev."PLATFORM" = 'web'
               ) AS x
             ) AS u
           ) AS w
           WHERE
-            w."src" = 0 AND w."nxt" <= w."t1" + INTERVAL '1 HOUR'
+            w."SRC" = 0 AND w."NXT" <= w."T1" + INTERVAL '1 HOUR'
           GROUP BY
-            w."segsql_k",
-            w."nxt"
+            w."SEGSQL_K",
+            w."NXT"
         ) AS c
         UNION ALL
         SELECT
-          x."segsql_k",
-          x."ts" AS "t1",
-          x."ts",
-          1 AS "src"
+          x."SEGSQL_K",
+          x."TS" AS "T1",
+          x."TS",
+          1 AS "SRC"
         FROM (
           SELECT
-            ev."segsql_k" AS "segsql_k",
-            ev."segsql_ts" AS "ts"
+            ev."SEGSQL_K" AS "SEGSQL_K",
+            ev."SEGSQL_TS" AS "TS"
           FROM (
             SELECT
-              "user_id" AS "segsql_k",
-              "event_name" AS "segsql_event",
-              "ts" AS "segsql_ts"
+              "USER_ID" AS "SEGSQL_K",
+              "EVENT_NAME" AS "SEGSQL_EVENT",
+              "TS" AS "SEGSQL_TS"
             FROM "MAIN"."EVENTS"
             UNION ALL
             SELECT
-              "user_id" AS "segsql_k",
-              "event_name" AS "segsql_event",
-              "ts" AS "segsql_ts"
+              "USER_ID" AS "SEGSQL_K",
+              "EVENT_NAME" AS "SEGSQL_EVENT",
+              "TS" AS "SEGSQL_TS"
             FROM "MAIN"."EMAIL_EVENTS"
           ) AS ev
           WHERE
-            ev."segsql_ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-            AND ev."segsql_event" IN ('checkout_completed')
+            ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+            AND ev."SEGSQL_EVENT" IN ('checkout_completed')
         ) AS x
       ) AS u
     ) AS w
     WHERE
-      w."src" = 0 AND w."nxt" <= w."t1" + INTERVAL '1 HOUR'
+      w."SRC" = 0 AND w."NXT" <= w."T1" + INTERVAL '1 HOUR'
     GROUP BY
-      w."segsql_k",
-      w."nxt"
+      w."SEGSQL_K",
+      w."NXT"
   ) AS c
 ) AS q1
-  ON q1."segsql_k" = e."user_id"
+  ON q1."SEGSQL_K" = e."USER_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
-  AND NOT q1."segsql_k" IS NULL
+  AND NOT q1."SEGSQL_K" IS NULL

@@ -1,59 +1,59 @@
 SELECT
-  e."user_id" AS "entity_id",
-  FALSE AS "holdout"
+  e."USER_ID" AS "ENTITY_ID",
+  FALSE AS "HOLDOUT"
 FROM "MAIN"."USERS" AS e
 LEFT JOIN (
   SELECT DISTINCT
-    c."segsql_k"
+    c."SEGSQL_K"
   FROM (
     SELECT
-      c."segsql_k",
-      c."t1",
-      MIN(x."ts") AS "t"
+      c."SEGSQL_K",
+      c."T1",
+      MIN(x."TS") AS "T"
     FROM (
       SELECT
-        x."segsql_k" AS "segsql_k",
-        x."ts" AS "t1",
-        x."ts" AS "t"
+        x."SEGSQL_K" AS "SEGSQL_K",
+        x."TS" AS "T1",
+        x."TS" AS "T"
       FROM (
         SELECT
-          x."segsql_k" AS "segsql_k",
-          MIN(x."ts") AS "ts"
+          x."SEGSQL_K" AS "SEGSQL_K",
+          MIN(x."TS") AS "TS"
         FROM (
           SELECT
-            ev."user_id" AS "segsql_k",
-            ev."ts" AS "ts"
+            ev."USER_ID" AS "SEGSQL_K",
+            ev."TS" AS "TS"
           FROM "MAIN"."EMAIL_EVENTS" AS ev
           WHERE
-            ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-            AND ev."event_name" IN ('email_clicked')
+            ev."TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+            AND ev."EVENT_NAME" IN ('email_clicked')
         ) AS x
         GROUP BY
-          x."segsql_k"
+          x."SEGSQL_K"
       ) AS x
     ) AS c
     JOIN (
       SELECT
-        ev."user_id" AS "segsql_k",
-        ev."ts" AS "ts"
+        ev."USER_ID" AS "SEGSQL_K",
+        ev."TS" AS "TS"
       FROM "MAIN"."EVENTS" AS ev
       WHERE
-        ev."ts" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-        AND ev."event_name" IN ('order_completed')
+        ev."TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        AND ev."EVENT_NAME" IN ('order_completed')
     ) AS x
-      ON x."segsql_k" = c."segsql_k" AND x."ts" > c."t"
+      ON x."SEGSQL_K" = c."SEGSQL_K" AND x."TS" > c."T"
     GROUP BY
-      c."segsql_k",
-      c."t1"
+      c."SEGSQL_K",
+      c."T1"
   ) AS c
 ) AS q1
-  ON q1."segsql_k" = e."user_id"
+  ON q1."SEGSQL_K" = e."USER_ID"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT e."USER_ID" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      e."SIGNUP_AT" IS NULL
+      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
-  AND NOT q1."segsql_k" IS NULL
+  AND NOT q1."SEGSQL_K" IS NULL
