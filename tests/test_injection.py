@@ -622,7 +622,7 @@ def test_secrets_never_show(postgres_server, tmp_path):
         {
             "segments": [
                 {"name": "trial", "where": {"property": "plan", "eq": "trial"}},
-                {"name": "broken", "where": {"property": "no_such_column", "eq": "x"}},
+                {"name": "broken", "where": {"property": "unreadable", "eq": "x"}},
             ]
         }
     )
@@ -640,12 +640,17 @@ def test_secrets_never_show(postgres_server, tmp_path):
     )
     con = pg.connect()
     con.execute(f"CREATE SCHEMA {schema}_src")
-    con.execute(f"CREATE TABLE {schema}_src.users (user_id BIGINT, plan TEXT, traits JSONB)")
+    con.execute(f"CREATE TABLE {schema}_src.user_rows (user_id BIGINT, plan TEXT, traits JSONB)")
+    # the column exists (the pre-run check passes) but reading it fails: a run-time error
+    con.execute(
+        f"CREATE VIEW {schema}_src.users AS SELECT *, CAST(1 / (user_id - 1) AS TEXT) "
+        f"AS unreadable FROM {schema}_src.user_rows"
+    )
     con.execute(
         f"CREATE TABLE {schema}_src.events (user_id BIGINT, event_name TEXT, "
         "ts TIMESTAMP, properties JSONB)"
     )
-    con.execute(f"INSERT INTO {schema}_src.users VALUES (1, 'trial', '{{}}')")
+    con.execute(f"INSERT INTO {schema}_src.user_rows VALUES (1, 'trial', '{{}}')")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PG")},
         "SEGSQL_TEST_PASSWORD": SECRET,
