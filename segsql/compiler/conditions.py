@@ -170,7 +170,7 @@ class Conditions(Names):
 
     def _property(self, plan: EntityPlan, cond: PropertyCond) -> exp.Expression:
         src = plan.project.entity_source(plan.entity)
-        return self.property_tests(cond.prop, cond.tests, ENTITY, src.json)
+        return self.property_tests(cond.prop, cond.tests, ENTITY, src.zone_aware)
 
     def _in_segment(self, plan: EntityPlan, cond: InSegment) -> exp.Expression:
         return self._boolean(plan, plan.project.segments[cond.segment].where)
@@ -216,23 +216,23 @@ class Conditions(Names):
     }
 
     # ------------------------------------------------------------------ event filters
-    def event_boolean(self, cond: Condition, json_cols: tuple[str, ...]) -> exp.Expression:
+    def event_boolean(self, cond: Condition, instants: frozenset[str]) -> exp.Expression:
         """An event `where` filter over `ev` (properties and combinators only)."""
-        return self.EVENT_BOOLEANS[type(cond)](self, cond, json_cols)
+        return self.EVENT_BOOLEANS[type(cond)](self, cond, instants)
 
-    def _event_all(self, cond: All, json_cols: tuple[str, ...]) -> exp.Expression:
-        items = [self.event_boolean(c, json_cols) for c in cond.items]
+    def _event_all(self, cond: All, instants: frozenset[str]) -> exp.Expression:
+        items = [self.event_boolean(c, instants) for c in cond.items]
         return _combine(items, and_, exp.true())
 
-    def _event_any(self, cond: AnyOf, json_cols: tuple[str, ...]) -> exp.Expression:
-        items = [self.event_boolean(c, json_cols) for c in cond.items]
+    def _event_any(self, cond: AnyOf, instants: frozenset[str]) -> exp.Expression:
+        items = [self.event_boolean(c, instants) for c in cond.items]
         return _combine(items, or_, exp.false())
 
-    def _event_not(self, cond: Not, json_cols: tuple[str, ...]) -> exp.Expression:
-        return not_(coalesce(self.event_boolean(cond.item, json_cols), exp.false()))
+    def _event_not(self, cond: Not, instants: frozenset[str]) -> exp.Expression:
+        return not_(coalesce(self.event_boolean(cond.item, instants), exp.false()))
 
-    def _event_property(self, cond: PropertyCond, json_cols: tuple[str, ...]) -> exp.Expression:
-        return self.property_tests(cond.prop, cond.tests, EV, json_cols)
+    def _event_property(self, cond: PropertyCond, instants: frozenset[str]) -> exp.Expression:
+        return self.property_tests(cond.prop, cond.tests, EV, instants)
 
     EVENT_BOOLEANS = {
         All: _event_all,
@@ -243,13 +243,13 @@ class Conditions(Names):
 
     # ------------------------------------------------------------------ comparisons
     def property_tests(
-        self, prop: Prop, tests: tuple[Test, ...], table: str, json_columns: tuple[str, ...]
+        self, prop: Prop, tests: tuple[Test, ...], table: str, instants: frozenset[str]
     ) -> exp.Expression:
         """Each comparison key is typed alone (docs/language.md, Sources): JSON text is cast per
         key, and a key compared as text compares its numbers by their JSON spelling."""
         parts = []
         for t in tests:
-            value = self.prop_value(prop, table, json_columns, t)
+            value = self.prop_value(prop, table, instants, t)
             if prop.path and t.op != "is_null" and json_kind(t) == "text":
                 t = as_json_text(t)
             parts.append(self.test(value, t))
@@ -259,15 +259,16 @@ class Conditions(Names):
         self,
         prop: Prop,
         table: str,
-        json_columns: tuple[str, ...],
+        instants: frozenset[str],
         test: Test | None = None,
         as_number: bool = False,
     ) -> exp.Expression:
         """A property's value: a column as is; a JSON key as text, or cast as `test`'s
-        values need (or to a number, `as_number`)."""
+        values need (or to a number, `as_number`). A column in `instants` (of a zone-aware
+        type in the table read) is read as its instant in UTC."""
         column = self.col(prop.column, table)
         if not prop.path:
-            return column
+            return self.d.utc(column) if prop.column in instants else column
         text = self.d.json_text(column, prop.path)
         kind = "number" if as_number else json_kind(test)
         if kind == "number":

@@ -71,15 +71,8 @@ class Entities(Sequences):
         if not src.created_at:
             return keyed
         created = self.col(src.created_at, ENTITY)
-        return and_(
-            keyed,
-            paren(
-                or_(
-                    is_null(created),
-                    exp.LTE(this=self.col(src.created_at, ENTITY), expression=self.T),
-                )
-            ),
-        )
+        at = self.read(src, src.created_at, ENTITY)
+        return and_(keyed, paren(or_(is_null(created), exp.LTE(this=at, expression=self.T))))
 
     def _left_join(self, query: exp.Select, sub: exp.Select, name: str, column: str) -> None:
         on = exp.EQ(this=self.col(KEY, name), expression=self.col(column, ENTITY))

@@ -113,7 +113,7 @@ class RelCols(NamedTuple):
 
     key: exp.Column
     event: exp.Column
-    ts: exp.Column
+    ts: exp.Expression  # an instant in UTC (a zone-aware column converted)
 
 
 class Names:
@@ -132,6 +132,11 @@ class Names:
     def alias(self, node: exp.Expression, name: str) -> exp.Alias:
         return exp.Alias(this=node, alias=self.d.ident(name))
 
+    def read(self, src: Source, column: str, table: str | None = None) -> exp.Expression:
+        """`src`'s column, read as its instant in UTC if of a zone-aware type."""
+        node = self.col(column, table)
+        return self.d.utc(node) if column in src.zone_aware else node
+
     def rel_cols(self, single: Source | None) -> RelCols:
         """The key, event and timestamp columns of `ev`: a single source's own names, or
         the standard names of a union of sources (`single` None)."""
@@ -140,7 +145,7 @@ class Names:
         return RelCols(
             self.col(single.key, EV),
             self.col(single.event, EV),  # type: ignore[arg-type]
-            self.col(single.timestamp, EV),  # type: ignore[arg-type]
+            self.read(single, single.timestamp, EV),  # type: ignore[arg-type]
         )
 
     def ev_columns(self, *nodes: exp.Expression) -> set[str]:

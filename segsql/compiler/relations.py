@@ -53,9 +53,9 @@ class Relations(Conditions):
             part = select(
                 self.alias(self.col(s.key), KEY),
                 self.alias(self.col(s.event), EVENT),  # type: ignore[arg-type]
-                self.alias(self.col(s.timestamp), TS),  # type: ignore[arg-type]
+                self._read(s, s.timestamp, TS),  # type: ignore[arg-type]
                 *(
-                    self.col(c)
+                    self._read(s, c)
                     if isinstance(columns, set) or s.name in columns[c]
                     else self.alias(exp.Null(), c)
                     for c in sorted(columns)
@@ -72,8 +72,20 @@ class Relations(Conditions):
         """The one source of `sources`, read with its own column names (None: several)."""
         return plan.project.sources[sources[0]] if len(sources) == 1 else None
 
-    def _json_cols(self, plan: EntityPlan, sources: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(sorted({c for s in sources for c in plan.project.sources[s].json}))
+    def _instants(self, single: Source | None) -> frozenset[str]:
+        """The zone-aware columns that filters on `ev` read as UTC instants: a single
+        source's own (a union of sources converts them itself, see `_read`)."""
+        return single.zone_aware if single is not None else frozenset()
+
+    def _read(self, src: Source, column: str, name: str | None = None) -> exp.Expression:
+        """`src`'s column in a union of sources, named `name` (or its own name; aliased
+        only where converted, see `read`)."""
+        node = self.read(src, column)
+        return (
+            node
+            if name is None and column not in src.zone_aware
+            else self.alias(node, name or column)
+        )
 
     def event_filter(
         self,
@@ -87,7 +99,7 @@ class Relations(Conditions):
         if events is not None:
             parts.append(isin(self.rel_cols(single).event, events))
         if where is not None:
-            parts.append(self.event_boolean(where, self._json_cols(plan, sources)))
+            parts.append(self.event_boolean(where, self._instants(single)))
         return parts
 
     # ------------------------------------------------------------------ windows
@@ -112,7 +124,7 @@ class Relations(Conditions):
         src = plan.project.entity_source(plan.entity)
 
         def start() -> exp.Expression:
-            value = self.prop_value(window.prop, "en", src.json)
+            value = self.prop_value(window.prop, "en", src.zone_aware)
             return self.d.to_timestamp(value) if window.prop.path else value
 
         parts: list[exp.Expression] = [exp.GTE(this=self.rel_cols(single).ts, expression=start())]

@@ -126,7 +126,7 @@ class Scans(Relations):
                 if all(t is not None for t in terms):
                     where.append(paren(or_(*terms)))
         if shared.where and first.where is not None:
-            where.append(self.event_boolean(first.where, self._json_cols(plan, scan.sources)))
+            where.append(self.event_boolean(first.where, self._instants(single)))
         return where, shared
 
     def _row_set_test(
@@ -169,7 +169,7 @@ class Scans(Relations):
         if (not shared.window or scan.kind == ScanKind.ANCHOR) and not implied:
             conds += self.window_filter(plan, agg.window, single)
         if not shared.where and agg.where is not None:  # last: JSON only for rows in time
-            conds.append(self.event_boolean(agg.where, self._json_cols(plan, scan.sources)))
+            conds.append(self.event_boolean(agg.where, self._instants(single)))
         return conds
 
     # ------------------------------------------------------------------ aggregates
@@ -185,11 +185,11 @@ class Scans(Relations):
             if agg.of is not None and agg.of.path:
                 key = (agg.of, agg.kind != "count_distinct")
                 uses[key] = uses.get(key, 0) + 1
-        json_cols = self._json_cols(plan, scan.sources)
+        instants = self._instants(self._single(plan, scan.sources))
         shared = [key for key, n in uses.items() if n > 1]
         return {
             (prop, numeric): SharedValue(
-                self.prop_value(prop, EV, json_cols, as_number=numeric), f"segsql_v{i}"
+                self.prop_value(prop, EV, instants, as_number=numeric), f"segsql_v{i}"
             )
             for i, (prop, numeric) in enumerate(shared, start=1)
         }
@@ -206,7 +206,7 @@ class Scans(Relations):
         """The aggregate over the rows passing `conds`; a value in `values` (see
         `_shared_values`) is read from its column."""
         ts = self.rel_cols(single).ts
-        json_cols = self._json_cols(plan, scan.sources)
+        instants = self._instants(single)
         numeric = agg.kind != "count_distinct"
         if values and (agg.of, numeric) in values:
             shared: exp.Expression | None = self.col(values[(agg.of, numeric)].column, EV)
@@ -222,9 +222,9 @@ class Scans(Relations):
         elif shared is not None:
             value = shared
         elif agg.kind == "count_distinct":
-            value = self.prop_value(agg.of, EV, json_cols)  # type: ignore[arg-type]
+            value = self.prop_value(agg.of, EV, instants)  # type: ignore[arg-type]
         else:
-            value = self.prop_value(agg.of, EV, json_cols, as_number=True)  # type: ignore
+            value = self.prop_value(agg.of, EV, instants, as_number=True)  # type: ignore
         if conds:
             value = exp.Case(ifs=[exp.If(this=and_(*conds), true=value)])
         if agg.kind == "count_distinct":

@@ -98,6 +98,8 @@ class Dialect:
             return exp.cast(exp.null(), self.column_type(kind))
         if kind == "TIMESTAMP":
             return self.timestamp(value)  # type: ignore[arg-type]
+        if isinstance(value, datetime):  # a naive UTC value for a zone-aware column
+            return self.instant(value)
         if kind == "JSON":
             import json
 
@@ -126,6 +128,12 @@ class Dialect:
         timestamps must? (Tables of older versions had plain TIMESTAMPs.)"""
         name = type_name.lower()
         return "with time zone" in name or name == "timestamptz"
+
+    def utc(self, column: exp.Expression) -> exp.Expression:
+        """A source column of a zone-aware type read as its instant in UTC, a naive
+        timestamp like T (docs/language.md, Sources), whatever the session's zone."""
+        zoned = exp.AtTimeZone(this=column, zone=exp.Literal.string("UTC"))
+        return exp.cast(zoned, self.dtype(self.timestamp_type), copy=False)
 
     def now(self) -> exp.Expression:
         """The current time in UTC as a naive timestamp (T of the live views)."""

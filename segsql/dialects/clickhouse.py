@@ -56,6 +56,11 @@ class ClickHouse(Dialect):
     def is_instant(self, type_name: str) -> bool:
         return "DateTime" in type_name
 
+    def utc(self, column: exp.Expression) -> exp.Expression:
+        """DateTime values are instants and compare as such; shown in UTC, so that a union
+        of sources in different zones has one type."""
+        return exp.func("toTimeZone", column, exp.Literal.string("UTC"))
+
     def now(self) -> exp.Expression:
         return exp.func("now64", exp.Literal.number(6), exp.Literal.string("UTC"))
 

@@ -30,6 +30,11 @@ class Spark(Dialect):
     def is_instant(self, type_name: str) -> bool:
         return type_name.lower() in ("timestamp", "timestamptype()")
 
+    def utc(self, column: exp.Expression) -> exp.Expression:
+        """TIMESTAMP values are instants, compared with T in the session's zone, which the
+        adapter sets to UTC (TIMESTAMP_NTZ is no instant: read as UTC like elsewhere)."""
+        return column
+
     def now(self) -> exp.Expression:
         return exp.CurrentTimestamp()
 
