@@ -146,10 +146,10 @@ class Context:
             sql_dialect = self.target().type if self.has_profile() else "duckdb"
         return load_project(self.project_dir, sql_dialect)
 
-    def connect(self):
+    def connect(self, lock_timeout: float = 0):
         from .adapters import connect
 
-        return connect(self.target())
+        return connect(self.target(), lock_timeout)
 
 
 class GreedyOption(click.Option):
@@ -299,13 +299,12 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
     project = ctx.project()
     segments = pick(project, select)
     target = ctx.target()
-    target.options["lock_timeout"] = lock_timeout
     say(
         f"segsql run: {len(segments)} segment(s), target '{target.name}' ({target.type}), "
         f"schema '{target.schema}', as of {when:%Y-%m-%d %H:%M:%S} UTC"
     )
     started = time.perf_counter()
-    adapter = ctx.connect()
+    adapter = ctx.connect(lock_timeout)
     tty = sys.stdout.isatty()
 
     def report(event, result, i, n):
@@ -329,7 +328,6 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
             when,
             force=force,
             fail_fast=fail_fast,
-            lock_timeout=lock_timeout,
             report=report,
         )
     finally:

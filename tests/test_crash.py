@@ -187,11 +187,9 @@ class Warehouse:
 
     def run_in_process(self, k: int) -> None:
         """`segsql run --as-of T_k`, in this process: the retry after a crash."""
-        adapter = connect(load_target(self.root))
+        adapter = connect(load_target(self.root), lock_timeout=60)
         try:
-            results = run_segments(
-                adapter, self.project, self.segments, tick_time(k), lock_timeout=60
-            )
+            results = run_segments(adapter, self.project, self.segments, tick_time(k))
         finally:
             adapter.close()
         bad = [r for r in results if r.status not in ("success", "skipped")]

@@ -13,8 +13,9 @@ from ..targets import RUNNABLE, TARGET_TYPES
 from .base import Adapter
 
 
-def connect(target) -> Adapter:
-    """Open the adapter for a rendered profile target."""
+def connect(target, lock_timeout: float = 0) -> Adapter:
+    """Open the adapter for a rendered profile target; a run waits up to `lock_timeout`
+    seconds for another run's lock (`Adapter.run_lock`)."""
     kind = target.type
     if kind not in RUNNABLE:
         raise ProfileError(
@@ -24,7 +25,7 @@ def connect(target) -> Adapter:
         )
     (module, cls), extra = TARGET_TYPES[kind].adapter, TARGET_TYPES[kind].extra
     try:  # drivers are imported by the adapter module or its constructor
-        return getattr(import_module(f".{module}", __name__), cls)(target)
+        return getattr(import_module(f".{module}", __name__), cls)(target, lock_timeout)
     except ImportError as err:
         hint = f' (pip install "segsql[{extra}]")' if extra else ""
         raise ProfileError(

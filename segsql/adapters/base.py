@@ -57,8 +57,9 @@ class Adapter:
     default_schema = "main"  # where an unqualified source table lives
     SUPPORTS_TRANSACTIONS = True  # multi-statement transactions with DELETE
 
-    def __init__(self, target: Any):
+    def __init__(self, target: Any, lock_timeout: float = 0):
         self.target = target
+        self.lock_timeout = lock_timeout  # seconds `run_lock` waits for another run
         self.dialect: Dialect = get_dialect(target.type)
         self.schema: str = target.schema
 
@@ -308,9 +309,10 @@ class Adapter:
         return counts
 
     @contextmanager
-    def run_lock(self, timeout: float) -> Iterator[None]:
-        """Exclusive right to write this target's segsql schema for one run. Engines with
-        no lock of their own get none (documented in the README)."""
+    def run_lock(self) -> Iterator[None]:
+        """Exclusive right to write this target's segsql schema for one run, waiting up to
+        `lock_timeout` seconds. Engines with no lock of their own get none (documented in
+        the README); DuckDB's is the file, taken when it is opened."""
         yield
 
     def recover(self, failing: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:

@@ -46,8 +46,8 @@ class ClickHouseAdapter(Adapter):
     default_schema = "default"
     SUPPORTS_TRANSACTIONS = False  # writes follow swap.py
 
-    def __init__(self, target: Any):
-        super().__init__(target)
+    def __init__(self, target: Any, lock_timeout: float = 0):
+        super().__init__(target, lock_timeout)
         o = target.options
         if o.get("path"):
             self.session: _Session = _Chdb(o["path"], target.project_dir)

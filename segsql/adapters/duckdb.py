@@ -14,8 +14,8 @@ from .base import Adapter, set_statement
 class DuckDBAdapter(Adapter):
     default_schema = "main"
 
-    def __init__(self, target: Any):
-        super().__init__(target)
+    def __init__(self, target: Any, lock_timeout: float = 0):
+        super().__init__(target, lock_timeout)
         path = target.options.get("path", "warehouse.duckdb")
         if path != ":memory:" and not Path(path).is_absolute():
             path = str(Path(target.project_dir) / path)
@@ -24,7 +24,7 @@ class DuckDBAdapter(Adapter):
             for k in ("threads", "memory_limit")
             if target.options.get(k) is not None
         }
-        self.con = self._open(path, config, float(target.options.get("lock_timeout", 0)))
+        self.con = self._open(path, config, lock_timeout)
         self.execute(set_statement("TimeZone", "UTC"))  # zone-aware values print in UTC
 
     @staticmethod

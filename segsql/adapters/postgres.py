@@ -18,8 +18,8 @@ from .base import Adapter, set_statement
 class PostgresAdapter(Adapter):
     default_schema = "public"
 
-    def __init__(self, target: Any):
-        super().__init__(target)
+    def __init__(self, target: Any, lock_timeout: float = 0):
+        super().__init__(target, lock_timeout)
         import psycopg
 
         o = target.options
@@ -99,10 +99,11 @@ class PostgresAdapter(Adapter):
             self.execute(exp.Create(this=self.table(name), kind="VIEW", expression=query))
 
     @contextmanager
-    def run_lock(self, timeout: float) -> Iterator[None]:
+    def run_lock(self) -> Iterator[None]:
         """A session-level advisory lock per schema: released by the server when the
         holder's connection ends, so a crashed run never blocks the next one."""
         key = exp.Literal.number(zlib.crc32(f"segsql:{self.schema}".encode()))
+        timeout = self.lock_timeout
         deadline = time.monotonic() + timeout
         while not self.fetch(exp.select(exp.func("pg_try_advisory_lock", key)))[0][0]:
             if time.monotonic() >= deadline:

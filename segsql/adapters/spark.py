@@ -48,8 +48,8 @@ class _SparkSQL(Adapter):
 class SparkAdapter(_SparkSQL):
     """pyspark: `master` (e.g. local[4], yarn; default: the active session's), `conf`."""
 
-    def __init__(self, target: Any):
-        super().__init__(target)
+    def __init__(self, target: Any, lock_timeout: float = 0):
+        super().__init__(target, lock_timeout)
         from pyspark.sql import SparkSession
 
         o = target.options
@@ -225,8 +225,8 @@ class DatabricksAdapter(_SparkSQL):
     """databricks-sql-connector: `server_hostname`, `http_path`, `access_token`, `catalog`.
     Delta tables: DELETE, and INSERT .. REPLACE WHERE as the atomic swap."""
 
-    def __init__(self, target: Any):
-        super().__init__(target)
+    def __init__(self, target: Any, lock_timeout: float = 0):
+        super().__init__(target, lock_timeout)
         from databricks import sql as dbsql
 
         o = target.options

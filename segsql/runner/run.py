@@ -122,17 +122,16 @@ def run_segments(
     *,
     force: bool = False,
     fail_fast: bool = False,
-    lock_timeout: float = 0,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
 ) -> list[SegmentResult]:
     """Refresh the due segments among `selected`; returns one result per selected segment
     (`skipped`: not due; `not_run`: --fail-fast stopped before it). Holds the target's run
-    lock throughout (waiting up to `lock_timeout` seconds). `timings(phase, seconds)` is
+    lock throughout (waiting up to the adapter's `lock_timeout`). `timings(phase, seconds)` is
     called after each step of the work, with `phase` one of "views" (the live views),
     "evaluate" (one entity type's evaluation query) and "write" (one entity type's batched
     write, or one segment written on its own)."""
-    with adapter.run_lock(lock_timeout):
+    with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
         check_as_of(due, last, as_of)
