@@ -53,7 +53,7 @@ class Relations(Conditions):
             part = select(
                 self.alias(self.col(s.key), KEY),
                 self.alias(self.col(s.event), EVENT),  # type: ignore[arg-type]
-                self._read(s, s.timestamp, TS),  # type: ignore[arg-type]
+                self.alias(self.read(s, s.timestamp), TS),  # type: ignore[arg-type]
                 *(
                     self._read(s, c)
                     if isinstance(columns, set) or s.name in columns[c]
@@ -77,15 +77,10 @@ class Relations(Conditions):
         source's own (a union of sources converts them itself, see `_read`)."""
         return single.zone_aware if single is not None else frozenset()
 
-    def _read(self, src: Source, column: str, name: str | None = None) -> exp.Expression:
-        """`src`'s column in a union of sources, named `name` (or its own name; aliased
-        only where converted, see `read`)."""
+    def _read(self, src: Source, column: str) -> exp.Expression:
+        """`src`'s column in a union of sources, keeping its name where `read` converts it."""
         node = self.read(src, column)
-        return (
-            node
-            if name is None and column not in src.zone_aware
-            else self.alias(node, name or column)
-        )
+        return node if isinstance(node, exp.Column) else self.alias(node, column)
 
     def event_filter(
         self,

@@ -98,8 +98,6 @@ class Dialect:
             return exp.cast(exp.null(), self.column_type(kind))
         if kind == "TIMESTAMP":
             return self.timestamp(value)  # type: ignore[arg-type]
-        if isinstance(value, datetime):  # a naive UTC value for a zone-aware column
-            return self.instant(value)
         if kind == "JSON":
             import json
 
@@ -109,6 +107,8 @@ class Dialect:
             return exp.cast(text, self.column_type(kind))
         if kind in ("TEXT", "VARCHAR"):
             return exp.Literal.string(str(value))
+        if isinstance(value, datetime):  # a naive UTC value for a zone-aware column
+            return self.instant(value)
         return exp.cast(lit(value), self.column_type(kind))
 
     # -- time
