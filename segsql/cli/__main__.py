@@ -1,0 +1,5 @@
+"""`python -m segsql.cli`."""
+
+from . import main
+
+main()

@@ -1,0 +1,54 @@
+"""`segsql compile`: views to target/compiled/, or the refresh plan."""
+
+from __future__ import annotations
+
+import click
+
+from .options import Context, common, select_option
+
+
+@click.command()
+@common
+@select_option
+@click.option(
+    "--dialect",
+    default=None,
+    help="Compile for this engine (duckdb, postgres, clickhouse, spark, databricks, "
+    "snowflake, bigquery, redshift, trino) without any profile or connection.",
+)
+@click.option(
+    "--plan",
+    "show_plan",
+    is_flag=True,
+    help="Print the refresh plan (features per entity type) instead of the views.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Write the files, print only their paths.")
+def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
+    """Compile the segments' views to target/compiled/<segment>.sql (no connection needed)."""
+    from ..compiler import plan_for, view_query
+    from ..dialects import get_dialect
+    from ..model.select import select as pick
+    from ..plan import explain
+
+    if dialect is None:
+        dialect = ctx.target().type if ctx.has_profile() else "duckdb"
+    d = get_dialect(dialect)
+    project = ctx.project()
+    segments = pick(project, select)
+    if show_plan:
+        by_entity: dict[str, dict] = {}
+        for seg in segments:
+            by_entity.setdefault(seg.entity, {})[seg.name] = seg.where
+        for entity, outputs in by_entity.items():
+            click.echo(explain(plan_for(project, entity, outputs, d)))
+        return
+    out_dir = ctx.project_dir / "target" / "compiled"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for seg in segments:
+        sql = d.sql(view_query(project, seg, d), pretty=True) + ";\n"
+        path = out_dir / f"{seg.name}.sql"
+        path.write_text(f"-- segment {seg.name} ({dialect})\n{sql}")
+        if quiet:
+            click.echo(str(path.relative_to(ctx.project_dir)))
+        else:
+            click.echo(f"-- {seg.name}: {path.relative_to(ctx.project_dir)}\n{sql}")
