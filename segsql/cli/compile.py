@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .options import Context, common, select_option
+from .options import Context, common, output, select_option
 
 
 @click.command()
@@ -29,6 +29,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     from ..dialects import get_dialect
     from ..model.select import select as pick
     from ..plan import explain
+    from .artifacts import write_artifacts
 
     if dialect is None:
         dialect = ctx.target().type if ctx.has_profile() else "duckdb"
@@ -39,16 +40,21 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
         by_entity: dict[str, dict] = {}
         for seg in segments:
             by_entity.setdefault(seg.entity, {})[seg.name] = seg.where
-        for entity, outputs in by_entity.items():
-            click.echo(explain(plan_for(project, entity, outputs, d)))
+        output(
+            "\n".join(
+                explain(plan_for(project, entity, outputs, d))
+                for entity, outputs in by_entity.items()
+            )
+        )
         return
     out_dir = ctx.project_dir / "target" / "compiled"
     out_dir.mkdir(parents=True, exist_ok=True)
+    printed = []
     for seg in segments:
         sql = d.sql(view_query(project, seg, d), pretty=True) + ";\n"
         path = out_dir / f"{seg.name}.sql"
         path.write_text(f"-- segment {seg.name} ({dialect})\n{sql}")
-        if quiet:
-            click.echo(str(path.relative_to(ctx.project_dir)))
-        else:
-            click.echo(f"-- {seg.name}: {path.relative_to(ctx.project_dir)}\n{sql}")
+        relative = path.relative_to(ctx.project_dir)
+        printed.append(str(relative) if quiet else f"-- {seg.name}: {relative}\n{sql}")
+    write_artifacts(ctx, project, "compile", adapter_type=dialect)
+    output("\n".join(printed) + "\n", dialect=dialect, segments=[s.name for s in segments])

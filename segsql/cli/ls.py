@@ -7,13 +7,22 @@ from typing import Any
 import click
 
 from ..errors import SegsqlError, printable
-from .options import Context, common, redact, select_option
+from .artifacts import iso_utc
+from .options import Context, common, output, redact, select_option, warn
 
 
 @click.command(name="ls")
 @common
 @select_option
-def ls(ctx: Context, select) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="json: one document {segments: [...]} on stdout, for scripts.",
+)
+def ls(ctx: Context, select, fmt) -> None:
     """List segments: entity, tags, owner, refresh, last run and size."""
     from ..model.select import select as pick
     from ..runner.status import segment_status
@@ -29,7 +38,10 @@ def ls(ctx: Context, select) -> None:
             finally:
                 adapter.close()
         except SegsqlError as err:
-            click.echo(f"(no run state: {printable(redact(str(err)))})", err=True)
+            warn(f"(no run state: {printable(redact(str(err)))})", event="no_run_state")
+    if fmt == "json":
+        output({"segments": [_as_json(s, status.get(s.name)) for s in segments]})
+        return
     rows = [("SEGMENT", "ENTITY", "TAGS", "OWNER", "REFRESH", "LAST RUN (as of)", "MEMBERS")]
     for s in segments:
         last = status.get(s.name)
@@ -45,5 +57,25 @@ def ls(ctx: Context, select) -> None:
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    output(
+        "\n".join(
+            "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        )
+    )
+
+
+def _as_json(seg, last) -> dict[str, Any]:
+    """One segment of `ls --format json` (last run: its as_of in UTC and its members)."""
+    return {
+        "name": seg.name,
+        "entity": seg.entity,
+        "enabled": seg.enabled,
+        "tags": list(seg.tags),
+        "owner": seg.owner,
+        "refresh": str(seg.refresh) if seg.refresh else None,
+        "description": seg.description,
+        "file": seg.loc.file if seg.loc else None,
+        "line": seg.loc.line if seg.loc else None,
+        "last_run_as_of": iso_utc(last[0]) if last else None,
+        "members": int(last[1]) if last else None,
+    }

@@ -1,16 +1,23 @@
-"""What every command shares: the common options, the translation of errors into exit
-codes, `--select`, `--as-of` parsing, secret redaction and timestamped output lines."""
+"""What every command shares: the common options (`--log-format` included), the translation
+of errors into exit codes, `--select`, `--as-of` parsing, secret redaction. Printing goes
+through `output.py` (`say`, `output`, `warn`, `error`), re-exported here."""
 
 from __future__ import annotations
 
 import functools
 import os
 import sys
+import time
+import uuid
 from datetime import datetime
 
 import click
 
 from ..errors import SegsqlError, UsageError, printable
+from . import output as out
+from .output import FORMATS, error, json_mode, line, output, say, warn
+
+__all__ = ["error", "json_mode", "line", "output", "say", "warn"]
 
 _SECRETS: list[str] = []
 
@@ -77,38 +84,54 @@ def common(func):
         "--target", "-t", default=None, help="Target of the profile (default: its `target:`)."
     )
     @click.option("--debug", is_flag=True, help="Show SQL statements and full tracebacks.")
+    @click.option(
+        "--log-format",
+        type=click.Choice(FORMATS),
+        default="text",
+        envvar="SEGSQL_LOG_FORMAT",
+        show_envvar=True,
+        help="json: one JSON object per line on stdout (ts, level, event, msg), errors and "
+        "the command's result (event 'output') included; nothing else on stdout.",
+    )
     @functools.wraps(func)
-    def wrapper(project_dir, profiles_dir, profile, target, debug, **kwargs):
+    def wrapper(project_dir, profiles_dir, profile, target, debug, log_format, **kwargs):
         from pathlib import Path
 
-        if debug:
+        ctx = Context(Path(project_dir or ".").resolve(), profiles_dir, profile, target, debug)
+        out.begin(log_format, ctx.invocation_id, debug)
+        if debug and log_format == "text":
             import logging
 
             logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-        ctx = Context(Path(project_dir or ".").resolve(), profiles_dir, profile, target, debug)
         try:
             return func(ctx, **kwargs)
         except SegsqlError as err:
-            if debug:
+            if debug and log_format == "text":
                 raise
-            click.echo(printable(redact(f"Error: {err}")), err=True)
+            error(printable(redact(f"Error: {err}")), exit_code=err.exit_code)
             sys.exit(err.exit_code)
         except BrokenPipeError:  # `segsql ls | head`: the reader left; that is fine
+            out.end()
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            error("Interrupted.", exit_code=130)
             sys.exit(130)
         except Exception as err:  # an engine's own error type, or a bug
-            if debug:
+            if debug and log_format == "text":
                 raise
             first = (redact(str(err)).splitlines() or [""])[0]
-            click.echo(
-                printable(f"Error: {type(err).__name__}: {first}")
-                + "\n(run with --debug for the full traceback)",
-                err=True,
-            )
+            text = printable(f"Error: {type(err).__name__}: {first}")
+            if json_mode():
+                import traceback
+
+                extra = {"traceback": redact(traceback.format_exc())} if debug else {}
+                error(text, exit_code=1, error_type=type(err).__name__, **extra)
+            else:
+                error(text + "\n(run with --debug for the full traceback)")
             sys.exit(1)
+        finally:
+            out.end()
 
     return wrapper
 
@@ -118,6 +141,8 @@ class Context:
         self.project_dir, self.profiles_dir = project_dir, profiles_dir
         self.profile, self.target_name, self.debug = profile, target, debug
         self._target = None
+        self.invocation_id = str(uuid.uuid4())  # of the artifacts and the JSON log lines
+        self.started = time.perf_counter()
 
     def target(self):
         if self._target is None:
@@ -188,7 +213,3 @@ def select_option(func):
         "the segments it references), name+ (with those referencing it), a,b (both). "
         'Several are a union: --select a b, --select "a b" or --select a --select b.',
     )(func)
-
-
-def say(message: str) -> None:
-    click.echo(f"{datetime.now():%H:%M:%S}  {message}")

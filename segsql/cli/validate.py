@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import printable
-from .options import Context, common, redact
+from .options import Context, common, error, redact, say
 
 
 @click.command()
@@ -20,9 +20,10 @@ def validate(ctx: Context, offline) -> None:
 
     project = ctx.project()
     n = len(project.segments)
-    click.echo(
+    say(
         f"Definitions OK: {len(project.sources)} source(s), {n} segment(s), "
-        f"{len(project.fixtures)} test(s)."
+        f"{len(project.fixtures)} test(s).",
+        event="definitions_ok",
     )
     if offline:
         return
@@ -32,10 +33,11 @@ def validate(ctx: Context, offline) -> None:
     finally:
         adapter.close()
     for p in problems:
-        click.echo(printable(redact(f"Error: {p}")), err=True)
+        error(printable(redact(f"Error: {p}")), event="warehouse_problem")
     if problems:  # a definition that does not fit the warehouse: exit 2, like a bad file
         raise DefinitionError(f"{len(problems)} problem(s) found in the warehouse")
-    click.echo(
+    say(
         f"Warehouse OK: every table, column and event name used exists "
-        f"(target '{ctx.target().name}')."
+        f"(target '{ctx.target().name}').",
+        event="warehouse_ok",
     )
