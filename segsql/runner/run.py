@@ -34,8 +34,9 @@ log = logging.getLogger("segsql.run")
 
 @dataclass
 class SegmentResult:
-    """One segment's outcome. `seconds`: its own write, or for segments written together
-    in one batch, the batch's time divided equally among them."""
+    """One segment's outcome. `seconds`: its own evaluation and write, or for segments
+    evaluated and written together in one batch (`batch` of them), the batch's time divided
+    equally among them."""
 
     segment: str
     status: str  # success | error | skipped
@@ -44,6 +45,7 @@ class SegmentResult:
     exited: int = 0
     seconds: float = 0.0
     error: str | None = None
+    batch: int = 1  # how many segments were written together with this one (itself included)
 
 
 def definition_hash(project: Project, segment: Segment) -> str:
@@ -202,12 +204,17 @@ class Run:
         due = [seg for segments in by_entity.values() for seg in segments]  # order of work
         done = 0
         for entity, segments in by_entity.items():
+            for k, seg in enumerate(segments, start=done + 1):  # before its batch's work
+                report("start", SegmentResult(seg.name, "running"), k, len(due))
+            start = time.perf_counter()
             evaluated = self.timed("evaluate", self.evaluate, entity, segments)
+            evaluation = time.perf_counter() - start
             batch = _batchable(segments, view_errors, fail_fast)
             written = self.timed("write", self.write_batch, batch, evaluated)
+            for result in written.values():  # each its share of the evaluation too
+                result.seconds += evaluation / len(written)
             for seg in segments:
                 done += 1
-                report("start", SegmentResult(seg.name, "running"), done, len(due))
                 if seg.name in view_errors:
                     result = results[seg.name]
                     _record_error(adapter, self.segment_run(seg), result.error)
@@ -254,7 +261,8 @@ class Run:
             counts = _after_failed_batch(self.adapter, runs)
         seconds = (time.perf_counter() - start) / len(runs)
         return {
-            name: SegmentResult(name, "success", *n, seconds=seconds) for name, n in counts.items()
+            name: SegmentResult(name, "success", *n, seconds=seconds, batch=len(runs))
+            for name, n in counts.items()
         }
 
     def write_one(self, seg: Segment, evaluated: exp.Table | None) -> SegmentResult:
