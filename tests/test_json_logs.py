@@ -178,3 +178,32 @@ def test_start_is_reported_before_the_work_and_done_after(project):
     assert set(kinds[:first_eval]) <= {"views", "start"} and "start" in kinds[:first_eval]
     assert kinds.index("done") > first_eval
     assert kinds.count("start") == kinds.count("done") == 3
+
+
+def test_a_terminal_gets_a_progress_bar_and_the_same_lines(project):
+    import pty
+
+    main, replica = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "segsql.cli", "run", "--as-of", "2026-12-01"]
+        + ["--project-dir", str(project)],
+        stdout=replica,
+        stderr=replica,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    os.close(replica)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    text = seen.decode()
+    assert "refreshing  [" in text and "3/3" in text  # the bar, up to the end
+    assert "buyers +2 more" in text  # the batch being worked on
+    for name in ("buyers", "repeat_buyers", "trial"):
+        assert re.search(rf"\d of 3 OK    {name} ", text)

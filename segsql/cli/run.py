@@ -105,6 +105,8 @@ class RunLines:
         self.selected = selected
         self.progress = Progress("refreshing")
         self.announced = False
+        self.batch: list[str] = []  # the segments of the batch being worked on
+        self.batch_done = True
 
     def report(self, event: str, result, i: int, n: int) -> None:
         if not self.announced:
@@ -118,9 +120,14 @@ class RunLines:
                 not_due=not_due,
             )
             self.progress.start(n)
-        if event == "start":
-            self.progress.current(result.segment)
+        if event == "start":  # the starts of one batch come together, before its work
+            if self.batch_done:
+                self.batch, self.batch_done = [], False
+            self.batch.append(result.segment)
+            more = f" +{len(self.batch) - 1} more" if len(self.batch) > 1 else ""
+            self.progress.current(f"{self.batch[0]}{more}")
             return
+        self.batch_done = True
         width = len(str(n))
         pos = f"{i:>{width}} of {n}"
         fields = {"segment": result.segment, "status": result.status, "index": i, "total": n}
