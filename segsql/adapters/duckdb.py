@@ -10,6 +10,27 @@ from typing import Any
 from ..errors import LockError, WarehouseError, one_line
 from .base import Adapter, set_statement
 
+# DuckDB files that segsql creates (the target database, the demo warehouse) are written in
+# this storage format, so that the DuckDB CLIs people have (1.4 LTS, 1.5) open them: a
+# newer library otherwise writes a format only it reads ("version number 69, but we can
+# only read 64 to 68"). It applies to new files only; a library older than this version
+# writes its own, older format anyway.
+STORAGE_VERSION = "v1.4.0"
+
+
+def connect_file(path: str, config: dict | None = None):
+    """duckdb.connect(path), a new file in STORAGE_VERSION's format."""
+    import duckdb
+
+    config = dict(config or {})
+    if path != ":memory:" and _version(duckdb.__version__) >= _version(STORAGE_VERSION):
+        config.setdefault("storage_compatibility_version", STORAGE_VERSION)
+    return duckdb.connect(path, config=config)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
 
 class DuckDBAdapter(Adapter):
     default_schema = "main"
@@ -37,7 +58,7 @@ class DuckDBAdapter(Adapter):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                return duckdb.connect(path, config=config)
+                return connect_file(path, config)
             except duckdb.IOException as err:
                 message = str(err)
                 if "lock" not in message.lower():

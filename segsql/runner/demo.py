@@ -631,8 +631,6 @@ def generate(
 ) -> dict[str, int]:
     """Write the demo warehouse into the DuckDB file at `path` (or into the open duckdb
     connection `con`), replacing the demo tables; returns row counts per table."""
-    import duckdb
-
     if users < 1:
         raise ValueError(f"users must be at least 1, got {users}")
     if events < 0:
@@ -662,7 +660,9 @@ def generate(
 
     own = con is None
     if own:
-        con = duckdb.connect(os.fspath(path))  # type: ignore[arg-type]
+        from ..adapters.duckdb import connect_file
+
+        con = connect_file(os.fspath(path))  # type: ignore[arg-type]
     (progress_bar,) = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
     con.execute("SET enable_progress_bar = false")
     try:
