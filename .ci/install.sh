@@ -22,3 +22,17 @@ fi
 echo "install.sh: pip install -e .[dev,postgres,clickhouse,spark]"
 python -m pip install -q --disable-pip-version-check --root-user-action=ignore \
     -e ".[dev,postgres,clickhouse,spark]"
+
+# Apache Airflow, in its own virtualenv (its pins would fight the test environment's), for
+# tests/test_examples.py (`airflow dags test` on examples/airflow). Kept across CI runs on
+# the same machine: skipped when that Airflow already answers. Airflow's official
+# constraint files are not on the package index, so the version is pinned here instead.
+AIRFLOW_VENV="${SEGSQL_AIRFLOW_VENV:-/opt/segsql-ci/airflow}"
+AIRFLOW_VERSION=3.3.2
+if [ "$("$AIRFLOW_VENV/bin/airflow" version 2>/dev/null | tail -n 1)" != "$AIRFLOW_VERSION" ]; then
+    echo "install.sh: Apache Airflow $AIRFLOW_VERSION into $AIRFLOW_VENV"
+    rm -rf "$AIRFLOW_VENV"
+    python -m venv "$AIRFLOW_VENV"
+    "$AIRFLOW_VENV/bin/pip" install -q --disable-pip-version-check \
+        "apache-airflow==$AIRFLOW_VERSION" apache-airflow-providers-standard
+fi
