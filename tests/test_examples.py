@@ -20,6 +20,7 @@ from .conftest import require
 ROOT = Path(__file__).parent.parent
 AIRFLOW_VENV = Path(os.environ.get("SEGSQL_AIRFLOW_VENV", "/opt/segsql-ci/airflow"))
 BIN = str(Path(sys.executable).parent)  # where `segsql` is installed
+DAG_FILE = ROOT / "examples" / "airflow" / "segsql_dag.py"
 
 
 def demo_project(tmp_path: Path) -> Path:
@@ -122,3 +123,37 @@ def test_airflow_dags_test_runs_segsql_at_data_interval_end(tmp_path):
 def test_the_dag_file_has_no_hard_coded_paths(name):
     text = (ROOT / "examples" / "airflow" / name).read_text()
     assert "/opt/airflow" not in text and "conn.warehouse" not in text
+
+
+def out(result) -> list[str]:
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("OUT ")]
+    return line.split()[1:]
+
+
+def test_the_dag_reads_an_optional_connection_without_port_zero(tmp_path):
+    """The `warehouse()` macro in Airflow's own Python: a connection without a port gives
+    5432, a missing connection falls back to the worker's env vars."""
+    if not (AIRFLOW_VENV / "bin" / "airflow").exists():
+        require("airflow", f"no Airflow in {AIRFLOW_VENV} (.ci/install.sh installs it)")
+    script = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('dag', {str(DAG_FILE)!r})\n"
+        "dag = importlib.util.module_from_spec(spec); spec.loader.exec_module(dag)\n"
+        "w = dag.warehouse\n"
+        "print('OUT', w('host', 'PGHOST'), w('port', 'PGPORT', '5432'), w('login', 'PGUSER'),"
+        " w('schema', 'PGDATABASE'))\n"
+    )
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "PGUSER": "from_env"}
+    env.pop("PGPORT", None)
+    env.pop("PGHOST", None)
+    with_conn = {
+        **env,
+        "AIRFLOW_CONN_SEGSQL_WAREHOUSE": "postgresql://bob:pw@db.internal/analytics",
+    }
+    python = str(AIRFLOW_VENV / "bin" / "python")
+    got = subprocess.run([python, "-c", script], env=with_conn, capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert out(got) == ["db.internal", "5432", "bob", "analytics"]
+    got = subprocess.run([python, "-c", script], env=env, capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert out(got) == ["5432", "from_env"]  # no host, no database: empty

@@ -68,7 +68,10 @@ def warehouse(field: str, env: str, default: str = "") -> str:
     the default port, not 0."""
     value = None
     try:
-        from airflow.hooks.base import BaseHook
+        try:
+            from airflow.sdk import BaseHook  # Airflow 3
+        except ImportError:
+            from airflow.hooks.base import BaseHook  # Airflow 2
 
         value = getattr(BaseHook.get_connection(CONNECTION), field, None)
     except Exception:  # noqa: BLE001 - no such connection: a first try on DuckDB
