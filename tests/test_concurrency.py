@@ -1,5 +1,7 @@
 """Overlapping runs on one target, with real processes: the second waits up to
---lock-timeout or exits 1 naming the holder; a killed holder never blocks the next run."""
+--lock-timeout or exits 1 naming the holder; a killed holder never blocks the next run.
+(DuckDB's file, Postgres' advisory lock, chdb's lock file; Spark's lock rows, which need
+a catalog shared by processes, are raced by threads in tests/test_row_lock.py.)"""
 
 from __future__ import annotations
 
@@ -48,11 +50,61 @@ def wait_for(proc, text, timeout=60):
     raise AssertionError(f"holder never reached '{text}':\n{seen}")
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+PROFILES_CH = """
+segsql:
+  target: ch
+  outputs:
+    ch: {type: clickhouse, path: chdb, schema: segsql}
+"""
+SOURCES = (
+    ("users", "user_id BIGINT, plan TEXT, signup_at TIMESTAMP, account_id BIGINT"),
+    ("accounts", "account_id BIGINT"),
+    ("events", "user_id BIGINT, event_name TEXT, ts TIMESTAMP"),
+)
+
+
+def chdb_warehouse(tmp_path) -> None:
+    """The warehouse of make_warehouse in a chdb folder (written, then closed: chdb lets
+    one process at a time open it)."""
+    import duckdb
+
+    from segsql.adapters import connect
+    from segsql.definitions.profiles import Target
+
+    make_warehouse(tmp_path / "seed.duckdb")
+    src = duckdb.connect(str(tmp_path / "seed.duckdb"))
+    target = Target(
+        name="ch",
+        type="clickhouse",
+        schema="main",
+        project_dir=str(tmp_path),
+        options={"type": "clickhouse", "path": "chdb"},
+    )
+    a = connect(target)
+    try:
+        a.create_schema()
+        for table, ddl in SOURCES:
+            columns = [tuple(part.split()) for part in ddl.split(", ")]
+            a.create_table(a.table(table), columns)
+            rows = src.execute(f"SELECT * FROM {table}").fetchall()
+            a.insert_rows(a.table(table), [n for n, _ in columns], [list(r) for r in rows])
+    finally:
+        a.close()
+        src.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres", "clickhouse"])
 def project(request, tmp_path):
     if request.param == "duckdb":
         write_project(tmp_path, SEGMENTS)
         make_warehouse(tmp_path / "warehouse.duckdb")
+    elif request.param == "clickhouse":
+        from .conftest import require
+        from .engines import engine_available
+
+        require("clickhouse", engine_available("clickhouse"))
+        write_project(tmp_path, SEGMENTS, PROFILES_CH)
+        chdb_warehouse(tmp_path)
     else:
         import duckdb
 
@@ -66,11 +118,7 @@ def project(request, tmp_path):
         con = pg.connect()
         con.execute("DROP SCHEMA IF EXISTS segsql CASCADE")
         src = duckdb.connect(str(tmp_path / "seed.duckdb"))
-        for table, ddl in (
-            ("users", "user_id BIGINT, plan TEXT, signup_at TIMESTAMP, account_id BIGINT"),
-            ("accounts", "account_id BIGINT"),
-            ("events", "user_id BIGINT, event_name TEXT, ts TIMESTAMP"),
-        ):
+        for table, ddl in SOURCES:
             con.execute(f"DROP TABLE IF EXISTS public.{table} CASCADE")
             con.execute(f"CREATE TABLE public.{table} ({ddl})")
             rows = src.execute(f"SELECT * FROM {table}").fetchall()
@@ -105,7 +153,7 @@ def test_second_run_fails_fast_naming_the_holder_then_waits(project):
         assert second.returncode == 1, second.stdout + second.stderr
         message = second.stdout + second.stderr
         assert "held by" in message.lower()
-        if "DuckDB" in message:  # DuckDB names the holding process itself
+        if "DuckDB" in message or "chdb" in message:  # they name the holding process
             assert f"PID {holder.pid}" in message
         assert "--lock-timeout" in message
         # with patience it waits for the holder, then runs

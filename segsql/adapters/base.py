@@ -308,12 +308,24 @@ class Adapter:
         faults.checkpoint("committed")
         return counts
 
+    # the run lock of an engine: "file" (taken when the adapter opens it: DuckDB, chdb),
+    # "advisory" (Postgres, its own run_lock) or "rows" (segsql_locks, row_lock.py)
+    RUN_LOCK = "rows"
+
     @contextmanager
     def run_lock(self) -> Iterator[None]:
         """Exclusive right to write this target's segsql schema for one run, waiting up to
-        `lock_timeout` seconds. Engines with no lock of their own get none (documented in
-        the README); DuckDB's is the file, taken when it is opened."""
-        yield
+        `lock_timeout` seconds ([engines.md](../../docs/engines.md#locks))."""
+        if self.RUN_LOCK != "rows":
+            yield
+            return
+        from .row_lock import row_lock
+
+        with row_lock(self, self.lock_timeout, self.target.options.get("lock_ttl")):
+            yield
+
+    def refresh_table(self, table: exp.Table) -> None:
+        """Forget what the session cached about `table` (files written by another process)."""
 
     def recover(self, failing: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
         """Repair refreshes a crash interrupted: (run_id, segment, 'forward'|'back'). Nothing

@@ -28,6 +28,7 @@ from sqlglot import exp
 from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, c, columns_of
 from .base import Adapter, set_statement
+from .file_lock import file_lock
 
 SESSION_SETTINGS = {
     "session_timezone": "UTC",  # literals and DateTime values without a zone are UTC
@@ -50,8 +51,9 @@ class ClickHouseAdapter(Adapter):
         super().__init__(target, lock_timeout)
         o = target.options
         if o.get("path"):
-            self.session: _Session = _Chdb(o["path"], target.project_dir)
-        else:
+            self.RUN_LOCK = "file"  # one process per chdb folder, taken by _Chdb
+            self.session: _Session = _Chdb(o["path"], target.project_dir, lock_timeout)
+        else:  # a server: lock rows (row_lock.py)
             self.session = _Server.connect(o)
             self.default_schema = o.get("database") or "default"
 
@@ -179,28 +181,36 @@ class _Session:
 
 
 class _Chdb(_Session):
-    """chdb keeps one embedded server per process: one open path at a time."""
+    """chdb keeps one embedded server per process: one open path at a time, and one process
+    per path. That is the run lock, as DuckDB's file: `segsql.lock` beside the folder, an
+    OS lock (released when the holder dies) naming the holder's PID, so a second run waits
+    up to `lock_timeout` seconds and then says who holds it."""
 
-    def __init__(self, path: str, project_dir: str):
+    def __init__(self, path: str, project_dir: str, lock_timeout: float = 0):
         import chdb
 
         if not Path(path).is_absolute():
             path = str(Path(project_dir) / path)
         Path(path).mkdir(parents=True, exist_ok=True)
+        self._lock = file_lock(f"{path.rstrip('/')}.segsql.lock", f"chdb database {path}")
+        self._lock.acquire(lock_timeout)
         # chdb.ChdbError is not the class its cursor raises (chdb._exceptions.ChdbError,
         # a RuntimeError)
         self._error = (getattr(chdb, "ChdbError", RuntimeError), RuntimeError)
         try:
             self.con = chdb.connect(path)
         except self._error as err:
-            raise WarehouseError(
-                f"cannot open chdb database {path}: {one_line(str(err).split('Stack trace:')[0])}"
-            ) from None
+            self._lock.release()
+            text = str(err).split("Stack trace:")[0]
+            if "EmbeddedServer" in text:  # another process (not segsql) has it open
+                text = "it is open in another process (chdb allows one per folder)"
+            raise WarehouseError(f"cannot open chdb database {path}: {one_line(text)}") from None
         try:
             for key, value in SESSION_SETTINGS.items():
                 self.execute(set_statement(key, value).sql("clickhouse"))
         except WarehouseError:
             self.con.close()  # chdb holds one data path per process while it is open
+            self._lock.release()
             raise
 
     def _run(self, sql: str):
@@ -223,7 +233,10 @@ class _Chdb(_Session):
             cursor.close()
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            self._lock.release()
 
 
 class _Server(_Session):

@@ -34,6 +34,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 class DuckDBAdapter(Adapter):
     default_schema = "main"
+    RUN_LOCK = "file"  # one writing process per file, taken in _open
 
     def __init__(self, target: Any, lock_timeout: float = 0):
         super().__init__(target, lock_timeout)

@@ -16,6 +16,7 @@ from .base import Adapter, set_statement
 
 
 class PostgresAdapter(Adapter):
+    RUN_LOCK = "advisory"  # run_lock below
     default_schema = "public"
 
     def __init__(self, target: Any, lock_timeout: float = 0):

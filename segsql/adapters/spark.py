@@ -71,6 +71,10 @@ class SparkAdapter(_SparkSQL):
     def _execute(self, sql: str) -> None:
         self.spark.sql(sql)  # commands run eagerly
 
+    def refresh_table(self, table: exp.Table) -> None:
+        """Another process's appends are seen only after the cached file list is dropped."""
+        self.spark.catalog.refreshTable(self.sql(table))
+
     def _fetch(self, sql: str) -> list[tuple]:
         from pyspark.sql.types import TimestampType
 
