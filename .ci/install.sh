@@ -11,6 +11,9 @@ have_initdb() {
 apt_packages=()
 have_initdb || apt_packages+=(postgresql)
 command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+# a real headless browser for tests/test_docs_site.py (selenium drives it)
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || apt_packages+=(chromium-driver)
 
 if [ "${#apt_packages[@]}" -gt 0 ]; then
     echo "install.sh: apt-get install ${apt_packages[*]}"

@@ -28,6 +28,7 @@ LAYERS = [
     "state",
     "adapters",
     "runner",
+    "docs",
     "cli",
 ]
 

@@ -11,6 +11,7 @@ import click
 
 from .compile import compile
 from .demo import demo
+from .docs import docs
 from .ls import ls
 from .run import run
 from .test import test
@@ -27,10 +28,11 @@ def cli() -> None:
       segsql demo              write a demo warehouse (10k users, 1M events)
       segsql run --all         refresh every segment, record who entered and exited
       segsql compile -s power_users --dialect snowflake
+      segsql docs generate     the catalog site, target/docs/index.html
     """
 
 
-for command in (compile, run, validate, ls, test, demo):
+for command in (compile, run, validate, ls, test, demo, docs):
     cli.add_command(command)
 
 
