@@ -58,6 +58,8 @@ def records(stdout: str) -> list[dict]:
         ("ls", "--format", "json"),
         ("validate",),
         ("test",),
+        ("docs", "generate"),
+        ("demo", "--users", "50", "--events", "500"),
     ],
 )
 def test_every_command_prints_json_lines_only(project, args):
