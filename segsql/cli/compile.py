@@ -27,6 +27,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     """Compile the segments' views to target/compiled/<segment>.sql (no connection needed)."""
     from ..compiler import plan_for, view_query
     from ..dialects import get_dialect
+    from ..model.guards import guarded
     from ..model.select import select as pick
     from ..plan import explain
 
@@ -38,7 +39,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     if show_plan:
         by_entity: dict[str, dict] = {}
         for seg in segments:
-            by_entity.setdefault(seg.entity, {})[seg.name] = seg.where
+            by_entity.setdefault(seg.entity, {})[seg.name] = guarded(project, seg)
         for entity, outputs in by_entity.items():
             click.echo(explain(plan_for(project, entity, outputs, d)))
         return

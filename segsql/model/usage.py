@@ -9,6 +9,7 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
+from .guards import guarded
 from .types import (
     NUMERIC_OPS,
     Condition,
@@ -52,7 +53,8 @@ def project_usage(project: Project, segments: list[Segment] | None = None) -> Us
     )
     for seg in walked:
         usage.columns[project.entity_source(seg.entity).name]  # noqa: B018 - marks it read
-        _walk(project, usage, seg.entity, seg.where, f"segment '{seg.name}'")
+        # suppressions and outranking segments are read too (model/guards.py)
+        _walk(project, usage, seg.entity, guarded(project, seg), f"segment '{seg.name}'")
     for s in project.sources.values():
         if segments is not None and s.name not in usage.columns:
             continue

@@ -23,6 +23,7 @@ from ..adapters.base import Adapter
 from ..clock import utcnow
 from ..compiler import evaluation_query, holdout_expr, view_query
 from ..errors import UsageError, one_line
+from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
@@ -56,8 +57,18 @@ def definition_hash(project: Project, segment: Segment) -> str:
         seen.add(name)
         seg = project.segments[name]
         parts.append(repr((seg.name, seg.entity, seg.holdout, seg.where)))
+        parts.extend(_guard_parts(project, seg))
         todo.extend(dependencies(seg))
     return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:16]
+
+
+def _guard_parts(project: Project, seg: Segment) -> list[str]:
+    """What of the guardrails changes a segment's members (nothing for a segment without
+    them, so that its hash stays what it was)."""
+    parts = [repr(("suppression", s.name, s.where)) for s in applied_suppressions(project, seg)]
+    if seg.priority_group is not None:
+        parts.append(repr(("priority", seg.name, seg.priority_group, seg.priority)))
+    return parts
 
 
 def read_last_success(adapter: Adapter) -> dict[str, datetime]:
