@@ -12,6 +12,7 @@ import click
 from .compile import compile
 from .demo import demo
 from .ls import ls
+from .report import report
 from .run import run
 from .test import test
 from .validate import validate
@@ -30,7 +31,7 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo):
+for command in (compile, run, validate, ls, test, demo, report):
     cli.add_command(command)
 
 
