@@ -12,6 +12,7 @@ import click
 from .compile import compile
 from .demo import demo
 from .ls import ls
+from .prune import prune
 from .report import report
 from .run import run
 from .test import test
@@ -31,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo, report):
+for command in (compile, run, validate, ls, test, demo, report, prune):
     cli.add_command(command)
 
 
