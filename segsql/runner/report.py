@@ -82,7 +82,7 @@ def build_report(
     if seg.goal is None:
         raise UsageError(
             f"segment '{seg.name}' has no 'goal:'; add one (e.g. goal: {{event: purchase, "
-            "within: 14d}}) to report its holdout outcome"
+            "within: 14d}) to report its holdout outcome"
         )
     if end < start:
         raise UsageError("--to is before --from")
