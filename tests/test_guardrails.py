@@ -24,9 +24,10 @@ T0 = datetime(2026, 3, 1, 12)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=["duckdb", "postgres", "clickhouse"])
 def engine(request):
-    """These rules are in the write path, not the compiled conditions: two engines."""
+    """These rules are in the write path, not the compiled conditions: the two
+    transactional engines, and ClickHouse for the swap strategy (adapters/swap.py)."""
     return request.param
 
 

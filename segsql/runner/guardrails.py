@@ -132,28 +132,22 @@ def exit_share_limit(adapter: Adapter, seg: Segment) -> float | None:
 
 def exit_counts(adapter: Adapter, seg: Segment, members: exp.Query) -> tuple[int, int]:
     """(stored members, how many of them `members` does not hold): the exits a write of
-    `members` would record."""
-    gone = exp.not_(
-        exp.Exists(
-            this=exp.select(exp.Literal.number(1))
-            .from_(members.subquery("g_w", copy=True), copy=False)
-            .where(
-                exp.and_(
-                    c("entity_id", "g_w").eq(c("entity_id", "g_s")),
-                    c("entity_type", "g_s").eq(lit(seg.entity)),
-                ),
-                copy=False,
-            )
-        )
+    `members` would record (a stored row of another entity type always exits). A LEFT
+    JOIN, not a correlated subquery: ClickHouse has none inside an aggregate."""
+    stays = exp.and_(
+        exp.not_(exp.Is(this=c("entity_id", "g_w"), expression=exp.Null())),
+        c("entity_type", "g_s").eq(lit(seg.entity)),
     )
+    gone = exp.Case(ifs=[exp.If(this=stays, true=lit(0))], default=lit(1))
     query = (
-        exp.select(
-            exp.func("COUNT", exp.Star()),
-            exp.func(
-                "SUM", exp.Case(ifs=[exp.If(this=gone, true=exp.Literal.number(1))], default=lit(0))
-            ),
-        )
+        exp.select(exp.func("COUNT", exp.Star()), exp.func("SUM", gone))
         .from_(exp.alias_(adapter.table(MEMBERSHIPS), "g_s", table=True), copy=False)
+        .join(
+            members.subquery("g_w", copy=True),
+            on=c("entity_id", "g_w").eq(c("entity_id", "g_s")),
+            join_type="left",
+            copy=False,
+        )
         .where(c("segment", "g_s").eq(lit(seg.name)), copy=False)
     )
     stored, exits = adapter.fetch(query)[0]

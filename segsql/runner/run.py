@@ -189,8 +189,8 @@ class Run:
                 why = exit_refusal(
                     self.adapter, seg, self.members(seg, evaluated), self.accept_exits
                 )
-            except Exception:  # noqa: BLE001 - written on its own, where errors are reported
-                continue
+            except Exception as err:  # noqa: BLE001 - the brake fails closed: not written
+                why = f"cannot check max_exit_share: {one_line(err)}"
             if why is not None:
                 out[seg.name] = why
         return out
