@@ -12,6 +12,8 @@ import click
 from .compile import compile
 from .demo import demo
 from .ls import ls
+from .prune import prune
+from .report import report
 from .run import run
 from .test import test
 from .validate import validate
@@ -30,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo):
+for command in (compile, run, validate, ls, test, demo, report, prune):
     cli.add_command(command)
 
 
