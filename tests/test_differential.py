@@ -18,6 +18,7 @@ from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
 from segsql.runner.fixtures import load_tables, members_at
 
+from .reference.evaluator import _Evaluator
 from .reference.evaluator import members as reference_members
 from .reference.strategies import cases
 
@@ -37,13 +38,16 @@ def describe(case, ours, theirs) -> str:
         f"\nmembers differ at T={case.as_of}: segsql {sorted(ours)}, reference "
         f"{sorted(theirs)}\nmissing: {sorted(theirs - ours)}  unexpected: "
         f"{sorted(ours - theirs)}\n--- definition\n"
-        f"{yaml.safe_dump(case.project['segments'], sort_keys=False)}--- data\n{data}"
+        f"{yaml.safe_dump(case.project['segments'], sort_keys=False)}"
+        f"{yaml.safe_dump({'suppressions': case.project.get('suppressions', [])})}"
+        f"--- data\n{data}"
     )
 
 
 def test_differential(adapter, engine):
     n = int(os.environ.get("SEGSQL_DIFF_EXAMPLES", EXAMPLES[engine]))
     checked = []
+    guarded = []  # cases where suppressions or a priority group changed the members
 
     @settings(
         max_examples=n,
@@ -61,11 +65,18 @@ def test_differential(adapter, engine):
             str(m) for m in reference_members(case.project, case.segment, case.tables, case.as_of)
         }
         checked.append(bool(theirs))
+        raw = _Evaluator(case.project, case.tables, case.as_of).raw_members(case.segment)
+        guarded.append({str(m) for m in raw} != theirs)
         assert ours == theirs, describe(case, ours, theirs)
 
     check()
     assert len(checked) >= min(n, 50)
-    print(f"{engine}: {len(checked)} cases, {sum(checked)} with members")
+    if len(checked) >= 50:
+        assert sum(guarded) >= 3, "suppressions and priority groups are barely exercised"
+    print(
+        f"{engine}: {len(checked)} cases, {sum(checked)} with members, "
+        f"{sum(guarded)} changed by suppressions or priority groups"
+    )
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -13,6 +13,8 @@ from .compile import compile
 from .demo import demo
 from .docs import docs
 from .ls import ls
+from .prune import prune
+from .report import report
 from .run import run
 from .test import test
 from .validate import validate
@@ -32,7 +34,7 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo, docs):
+for command in (compile, run, validate, ls, test, demo, report, prune, docs):
     cli.add_command(command)
 
 

@@ -27,6 +27,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     """Compile the segments' views to target/compiled/<segment>.sql (no connection needed)."""
     from ..compiler import plan_for, view_query
     from ..dialects import get_dialect
+    from ..model.guards import guarded
     from ..model.select import select as pick
     from ..plan import explain
     from .artifacts import write_artifacts
@@ -39,7 +40,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     if show_plan:
         by_entity: dict[str, dict] = {}
         for seg in segments:
-            by_entity.setdefault(seg.entity, {})[seg.name] = seg.where
+            by_entity.setdefault(seg.entity, {})[seg.name] = guarded(project, seg)
         output(
             "\n".join(
                 explain(plan_for(project, entity, outputs, d))

@@ -26,13 +26,18 @@ from .progress import Progress
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first segment that fails.")
 @click.option(
+    "--accept-exits",
+    is_flag=True,
+    help="Write segments that `max_exit_share` would refuse (many members exiting at once).",
+)
+@click.option(
     "--lock-timeout",
     default=0.0,
     show_default=True,
     metavar="SECONDS",
     help="Wait this long for another run on the same target to finish, then exit 1 naming it.",
 )
-def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
+def run(ctx: Context, select, as_of, force, fail_fast, accept_exits, lock_timeout) -> None:
     """Refresh the due segments and append membership changes."""
     from ..clock import utcnow
     from ..errors import RunFailed
@@ -66,6 +71,7 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
             when,
             force=force,
             fail_fast=fail_fast,
+            accept_exits=accept_exits,
             report=lines.report,
         )
     finally:

@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlglot import exp
 
 from ..dialects.base import Dialect
+from ..model.guards import guarded
 from ..model.types import Condition, Project, Segment
 from ..plan import EntityPlan, plan_entity
+from .guards import guard_outputs
 from .render import ENTITY, EVALUATION_ID, Renderer
 
 __all__ = [
@@ -46,9 +48,11 @@ def view_query(
     renderer = Renderer(d, as_of)
     key = renderer.col(project.entity_source(segment.entity).key, ENTITY)
     holdout = holdout_expr(d, segment, d.to_text(key))
-    # the condition is planned like an output, but rendered in WHERE (not as a column)
-    plan = plan_for(project, segment.entity, {segment.name: segment.where}, d)
-    where = renderer.boolean(plan, segment.where)
+    # the condition is planned like an output, but rendered in WHERE (not as a column);
+    # suppressions and priority groups apply (model/guards.py)
+    cond = guarded(project, segment)
+    plan = plan_for(project, segment.entity, {segment.name: cond}, d)
+    where = renderer.boolean(plan, cond)
     return renderer.select(plan, outputs={}, columns={"holdout": holdout}, where=where)
 
 
@@ -56,7 +60,10 @@ def evaluation_query(
     project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
 ) -> exp.Select:
     """One row per existing entity: its id as text (`segsql_entity_id`, a name no segment
-    can take) and one boolean per segment, named after it."""
+    can take) and one boolean per segment, named after it (its guarded condition:
+    suppressions and priority groups apply), plus the guard columns of `guards.py`."""
     d.check_text(project, segments)
-    plan = plan_for(project, entity, {s.name: s.where for s in segments}, d)
+    outputs = {s.name: guarded(project, s) for s in segments}
+    outputs.update(guard_outputs(project, segments))
+    plan = plan_for(project, entity, outputs, d)
     return Renderer(d, as_of).select(plan, key_as_text=True)

@@ -22,6 +22,7 @@ import sqlglot
 from sqlglot import exp
 
 from ..dialects.base import Dialect, lit
+from ..model.guards import guarded_where
 from ..model.types import (
     All,
     AnyOf,
@@ -173,7 +174,8 @@ class Conditions(Names):
         return self.property_tests(cond.prop, cond.tests, ENTITY, src.zone_aware)
 
     def _in_segment(self, plan: EntityPlan, cond: InSegment) -> exp.Expression:
-        return self._boolean(plan, plan.project.segments[cond.segment].where)
+        # the referenced segment's members after its suppressions and priority group
+        return self._boolean(plan, guarded_where(plan.project, cond.segment))
 
     def _event(self, plan: EntityPlan, cond: EventCond) -> exp.Expression:
         feature = plan.aggregate(cond)

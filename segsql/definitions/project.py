@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DefinitionError, Location, did_you_mean
-from ..model.types import Project, Segment, Source
+from ..model.types import Project, Segment, Source, Suppression
 from ..model.walk import dependencies
+from .guards import check_guards, parse_suppression
 from .segments import FILE_KEYS, parse_fixture, parse_segment
 from .sources import parse_source
 from .values import check_keys, expect_list, expect_map
@@ -57,6 +58,18 @@ def project_from_docs(
             sources[name] = parse_source(name, body, block.loc_of(name))
     _check_sources(sources)
 
+    suppressions: dict[str, Suppression] = {}
+    for _display, doc in docs:
+        for i, node in _items(doc, "suppressions"):
+            sup = parse_suppression(node, i, sources, sql_dialect)
+            if sup.name in suppressions:
+                raise DefinitionError(
+                    f"suppression '{sup.name}' is defined twice "
+                    f"(first at {suppressions[sup.name].loc})",
+                    sup.loc,
+                )
+            suppressions[sup.name] = sup
+
     segments: dict[str, Segment] = {}
     refs: dict[str, list[tuple[str, Location, str]]] = {}
     fixtures = []
@@ -72,9 +85,10 @@ def project_from_docs(
             refs[seg.name] = seg_refs
         for i, node in _items(doc, "tests"):
             fixtures.append(parse_fixture(node, i))
+    segments = check_guards(segments, suppressions)
     _check_references(segments, refs)
     _check_fixtures(fixtures, segments, sources)
-    return Project(str(root), sources, segments, fixtures)
+    return Project(str(root), sources, segments, fixtures, suppressions)
 
 
 def _items(doc: YMap, key: str):

@@ -8,10 +8,11 @@ from typing import Any
 from ..errors import DefinitionError, Location
 from ..model.types import Fixture, Segment, Source
 from .conditions import ConditionParser
+from .guards import GUARD_KEYS, parse_guards
 from .values import check_keys, expect_list, expect_map, parse_duration, parse_timestamp
 
 SEGMENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-FILE_KEYS = ("sources", "segments", "tests")
+FILE_KEYS = ("sources", "segments", "tests", "suppressions")
 
 
 SEGMENT_KEYS = (
@@ -24,6 +25,7 @@ SEGMENT_KEYS = (
     "holdout",
     "enabled",
     "where",
+    *GUARD_KEYS,
 )
 
 
@@ -80,6 +82,7 @@ def parse_segment(m: Any, loc: Location, sources: dict[str, Source], sql_dialect
         holdout=holdout,
         enabled=enabled,
         loc=m.loc_of("name"),
+        **parse_guards(m, ctx, entity, parser),
     )
     return segment, parser.references
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..errors import DefinitionError
+from ..model.guards import guarded_where
 from ..model.types import Condition, InSegment, Project, Segment
 
 
@@ -22,7 +23,7 @@ def refuse_nul(project: Project, segments: list[Segment], dialect: str) -> None:
             continue
         seen.add(name)
         refs: list[str] = []
-        holder = _nul_holder(project.segments[name].where, refs)
+        holder = _nul_holder(guarded_where(project, name), refs)
         if holder is not None:
             used = "" if name == via else f" (referenced by segment '{via}')"
             raise DefinitionError(

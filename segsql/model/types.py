@@ -34,6 +34,8 @@ __all__ = [
     "SqlCond",
     "Source",
     "Segment",
+    "Suppression",
+    "Goal",
     "Fixture",
     "Project",
     "NUMERIC_OPS",
@@ -248,6 +250,28 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Suppression:
+    """A condition that removes an entity from every segment of its type (SPEC 14)."""
+
+    name: str
+    entity: str
+    where: Condition
+    description: str = ""
+    loc: Location | None = _loc()
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The outcome a segment's holdout measures: a matching event within `within` after
+    the entity entered."""
+
+    events: tuple[str, ...] | None  # None: any event ("*")
+    sources: tuple[str, ...]
+    where: Condition | None
+    within: Duration
+
+
+@dataclass(frozen=True)
 class Segment:
     name: str
     entity: str
@@ -259,6 +283,22 @@ class Segment:
     holdout: int = 0
     enabled: bool = True
     loc: Location | None = _loc()
+    # guardrails (SPEC 14); see model/guards.py for how they change the membership
+    ignore_suppressions: tuple[str, ...] = ()
+    priority_group: str | None = None
+    priority: int | None = None
+    # the enabled segments of its priority group that win over it (lower priority first);
+    # filled in by the project loader
+    outranked_by: tuple[str, ...] = ()
+    reentry_cooldown: Duration | None = None
+    min_membership: Duration | None = None
+    max_exit_share: float | None = None
+    goal: Goal | None = None
+    # where each guardrail key was written (for errors found across files)
+    key_locs: tuple[tuple[str, Location], ...] = field(default=(), compare=False, repr=False)
+
+    def loc_of(self, key: str) -> Location | None:
+        return next((loc for k, loc in self.key_locs if k == key), self.loc)
 
 
 @dataclass(frozen=True)
@@ -277,6 +317,7 @@ class Project:
     sources: dict[str, Source]
     segments: dict[str, Segment]  # every segment, disabled ones too
     fixtures: list[Fixture]
+    suppressions: dict[str, Suppression] = field(default_factory=dict)
 
     def entity_source(self, entity: str) -> Source:
         return next(s for s in self.sources.values() if s.entity == entity)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import sqlglot
 from sqlglot import exp
 
+from .guards import guarded
 from .types import (
     NUMERIC_OPS,
     Condition,
@@ -52,7 +53,16 @@ def project_usage(project: Project, segments: list[Segment] | None = None) -> Us
     )
     for seg in walked:
         usage.columns[project.entity_source(seg.entity).name]  # noqa: B018 - marks it read
-        _walk(project, usage, seg.entity, seg.where, f"segment '{seg.name}'")
+        # suppressions and outranking segments are read too (model/guards.py)
+        _walk(project, usage, seg.entity, guarded(project, seg), f"segment '{seg.name}'")
+        if seg.goal is not None:  # `segsql report` reads the goal's events
+            for s in seg.goal.sources:
+                usage.columns[s]  # noqa: B018 - marks it read
+                _filter_columns(usage, s, seg.goal.where, f"segment '{seg.name}' goal")
+            if seg.goal.events is not None:
+                usage.events.append(
+                    (seg.goal.sources, seg.goal.events, f"segment '{seg.name}' goal")
+                )
     for s in project.sources.values():
         if segments is not None and s.name not in usage.columns:
             continue

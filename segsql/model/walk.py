@@ -36,8 +36,10 @@ def through_references(cond: Condition, segments: Mapping[str, Segment]) -> Iter
 
 
 def dependencies(segment: Segment) -> list[str]:
-    """Names of the segments this one references with in_segment (direct only)."""
-    return sorted({c.segment for c in walk(segment.where) if isinstance(c, InSegment)})
+    """Names of the segments this one's membership depends on (direct only): those it
+    references with in_segment, and those of its priority group that outrank it."""
+    refs = {c.segment for c in walk(segment.where) if isinstance(c, InSegment)}
+    return sorted(refs | set(segment.outranked_by))
 
 
 def with_references(segments: list[Segment], every: Mapping[str, Segment]) -> list[Segment]:

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+from ..model.guards import guarded_where
 from ..model.types import (
     Condition,
     During,
@@ -236,7 +237,7 @@ def _collect(plan: EntityPlan, cond: Condition, wanted: dict) -> None:
 
 
 def _collect_segment(plan: EntityPlan, cond: InSegment, wanted: dict) -> None:
-    _collect(plan, plan.project.segments[cond.segment].where, wanted)
+    _collect(plan, guarded_where(plan.project, cond.segment), wanted)
 
 
 def _collect_event(plan: EntityPlan, cond: EventCond, wanted: dict) -> None:

@@ -23,11 +23,13 @@ from ..adapters.base import Adapter
 from ..clock import utcnow
 from ..compiler import evaluation_query, holdout_expr, view_query
 from ..errors import UsageError, one_line
+from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
 from .checks import check_sources
+from .guardrails import exit_refusal, guarded_members, target_exit_share
 
 log = logging.getLogger("segsql.run")
 
@@ -58,8 +60,18 @@ def definition_hash(project: Project, segment: Segment) -> str:
         seen.add(name)
         seg = project.segments[name]
         parts.append(repr((seg.name, seg.entity, seg.holdout, seg.where)))
+        parts.extend(_guard_parts(project, seg))
         todo.extend(dependencies(seg))
     return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()[:16]
+
+
+def _guard_parts(project: Project, seg: Segment) -> list[str]:
+    """What of the guardrails changes a segment's members (nothing for a segment without
+    them, so that its hash stays what it was)."""
+    parts = [repr(("suppression", s.name, s.where)) for s in applied_suppressions(project, seg)]
+    if seg.priority_group is not None:
+        parts.append(repr(("priority", seg.name, seg.priority_group, seg.priority)))
+    return parts
 
 
 def read_last_success(adapter: Adapter) -> dict[str, datetime]:
@@ -124,6 +136,7 @@ def run_segments(
     *,
     force: bool = False,
     fail_fast: bool = False,
+    accept_exits: bool = False,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
 ) -> list[SegmentResult]:
@@ -132,12 +145,14 @@ def run_segments(
     lock throughout (waiting up to the adapter's `lock_timeout`). `timings(phase, seconds)` is
     called after each step of the work, with `phase` one of "views" (the live views),
     "evaluate" (one entity type's evaluation query) and "write" (one entity type's batched
-    write, or one segment written on its own)."""
+    write, or one segment written on its own). `accept_exits` lets segments through that
+    `max_exit_share` would refuse (runner/guardrails.py)."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
         check_as_of(due, last, as_of)
         project = check_sources(adapter, project, selected)  # before anything is written
+        target_exit_share(adapter)
         started = utcnow()
         run = Run(
             adapter,
@@ -146,6 +161,7 @@ def run_segments(
             f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}",
             last,
             timings or (lambda *_: None),
+            accept_exits,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -160,6 +176,26 @@ class Run:
     run_id: str
     last: dict[str, datetime]  # segment -> as_of of its last successful run
     timings: Callable[[str, float], None]
+    accept_exits: bool = False
+
+    def members(self, seg: Segment, source: exp.Table) -> exp.Query:
+        """The members the run writes for `seg`: evaluated, then its cooldown and dwell
+        applied (runner/guardrails.py)."""
+        return guarded_members(self.adapter, seg, _members(self.adapter, seg, source), self.as_of)
+
+    def refusals(self, segments: list[Segment], evaluated: exp.Table | None) -> dict[str, str]:
+        """segment -> why `max_exit_share` refuses it (segments it lets through: absent)."""
+        out = {}
+        for seg in segments if evaluated is not None else []:
+            try:
+                why = exit_refusal(
+                    self.adapter, seg, self.members(seg, evaluated), self.accept_exits
+                )
+            except Exception as err:  # noqa: BLE001 - the brake fails closed: not written
+                why = f"cannot check max_exit_share: {one_line(err)}"
+            if why is not None:
+                out[seg.name] = why
+        return out
 
     def timed(self, phase: str, fn, *args):
         """fn(*args), its wall time reported as `phase` (also when it raises)."""
@@ -209,7 +245,10 @@ class Run:
             start = time.perf_counter()
             evaluated = self.timed("evaluate", self.evaluate, entity, segments)
             evaluation = time.perf_counter() - start
-            batch = _batchable(segments, view_errors, fail_fast)
+            refused = self.refusals(segments, evaluated)
+            batch = [
+                s for s in _batchable(segments, view_errors, fail_fast) if s.name not in refused
+            ]
             written = self.timed("write", self.write_batch, batch, evaluated)
             for result in written.values():  # each its share of the evaluation too
                 result.seconds += evaluation / len(written)
@@ -218,6 +257,9 @@ class Run:
                 if seg.name in view_errors:
                     result = results[seg.name]
                     _record_error(adapter, self.segment_run(seg), result.error)
+                elif seg.name in refused:  # max_exit_share: an error row, nothing else
+                    result = SegmentResult(seg.name, "error", error=refused[seg.name])
+                    _record_error(adapter, self.segment_run(seg), refused[seg.name])
                 elif seg.name in written:
                     result = written[seg.name]
                 else:  # no evaluation table, or the batch failed: on its own, as its own error
@@ -252,7 +294,7 @@ class Run:
             return {}
         start = time.perf_counter()
         runs = [self.segment_run(seg) for seg in segments]
-        members = {seg.name: _members(self.adapter, seg, evaluated) for seg in segments}
+        members = {seg.name: self.members(seg, evaluated) for seg in segments}
         try:
             counts = self.adapter.write_segments(runs, members, utcnow)
         except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported
@@ -276,7 +318,14 @@ class Run:
                     "segsql_eval_one",
                     evaluation_query(self.project, seg.entity, [seg], adapter.dialect, self.as_of),
                 )
-            counts = adapter.write_segment(run, _members(adapter, seg, source), utcnow)
+            members = self.members(seg, source)
+            refusal = exit_refusal(adapter, seg, members, self.accept_exits)
+            if refusal is not None:
+                _record_error(adapter, run, refusal)
+                return SegmentResult(
+                    seg.name, "error", seconds=time.perf_counter() - start, error=refusal
+                )
+            counts = adapter.write_segment(run, members, utcnow)
             return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
             message = one_line(err)

@@ -70,6 +70,12 @@ engineer would expect, and each is a place where the compiler must agree):
     unknown segment or to a disabled segment raises ValueError, as does a cycle.
     `holdout`, `refresh`, `enabled` of the evaluated segment itself are ignored.
 15. `sql:` raises NotImplementedError.
+16. Suppressions and priority groups (docs/language.md, Guardrails): a segment's members
+    are the entities for which its `where` holds and no suppression of its entity type
+    holds, except those named in its `ignore_suppressions` ("eligible"); of a segment
+    with a `priority_group`, those eligible entities that are eligible for no enabled
+    segment of the same group with a lower `priority`. `in_segment` sees these members;
+    `members:` counts by its own `where`, ignoring both.
 """
 
 from __future__ import annotations
@@ -343,6 +349,7 @@ class _Evaluator:
         self.segments: dict[str, dict] = {}
         for seg in project.get("segments") or []:
             self.segments[seg["name"]] = seg
+        self.suppressions: list[dict] = list(project.get("suppressions") or [])
         self.tables = tables
         self.entity_source: dict[str, str] = {}
         self.event_sources: dict[str, list[str]] = {}
@@ -356,6 +363,8 @@ class _Evaluator:
         self._entities: dict[str, dict] = {}
         self._events: dict[str, dict] = {}
         self._memo: dict[str, set] = {}
+        self._raw: dict[str, set] = {}
+        self._eligible: dict[str, set] = {}
         self._stack: list[str] = []
 
     # ----- data access
@@ -435,8 +444,50 @@ class _Evaluator:
     # ----- segments
 
     def segment_members(self, name: str) -> set:
+        """The members of a segment after its suppressions and its priority group."""
         if name in self._memo:
             return self._memo[name]
+        seg = self.segments.get(name)
+        if seg is None:
+            raise ValueError(f"unknown segment {name!r}")
+        result = set(self.eligible_members(name))
+        group = seg.get("priority_group")
+        if group is not None:
+            for other in self.segments.values():
+                if (
+                    other.get("priority_group") == group
+                    and other.get("enabled", True) is not False
+                    and other["priority"] < seg["priority"]
+                ):
+                    result -= self.eligible_members(other["name"])
+        self._memo[name] = result
+        return result
+
+    def eligible_members(self, name: str) -> set:
+        """Where the segment's `where` holds and none of its suppressions does."""
+        if name in self._eligible:
+            return self._eligible[name]
+        seg = self.segments[name]
+        entity = seg.get("entity", "user")
+        ignored = set(seg.get("ignore_suppressions") or [])
+        applied = [
+            sup
+            for sup in self.suppressions
+            if sup.get("entity", "user") == entity and sup["name"] not in ignored
+        ]
+        entities = self.entities(entity)
+        result = {
+            key
+            for key in self.raw_members(name)
+            if not any(self.cond(sup["where"], entity, key, entities[key]) for sup in applied)
+        }
+        self._eligible[name] = result
+        return result
+
+    def raw_members(self, name: str) -> set:
+        """Where the segment's `where` holds."""
+        if name in self._raw:
+            return self._raw[name]
         if name not in self.segments:
             raise ValueError(f"unknown segment {name!r}")
         if name in self._stack:
@@ -452,7 +503,7 @@ class _Evaluator:
                     result.add(key)
         finally:
             self._stack.pop()
-        self._memo[name] = result
+        self._raw[name] = result
         return result
 
     # ----- conditions over an event row (`where` of events and steps)

@@ -573,6 +573,7 @@ def cases(draw, max_depth: int = 3) -> Case:
         g.helpers[entity] = [name]
     target = {"name": "target", "entity": target_entity, "where": g.cond(target_entity, max_depth)}
     segments.append(target)
+    suppressions = _guards(draw, g, segments)
 
     # ----- data, clustered at the condition's interesting points
     time_pool = _time_pool(g)
@@ -723,11 +724,13 @@ def cases(draw, max_depth: int = 3) -> Case:
         "account_events": tables_events["account_events"],
     }
     project = {"sources": base_sources(users_created_at), "segments": segments}
+    if suppressions:
+        project["suppressions"] = suppressions
 
     # Literals and measure thresholds from the values the data holds.
     ev = _Evaluator(project, tables, T)
-    for seg in segments:
-        _fit(draw, ev, seg["where"], seg["entity"])
+    for seg in [*segments, *suppressions]:
+        _fit(draw, ev, seg["where"], seg.get("entity", "user"))
 
     column_types = {k: dict(v) for k, v in COLUMN_TYPES_BASE.items()}
     column_types["users"]["score"] = score_type
@@ -738,6 +741,44 @@ def cases(draw, max_depth: int = 3) -> Case:
         as_of=T,
         column_types=column_types,
     )
+
+
+def _guards(draw, g: _Gen, segments: list[dict]) -> list[dict]:
+    """Suppressions (0-2 per entity type, simple conditions) and priority groups: the
+    target and, separately, each helper may compete with a rival segment (no references,
+    so no cycles); the target may ignore some suppressions. Returns the suppressions;
+    the rivals are appended to `segments`."""
+    suppressions = []
+    for entity in ("user", "account"):
+        for i in range(draw(st.sampled_from([0, 0, 1, 2]))):
+            suppressions.append(
+                {
+                    "name": f"sup_{entity}_{i}",
+                    "entity": entity,
+                    "where": g.cond(entity, 1, allow_ref=False),
+                }
+            )
+    for seg in list(segments):
+        entity = seg["entity"]
+        if seg["name"] == "target":
+            names = [x["name"] for x in suppressions if x["entity"] == entity]
+            ignored = [n for n in names if draw(st.booleans())]
+            if ignored:
+                seg["ignore_suppressions"] = ignored
+        if draw(st.integers(0, 2)) != 0:
+            continue
+        group = f"group_{seg['name']}"
+        rival = {
+            "name": f"rival_{seg['name']}",
+            "entity": entity,
+            "priority_group": group,
+            "priority": 5,
+            "where": g.cond(entity, 1, allow_ref=False),
+        }
+        seg["priority_group"] = group
+        seg["priority"] = draw(st.sampled_from([1, 9]))  # wins, or loses to the rival
+        segments.insert(0, rival)
+    return suppressions
 
 
 _FIT_MEASURES = ("count", "count_distinct", "sum", "avg", "min", "max")
