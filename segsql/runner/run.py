@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlglot import exp
@@ -29,7 +29,14 @@ from ..model.walk import dependencies
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
 from .checks import check_sources
-from .guardrails import exit_refusal, guarded_members, target_exit_share
+from .guardrails import (
+    exit_refusal,
+    exit_refusals,
+    exit_share_limit,
+    guarded_members,
+    has_run_rules,
+    target_exit_share,
+)
 
 log = logging.getLogger("segsql.run")
 
@@ -177,20 +184,38 @@ class Run:
     last: dict[str, datetime]  # segment -> as_of of its last successful run
     timings: Callable[[str, float], None]
     accept_exits: bool = False
+    _guarded: dict[tuple[str, str], exp.Select] = field(default_factory=dict)
 
     def members(self, seg: Segment, source: exp.Table) -> exp.Query:
         """The members the run writes for `seg`: evaluated, then its cooldown and dwell
-        applied (runner/guardrails.py)."""
-        return guarded_members(self.adapter, seg, _members(self.adapter, seg, source), self.as_of)
+        applied (runner/guardrails.py). Those of a segment with both run rules and a
+        brake are read twice (the brake's count, the write), so they are computed once,
+        into a temp table."""
+        key = (seg.name, source.sql())
+        if key in self._guarded:
+            return self._guarded[key].copy()
+        query = guarded_members(self.adapter, seg, _members(self.adapter, seg, source), self.as_of)
+        if has_run_rules(seg) and exit_share_limit(self.adapter, seg) is not None:
+            table = self.adapter.temp_table(f"segsql_guarded_{len(self._guarded) + 1}", query)
+            query = exp.select(c("entity_id"), c("holdout")).from_(table)
+            self._guarded[key] = query
+        return query.copy()
 
     def refusals(self, segments: list[Segment], evaluated: exp.Table | None) -> dict[str, str]:
-        """segment -> why `max_exit_share` refuses it (segments it lets through: absent)."""
+        """segment -> why `max_exit_share` refuses it (segments it lets through: absent);
+        one query for all of them, else one per segment; a brake that cannot be checked
+        fails closed (the segment is not written)."""
+        if evaluated is None:
+            return {}
+        writes = [(seg, self.members(seg, evaluated)) for seg in segments]
+        try:
+            return exit_refusals(self.adapter, writes, self.accept_exits)
+        except Exception:  # noqa: BLE001 - each on its own, so that one fails alone
+            pass
         out = {}
-        for seg in segments if evaluated is not None else []:
+        for seg, members in writes:
             try:
-                why = exit_refusal(
-                    self.adapter, seg, self.members(seg, evaluated), self.accept_exits
-                )
+                why = exit_refusal(self.adapter, seg, members, self.accept_exits)
             except Exception as err:  # noqa: BLE001 - the brake fails closed: not written
                 why = f"cannot check max_exit_share: {one_line(err)}"
             if why is not None:
@@ -245,7 +270,7 @@ class Run:
             start = time.perf_counter()
             evaluated = self.timed("evaluate", self.evaluate, entity, segments)
             evaluation = time.perf_counter() - start
-            refused = self.refusals(segments, evaluated)
+            refused = self.timed("write", self.refusals, segments, evaluated)
             batch = [
                 s for s in _batchable(segments, view_errors, fail_fast) if s.name not in refused
             ]
