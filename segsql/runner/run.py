@@ -28,6 +28,7 @@ from ..model.walk import dependencies
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
 from .checks import check_sources
+from .history import replace_state_views
 
 log = logging.getLogger("segsql.run")
 
@@ -92,8 +93,9 @@ def check_as_of(due: list[Segment], last: dict[str, datetime], as_of: datetime) 
         )
 
 
-def prepare(adapter: Adapter) -> None:
-    """segsql's schema and state tables, created or upgraded in place (docs/tables.md)."""
+def prepare(adapter: Adapter, project: Project | None = None) -> None:
+    """segsql's schema and state tables, created or upgraded in place, and the views over
+    them: the history and the typed views of `project`'s entity types (docs/tables.md)."""
     adapter.create_schema()
     for name, columns in TABLES.items():
         found = adapter.relation_columns((adapter.schema, name))
@@ -101,6 +103,7 @@ def prepare(adapter: Adapter) -> None:
             adapter.create_table(adapter.table(name), columns)
         else:
             adapter.upgrade_table(adapter.table(name), columns, found)
+    replace_state_views(adapter, project)
 
 
 def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -> dict[str, str]:
@@ -180,7 +183,7 @@ class Run:
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
         adapter = self.adapter
-        prepare(adapter)
+        prepare(adapter, self.project)
         for run_id, segment, way in adapter.recover():
             log.warning(
                 "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
