@@ -11,6 +11,7 @@ import click
 
 from .compile import compile
 from .demo import demo
+from .lookup import lookup
 from .ls import ls
 from .run import run
 from .test import test
@@ -30,7 +31,7 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo):
+for command in (compile, run, validate, ls, test, demo, lookup):
     cli.add_command(command)
 
 
