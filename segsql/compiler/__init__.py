@@ -9,14 +9,17 @@ from sqlglot import exp
 from ..dialects.base import Dialect
 from ..model.types import Condition, Project, Segment
 from ..plan import EntityPlan, plan_entity
+from .reasons import ENTITY_MISSING, reason_columns, reason_expr
 from .render import ENTITY, EVALUATION_ID, Renderer
 
 __all__ = [
+    "ENTITY_MISSING",
     "EVALUATION_ID",
     "Renderer",
     "evaluation_query",
     "holdout_expr",
     "plan_for",
+    "reason_expr",
     "view_query",
 ]
 
@@ -53,10 +56,18 @@ def view_query(
 
 
 def evaluation_query(
-    project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
+    project: Project,
+    entity: str,
+    segments: list[Segment],
+    d: Dialect,
+    as_of: datetime,
+    reasons: bool = False,
 ) -> exp.Select:
     """One row per existing entity: its id as text (`segsql_entity_id`, a name no segment
-    can take) and one boolean per segment, named after it."""
+    can take) and one boolean per segment, named after it; with `reasons`, the columns
+    that the change rows' `reason` is built from (compiler/reasons.py)."""
     d.check_text(project, segments)
     plan = plan_for(project, entity, {s.name: s.where for s in segments}, d)
-    return Renderer(d, as_of).select(plan, key_as_text=True)
+    renderer = Renderer(d, as_of)
+    columns = reason_columns(renderer, plan, segments) if reasons else None
+    return renderer.select(plan, key_as_text=True, columns=columns)

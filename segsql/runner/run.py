@@ -21,10 +21,11 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..clock import utcnow
-from ..compiler import evaluation_query, holdout_expr, view_query
+from ..compiler import evaluation_query, holdout_expr, reason_expr, view_query
 from ..errors import UsageError, one_line
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
+from ..state.reasons import SOURCE, Reasons
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
 from .checks import check_sources
@@ -170,7 +171,9 @@ class Run:
         finally:
             self.timings(phase, time.perf_counter() - start)
 
-    def segment_run(self, seg: Segment) -> SegmentRun:
+    def segment_run(self, seg: Segment, evaluated: exp.Table | None = None) -> SegmentRun:
+        """What the segment's write records; `evaluated`: the evaluation table its change
+        rows' `reason` is read from."""
         return SegmentRun(
             self.run_id,
             seg.name,
@@ -179,6 +182,7 @@ class Run:
             utcnow(),
             definition_hash(self.project, seg),
             first_run=seg.name not in self.last,
+            reasons=reasons_of(self.adapter, seg, evaluated),
         )
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
@@ -233,7 +237,9 @@ class Run:
         try:
             return self.adapter.temp_table(
                 f"segsql_eval_{entity}",
-                evaluation_query(self.project, entity, segments, self.adapter.dialect, self.as_of),
+                evaluation_query(
+                    self.project, entity, segments, self.adapter.dialect, self.as_of, reasons=True
+                ),
             )
         except Exception:  # noqa: BLE001 - retried per segment, where the error is reported
             return None
@@ -247,7 +253,7 @@ class Run:
         if evaluated is None or not segments:
             return {}
         start = time.perf_counter()
-        runs = [self.segment_run(seg) for seg in segments]
+        runs = [self.segment_run(seg, evaluated) for seg in segments]
         members = {seg.name: _members(self.adapter, seg, evaluated) for seg in segments}
         try:
             counts = self.adapter.write_segments(runs, members, utcnow)
@@ -269,8 +275,11 @@ class Run:
             if source is None:
                 source = adapter.temp_table(
                     "segsql_eval_one",
-                    evaluation_query(self.project, seg.entity, [seg], adapter.dialect, self.as_of),
+                    evaluation_query(
+                        self.project, seg.entity, [seg], adapter.dialect, self.as_of, reasons=True
+                    ),
                 )
+            run.reasons = reasons_of(adapter, seg, source)
             counts = adapter.write_segment(run, _members(adapter, seg, source), utcnow)
             return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
@@ -299,6 +308,13 @@ def _batchable(
             continue
         out.append(seg)
     return out
+
+
+def reasons_of(adapter: Adapter, seg: Segment, evaluated: exp.Table | None) -> Reasons | None:
+    """Where the segment's change rows read their `reason` (compiler/reasons.py)."""
+    if evaluated is None:
+        return None
+    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, seg, SOURCE))
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
