@@ -11,6 +11,8 @@ import click
 
 from .compile import compile
 from .demo import demo
+from .diff import diff
+from .explain import explain
 from .lookup import lookup
 from .ls import ls
 from .run import run
@@ -31,7 +33,7 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo, lookup):
+for command in (compile, run, validate, ls, test, demo, lookup, explain, diff):
     cli.add_command(command)
 
 
