@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from .backfill import backfill
 from .compile import compile
 from .demo import demo
 from .diff import diff
@@ -33,7 +34,7 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo, lookup, explain, diff):
+for command in (compile, run, validate, ls, test, demo, lookup, explain, diff, backfill):
     cli.add_command(command)
 
 
