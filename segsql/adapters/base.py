@@ -289,7 +289,9 @@ class Adapter:
             )
             faults.checkpoint("staged")
             firsts = [run.segment for run in runs if run.first_run]
-            self.execute(insert(changes, batch_change_rows(run_id, changed, T, firsts), CHANGES))
+            self.execute(
+                insert(changes, batch_change_rows(run_id, changed, T, firsts, runs), CHANGES)
+            )
             faults.checkpoint("changes")
             self.execute(batch_drop_exited(memberships, changed))
             self.execute(batch_set_run(run_id, names, memberships))

@@ -21,11 +21,12 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..clock import utcnow
-from ..compiler import evaluation_query, holdout_expr, view_query
+from ..compiler import evaluation_query, holdout_expr, reason_expr, view_query
 from ..errors import UsageError, one_line
 from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
+from ..state.reasons import SOURCE, Reasons
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
 from .checks import check_sources
@@ -37,6 +38,7 @@ from .guardrails import (
     has_run_rules,
     target_exit_share,
 )
+from .history import replace_state_views
 
 log = logging.getLogger("segsql.run")
 
@@ -113,8 +115,9 @@ def check_as_of(due: list[Segment], last: dict[str, datetime], as_of: datetime) 
         )
 
 
-def prepare(adapter: Adapter) -> None:
-    """segsql's schema and state tables, created or upgraded in place (docs/tables.md)."""
+def prepare(adapter: Adapter, project: Project | None = None) -> None:
+    """segsql's schema and state tables, created or upgraded in place, and the views over
+    them: the history and the typed views of `project`'s entity types (docs/tables.md)."""
     adapter.create_schema()
     for name, columns in TABLES.items():
         found = adapter.relation_columns((adapter.schema, name))
@@ -122,6 +125,7 @@ def prepare(adapter: Adapter) -> None:
             adapter.create_table(adapter.table(name), columns)
         else:
             adapter.upgrade_table(adapter.table(name), columns, found)
+    replace_state_views(adapter, project)
 
 
 def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -> dict[str, str]:
@@ -230,7 +234,9 @@ class Run:
         finally:
             self.timings(phase, time.perf_counter() - start)
 
-    def segment_run(self, seg: Segment) -> SegmentRun:
+    def segment_run(self, seg: Segment, evaluated: exp.Table | None = None) -> SegmentRun:
+        """What the segment's write records; `evaluated`: the evaluation table its change
+        rows' `reason` is read from."""
         return SegmentRun(
             self.run_id,
             seg.name,
@@ -239,11 +245,12 @@ class Run:
             utcnow(),
             definition_hash(self.project, seg),
             first_run=seg.name not in self.last,
+            reasons=reasons_of(self.adapter, seg, evaluated),
         )
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
         adapter = self.adapter
-        prepare(adapter)
+        prepare(adapter, self.project)
         for run_id, segment, way in adapter.recover():
             log.warning(
                 "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
@@ -304,7 +311,9 @@ class Run:
         try:
             return self.adapter.temp_table(
                 f"segsql_eval_{entity}",
-                evaluation_query(self.project, entity, segments, self.adapter.dialect, self.as_of),
+                evaluation_query(
+                    self.project, entity, segments, self.adapter.dialect, self.as_of, reasons=True
+                ),
             )
         except Exception:  # noqa: BLE001 - retried per segment, where the error is reported
             return None
@@ -318,7 +327,7 @@ class Run:
         if evaluated is None or not segments:
             return {}
         start = time.perf_counter()
-        runs = [self.segment_run(seg) for seg in segments]
+        runs = [self.segment_run(seg, evaluated) for seg in segments]
         members = {seg.name: self.members(seg, evaluated) for seg in segments}
         try:
             counts = self.adapter.write_segments(runs, members, utcnow)
@@ -341,7 +350,9 @@ class Run:
             if source is None:
                 source = adapter.temp_table(
                     "segsql_eval_one",
-                    evaluation_query(self.project, seg.entity, [seg], adapter.dialect, self.as_of),
+                    evaluation_query(
+                        self.project, seg.entity, [seg], adapter.dialect, self.as_of, reasons=True
+                    ),
                 )
             members = self.members(seg, source)
             refusal = exit_refusal(adapter, seg, members, self.accept_exits)
@@ -350,6 +361,7 @@ class Run:
                 return SegmentResult(
                     seg.name, "error", seconds=time.perf_counter() - start, error=refusal
                 )
+            run.reasons = reasons_of(adapter, seg, source)
             counts = adapter.write_segment(run, members, utcnow)
             return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
@@ -378,6 +390,13 @@ def _batchable(
             continue
         out.append(seg)
     return out
+
+
+def reasons_of(adapter: Adapter, seg: Segment, evaluated: exp.Table | None) -> Reasons | None:
+    """Where the segment's change rows read their `reason` (compiler/reasons.py)."""
+    if evaluated is None:
+        return None
+    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, seg, SOURCE))
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
