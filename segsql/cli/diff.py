@@ -40,6 +40,8 @@ def diff(ctx: Context, select, as_of, output_format) -> None:
     )
     for r in results:
         changed = "changed" if r.definition_changed else "same"
+        if r.refused:
+            changed += "  REFUSED: more exits than max_exit_share (run --accept-exits)"
         click.echo(
             f"{r.segment:<{width}}  {r.stored:>8}  {r.members:>8}  {'+' + str(r.enter):>7}  "
             f"{'-' + str(r.exit):>7}  {changed}"

@@ -21,6 +21,7 @@ from ..model.types import Project, Segment
 from ..state.batch import batch_changes
 from ..state.tables import MEMBERSHIPS, RUNS, c
 from .checks import check_sources
+from .guardrails import exit_share_limit, guarded_members, refuses
 from .run import SegmentRun, _members, definition_hash
 
 SAMPLES = 5
@@ -35,6 +36,7 @@ class SegmentDiff:
     enter: int = 0
     exit: int = 0
     definition_changed: bool = True
+    refused: bool = False  # max_exit_share would refuse the run (SPEC 14)
     sample_enter: list[str] = field(default_factory=list)
     sample_exit: list[str] = field(default_factory=list)
 
@@ -46,6 +48,7 @@ class SegmentDiff:
             "enter": self.enter,
             "exit": self.exit,
             "definition_changed": self.definition_changed,
+            "refused": self.refused,
             "sample_enter": self.sample_enter,
             "sample_exit": self.sample_exit,
         }
@@ -102,7 +105,10 @@ def _changes_query(
         SegmentRun("diff", s.name, s.entity, as_of, as_of, definition_hash(project, s))
         for s in segments
     ]
-    members = {s.name: _members(adapter, s, evaluated) for s in segments}
+    members = {
+        s.name: guarded_members(adapter, s, _members(adapter, s, evaluated), as_of)
+        for s in segments
+    }
     changes = batch_changes(runs, members, adapter.table(MEMBERSHIPS))
     by = [c("segment"), c("change")]
     ranked = exp.select(
@@ -157,6 +163,8 @@ def diff(
             else:
                 result.exit = int(n)
                 result.sample_exit.append(str(entity_id))
-    for result in out.values():
+    for seg in segments:  # the run-only rules: cooldown and dwell above, the brake here
+        result = out[seg.name]
         result.members = result.stored + result.enter - result.exit
+        result.refused = refuses(result.stored, result.exit, exit_share_limit(adapter, seg))
     return list(out.values())

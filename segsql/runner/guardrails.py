@@ -174,6 +174,12 @@ def exit_counts(
     }
 
 
+def refuses(stored: int, exits: int, limit: float | None) -> bool:
+    """Whether `max_exit_share` `limit` refuses a write that exits `exits` of `stored`
+    members: only segments of at least MIN_MEMBERS_FOR_BRAKE, and exactly N% passes."""
+    return limit is not None and stored >= MIN_MEMBERS_FOR_BRAKE and exits * 100 > limit * stored
+
+
 def exit_refusals(
     adapter: Adapter, writes: list[tuple[Segment, exp.Query]], accept_exits: bool = False
 ) -> dict[str, str]:
@@ -187,7 +193,7 @@ def exit_refusals(
     for name, (stored, exits) in exit_counts(adapter, braked).items():
         limit = limits[name]
         assert limit is not None
-        if stored < MIN_MEMBERS_FOR_BRAKE or exits * 100 <= limit * stored:
+        if not refuses(stored, exits, limit):
             continue
         out[name] = (
             f"refused: {exits} of {stored} members would exit ({100 * exits / stored:.1f}%), "

@@ -89,7 +89,9 @@ def change_rows(
         )
     )
     old = current_members(memberships, run.segment, "o")
-    old.this.select(lit(run.segment).as_("segment", quoted=True), copy=False)
+    # the column, not a literal aliased `segment`: ClickHouse sees an alias in WHERE, so
+    # the literal would make the segment filter always true
+    old.this.select(c("segment"), copy=False)
     exited = (
         exp.select(*head("o", "exited"))
         .from_(old, copy=False)
