@@ -6,8 +6,8 @@ The evaluation query of a run already computes every feature of every condition;
 then builds the JSON text for the changed entities only, from those columns of the
 evaluation table (`reason_expr`), in the same statement that appends the change rows.
 
-`reason_expr` is the one function that builds a reason: suppressions and priority
-groups (a suppressed or displaced member) add their objects there.
+`reason_expr` is the one function that builds a reason, suppressions and priority
+groups (a suppressed or displaced member) included.
 """
 
 from __future__ import annotations
@@ -19,9 +19,21 @@ from datetime import datetime
 from sqlglot import exp
 
 from ..dialects.base import Dialect
-from ..model.types import TIME_OPS, All, AnyOf, Condition, EventCond, Not, Segment, SinceNthLast
+from ..model.guards import applied_suppressions
+from ..model.types import (
+    TIME_OPS,
+    All,
+    AnyOf,
+    Condition,
+    EventCond,
+    Not,
+    Project,
+    Segment,
+    SinceNthLast,
+)
 from ..plan.planner import EntityPlan
 from .conditions import ZERO_WHEN_EMPTY, Conditions
+from .guards import ELIGIBLE, SUPPRESSED
 from .nodes import KEY, coalesce, present
 
 ENTITY_MISSING = '[{"entity_missing": true}]'
@@ -132,10 +144,33 @@ def _measure_json(d: Dialect, value: exp.Expression, kind: str) -> exp.Expressio
     return coalesce(text, exp.Literal.string("null"))
 
 
-def reason_expr(d: Dialect, segment: Segment, table: str) -> exp.Expression:
+def reason_expr(d: Dialect, project: Project, segment: Segment, table: str) -> exp.Expression:
     """The `reason` JSON text of one segment's change row, from the columns of the
-    evaluation table aliased `table` (see `reason_columns`); the caller writes
-    ENTITY_MISSING for an entity that no longer exists at T (no evaluation row)."""
+    evaluation table aliased `table` (see `reason_columns` and guards.py); the caller
+    writes ENTITY_MISSING for an entity that no longer exists at T (no evaluation row).
+    A suppressed entity's reason names the suppression, one that another segment of
+    its priority group took names that segment; otherwise the parts under `where`."""
+    guards = [
+        (SUPPRESSED + s.name, [{"suppression": s.name}])
+        for s in applied_suppressions(project, segment)
+    ]
+    rivals = sorted(segment.outranked_by, key=lambda n: project.segments[n].priority or 0)
+    guards += [
+        (ELIGIBLE + n, [{"priority_group": segment.priority_group, "member_of": n}]) for n in rivals
+    ]
+    parts = _parts_expr(d, segment, table)
+    if not guards:
+        return parts
+    return exp.Case(
+        ifs=[
+            exp.If(this=_col(column, table), true=exp.Literal.string(json.dumps(reason)))
+            for column, reason in guards
+        ],
+        default=parts,
+    )
+
+
+def _parts_expr(d: Dialect, segment: Segment, table: str) -> exp.Expression:
     parts: list[exp.Expression] = [exp.Literal.string("[")]
     for i, (path, cond) in enumerate(reason_parts(segment.where)):
         head = ("," if i else "") + "{" + f'"path": {json.dumps(path)}, "value": '

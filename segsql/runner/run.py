@@ -245,7 +245,7 @@ class Run:
             utcnow(),
             definition_hash(self.project, seg),
             first_run=seg.name not in self.last,
-            reasons=reasons_of(self.adapter, seg, evaluated),
+            reasons=reasons_of(self.adapter, self.project, seg, evaluated),
         )
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
@@ -361,7 +361,7 @@ class Run:
                 return SegmentResult(
                     seg.name, "error", seconds=time.perf_counter() - start, error=refusal
                 )
-            run.reasons = reasons_of(adapter, seg, source)
+            run.reasons = reasons_of(adapter, self.project, seg, source)
             counts = adapter.write_segment(run, members, utcnow)
             return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
@@ -392,11 +392,13 @@ def _batchable(
     return out
 
 
-def reasons_of(adapter: Adapter, seg: Segment, evaluated: exp.Table | None) -> Reasons | None:
+def reasons_of(
+    adapter: Adapter, project: Project, seg: Segment, evaluated: exp.Table | None
+) -> Reasons | None:
     """Where the segment's change rows read their `reason` (compiler/reasons.py)."""
     if evaluated is None:
         return None
-    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, seg, SOURCE))
+    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, project, seg, SOURCE))
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
