@@ -26,13 +26,19 @@ from .options import Context, common, parse_as_of, redact, refuse_future, say, s
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first segment that fails.")
 @click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Evaluate from all events and rebuild the kept state (also sees rows that "
+    "landed later than `lookback` allows).",
+)
+@click.option(
     "--lock-timeout",
     default=0.0,
     show_default=True,
     metavar="SECONDS",
     help="Wait this long for another run on the same target to finish, then exit 1 naming it.",
 )
-def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
+def run(ctx: Context, select, as_of, force, fail_fast, full_refresh, lock_timeout) -> None:
     """Refresh the due segments and append membership changes."""
     from ..clock import utcnow
     from ..errors import RunFailed
@@ -74,6 +80,7 @@ def run(ctx: Context, select, as_of, force, fail_fast, lock_timeout) -> None:
             when,
             force=force,
             fail_fast=fail_fast,
+            full_refresh=full_refresh,
             report=report,
         )
     finally:

@@ -22,11 +22,16 @@ __all__ = [
 
 
 def plan_for(
-    project: Project, entity: str, outputs: dict[str, Condition], dialect: Dialect
+    project: Project,
+    entity: str,
+    outputs: dict[str, Condition],
+    dialect: Dialect,
+    states: dict | None = None,
 ) -> EntityPlan:
     """The plan of `outputs` over `entity` for a dialect: the one place that reads the
-    dialect's capabilities (a row store fuses its scans, see `plan_entity`)."""
-    return plan_entity(project, entity, outputs, fuse=dialect.row_store)
+    dialect's capabilities (a row store fuses its scans, see `plan_entity`). `states`:
+    the kept features an incremental run reads (plan/incremental.py)."""
+    return plan_entity(project, entity, outputs, fuse=dialect.row_store, states=states)
 
 
 def holdout_expr(d: Dialect, segment: Segment, entity_text: exp.Expression) -> exp.Expression:
@@ -53,10 +58,16 @@ def view_query(
 
 
 def evaluation_query(
-    project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
+    project: Project,
+    entity: str,
+    segments: list[Segment],
+    d: Dialect,
+    as_of: datetime,
+    states: dict | None = None,
 ) -> exp.Select:
     """One row per existing entity: its id as text (`segsql_entity_id`, a name no segment
-    can take) and one boolean per segment, named after it."""
+    can take) and one boolean per segment, named after it. `states`: the kept features to
+    start from (an incremental run, runner/incremental.py)."""
     d.check_text(project, segments)
-    plan = plan_for(project, entity, {s.name: s.where for s in segments}, d)
+    plan = plan_for(project, entity, {s.name: s.where for s in segments}, d, states)
     return Renderer(d, as_of).select(plan, key_as_text=True)

@@ -1,0 +1,141 @@
+"""Incremental refresh in SQL: the kept value of an all-time aggregate combined with the
+rows that are not settled yet (a STATE scan), and the rows a run adds to the state
+(plan/incremental.py explains what is kept and why the result is exact).
+
+Every query here is one aggregate over the rows of its sources that pass a per-source
+row filter (`Relations.row_filters`), rendered by the ordinary scan code, so the value
+of the rows since the last run is computed exactly as a full refresh computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from ..model.types import Source
+from ..plan.incremental import KEPT, Horizon, StateRef
+from ..plan.planner import Aggregate, EntityPlan, Scan, ScanKind
+from .nodes import KEY, and_, coalesce, not_, paren, select, table_alias
+
+VALUE = "v"  # the aggregate's column in a feature query
+STATE_ALIAS = "st"
+TYPES = {"n": "BIGINT", "num": "DOUBLE", "ts": "TIMESTAMP"}
+
+# how kept values and the values of new rows combine, per kept column
+COMBINE = {
+    "count": exp.Sum,
+    "sum": exp.Sum,
+    "min": exp.Min,
+    "max": exp.Max,
+    "first": exp.Min,
+    "last": exp.Max,
+}
+
+
+def settled(r, src: Source, hz: Horizon | None) -> exp.Expression:
+    """The rows of `src` that a kept value at horizon `hz` covers (FALSE for None)."""
+    if hz is None:
+        return exp.false()
+    ts = r.read(src, src.timestamp)
+    if src.loaded_at is None:
+        return exp.LTE(this=ts, expression=r.d.timestamp(hz.settled_until))
+    if hz.loaded_max is None:
+        return exp.false()
+    loaded = r.read(src, src.loaded_at)
+    return and_(
+        exp.LTE(this=loaded, expression=r.d.timestamp(hz.loaded_max)),
+        exp.LTE(this=r.read(src, src.timestamp), expression=r.d.timestamp(hz.as_of)),
+    )
+
+
+def unsettled(r, src: Source, hz: Horizon | None) -> exp.Expression:
+    """Every row that the kept value at `hz` does not cover (NULLs included)."""
+    return not_(coalesce(paren(settled(r, src, hz)), exp.false()))
+
+
+def _cast(r, node: exp.Expression, column: str) -> exp.Expression:
+    return exp.Cast(this=node, to=r.d.column_type(TYPES[column]))
+
+
+def feature_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    filters: dict[str, exp.Expression],
+) -> exp.Select:
+    """(entity_id text, <the kept columns of the aggregate>) over the rows of its sources
+    that pass `filters` (source name -> condition on its raw columns), grouped by entity."""
+    kept = KEPT[agg.kind]
+    inner_agg = replace(agg, kind="sum") if agg.kind == "avg" else agg
+    scan = Scan("t", sources, ScanKind.EVENTS, columns={inner_agg: VALUE})
+    previous = r.row_filters
+    r.row_filters = filters
+    try:
+        inner = r.scan(plan, scan)
+    finally:
+        r.row_filters = previous
+    if agg.kind == "avg":  # the count of the same values
+        total = next(
+            p for p in inner.expressions if isinstance(p, exp.Alias) and p.alias == VALUE
+        ).this
+        inner.append("expressions", r.alias(exp.Count(this=total.this.copy()), "n"))
+    columns = [r.alias(r.d.to_text(r.col(KEY, "t")), "entity_id")]
+    for column in kept:
+        source = "n" if agg.kind == "avg" and column == "n" else VALUE
+        columns.append(r.alias(_cast(r, r.col(source, "t"), column), column))
+    return select(*columns).from_(table_alias(inner, "t"), copy=False)
+
+
+def kept_rows(r, state: StateRef, kept: tuple[str, ...]) -> exp.Select:
+    """The committed rows of a kept feature: (entity_id, <kept columns>)."""
+    where = and_(
+        exp.EQ(this=r.col("feature"), expression=exp.Literal.string(state.feature)),
+        exp.EQ(this=r.col("generation"), expression=exp.Literal.string(state.generation)),
+        exp.In(
+            this=r.col("run_id"),
+            expressions=[exp.Literal.string(run_id) for run_id in state.run_ids],
+        ),
+    )
+    return (
+        select(r.col("entity_id"), *(r.col(k) for k in kept))
+        .from_(r.d.table(*state.table), copy=False)
+        .where(where, copy=False)
+    )
+
+
+def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
+    """A STATE scan: per entity (its id as text, as KEY), the kept value combined with the
+    value of the rows not settled at the state's horizon."""
+    assert scan.state is not None and len(scan.columns) == 1
+    agg, column = next(iter(scan.columns.items()))
+    kept = KEPT[agg.kind]
+    srcs = agg.sources or scan.sources
+    read = _read_sources(plan, agg, srcs)
+    filters = {s: unsettled(r, plan.project.sources[s], scan.state.horizon(s)) for s in read}
+    tail = feature_rows(r, plan, scan.sources, agg, filters)
+    union = exp.Union(this=kept_rows(r, scan.state, kept), expression=tail, distinct=False)
+    u = "u"
+    if agg.kind == "avg":
+        value: exp.Expression = exp.Div(
+            this=exp.Sum(this=r.col("num", u)),
+            expression=exp.Nullif(
+                this=exp.Sum(this=r.col("n", u)), expression=exp.Literal.number(0)
+            ),
+        )
+    else:
+        value = COMBINE[agg.kind](this=r.col(kept[0], u))
+    return (
+        select(r.alias(r.col("entity_id", u), KEY), r.alias(value, column))
+        .from_(table_alias(union, u), copy=False)
+        .group_by(r.col("entity_id", u), copy=False)
+    )
+
+
+def _read_sources(plan: EntityPlan, agg: Aggregate, sources: tuple[str, ...]) -> tuple[str, ...]:
+    return (
+        tuple(sources)
+        if sources
+        else tuple(s.name for s in plan.project.event_sources(plan.entity))
+    )
