@@ -31,6 +31,7 @@ from ..model.types import Project, Segment
 from ..plan.incremental import KEPT, Horizon, StateRef, feature_id, not_kept_because
 from ..plan.planner import Aggregate
 from ..state import faults
+from ..state.batch import union_all
 from ..state.features import (
     FEATURE_TABLES,
     LOG,
@@ -75,11 +76,12 @@ class EntityIncrement:
         """Add this run's rows to each kept feature, then its commit row (same transaction
         as the memberships on transactional engines; a commit point of its own on the
         others, see state/features.py)."""
+        if not self.writes:
+            return
         d = adapter.dialect
         r = Renderer(d, self.as_of)
         plan = plan_for(self.project, self.entity, {}, d)
-        values, state_log = adapter.table(VALUES), adapter.table(LOG)
-        names = [d.ident(n) for n, _ in FEATURE_TABLES[VALUES]]
+        parts, commits = [], []
         for w in self.writes:
             sources, agg = w.key
             filters = {}
@@ -91,22 +93,28 @@ class EntityIncrement:
                 filters[s] = new
             generation = w.previous.generation if w.previous is not None else run_id
             rows = feature_rows(r, plan, sources, agg, filters)
-            adapter.execute(
-                exp.insert(
-                    value_rows(rows, w.feature, generation, run_id, KEPT[agg.kind], d.column_type),
-                    values.copy(),
-                    columns=[n.copy() for n in names],
-                )
+            parts.append(
+                value_rows(rows, w.feature, generation, run_id, KEPT[agg.kind], d.column_type)
             )
-            faults.checkpoint("state_values")
-            row = log_row(w.feature, self.entity, generation, run_id, self.as_of, w.horizons)
-            adapter.execute(
-                exp.insert(
-                    exp.select(*row),
-                    state_log.copy(),
-                    columns=[d.ident(n) for n, _ in FEATURE_TABLES[LOG]],
-                )
+            commits.append(
+                log_row(w.feature, self.entity, generation, run_id, self.as_of, w.horizons)
             )
+        # one statement for the rows of every feature, then one for their commit rows
+        adapter.execute(
+            exp.insert(
+                union_all(parts),
+                adapter.table(VALUES),
+                columns=[d.ident(n) for n, _ in FEATURE_TABLES[VALUES]],
+            )
+        )
+        faults.checkpoint("state_values")
+        adapter.execute(
+            exp.insert(
+                exp.values([tuple(row) for row in commits]),
+                adapter.table(LOG),
+                columns=[d.ident(n) for n, _ in FEATURE_TABLES[LOG]],
+            )
+        )
         faults.checkpoint("state")
 
 
