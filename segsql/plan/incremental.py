@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..model.types import Project
+from ..model.types import Project, SinceNthLast, SinceProperty
 
 if TYPE_CHECKING:
     from .planner import Aggregate
@@ -44,9 +44,11 @@ KEPT = {
 def not_kept_because(agg: Aggregate) -> str | None:
     """None if the aggregate can be kept between runs; otherwise why not (for --plan)."""
     if agg.kind not in KEPT:
-        return f"{agg.kind} is recomputed from the events each run"
+        return f"{agg.kind} is not kept between runs (yet)"
+    if isinstance(agg.window, (SinceProperty, SinceNthLast)):
+        return "its window starts at a time of each entity's own"
     if agg.window is not None:
-        return f"a {type(agg.window).__name__} window is recomputed from the rows it reads each run"
+        return "a window reads only its own time range"
     return None
 
 

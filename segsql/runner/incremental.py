@@ -27,6 +27,7 @@ from ..adapters.base import Adapter
 from ..compiler import Renderer, plan_for
 from ..compiler.incremental import feature_rows, settled, unsettled
 from ..compiler.nodes import and_
+from ..errors import one_line
 from ..model.types import Project, Segment
 from ..plan.incremental import KEPT, Horizon, StateRef, feature_id, not_kept_because
 from ..plan.planner import Aggregate
@@ -119,19 +120,23 @@ class EntityIncrement:
 
 
 def prepare_tables(adapter: Adapter) -> bool:
-    """Create the state tables if missing; an unusable one (other columns) is dropped and
-    made again (safe: the runs that would have read it are full). False if that fails."""
+    """Create the state tables. If either is missing or unusable (other columns), both
+    are made again, empty: commit rows must never outlive the rows they commit (safe:
+    every feature is then rebuilt from all events). False if that fails: no state."""
     try:
-        for name, columns in FEATURE_TABLES.items():
-            found = adapter.relation_columns((adapter.schema, name))
-            if found is not None and [k.lower() for k in found] != [n for n, _ in columns]:
-                log.warning("state table %s is not usable; it is rebuilt", name)
+        found = {n: adapter.relation_columns((adapter.schema, n)) for n in FEATURE_TABLES}
+        fine = all(
+            cols is not None and [k.lower() for k in cols] == [n for n, _ in FEATURE_TABLES[t]]
+            for t, cols in found.items()
+        )
+        if not fine:
+            if any(cols is not None for cols in found.values()):
+                log.warning("the state tables are incomplete; they are made again")
+            for name, columns in FEATURE_TABLES.items():
                 adapter.create_table(adapter.table(name), columns, replace=True)
-            elif found is None:
-                adapter.create_table(adapter.table(name), columns)
         return True
     except Exception as err:  # noqa: BLE001 - no state: every run is full
-        log.warning("cannot create the state tables (%s): refreshing in full", err)
+        log.warning("cannot create the state tables (%s): refreshing in full", one_line(err))
         return False
 
 
