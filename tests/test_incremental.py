@@ -14,6 +14,7 @@ reproducible.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
 from segsql.runner.fixtures import load_tables
 from segsql.runner.run import run_segments
+from segsql.state import faults
 from segsql.state.tables import MEMBERSHIPS, RUNS, c
 
 from .reference.evaluator import members as reference_members
@@ -239,7 +241,11 @@ def full_evaluation(adapter, project, T: datetime) -> dict[str, set[str]]:
     return {s.name: {str(r[0]) for r in rows if r[i + 1]} for i, s in enumerate(segments)}
 
 
-def run_sequence(adapter, seed: int, count: int = 5) -> list[str]:
+def run_sequence(
+    adapter, seed: int, count: int = 5, fault: str | None = None, monkeypatch=None
+) -> list[str]:
+    """One generated warehouse and its runs; with `fault`, the third run fails at that
+    fault point (it is then written segment by segment, without state)."""
     rng = random.Random(seed)
     segments = conditions(rng, count)
     house = Warehouse(rng, users=rng.randint(3, 6))
@@ -256,9 +262,12 @@ def run_sequence(adapter, seed: int, count: int = 5) -> list[str]:
         project = to_project(segments, adapter.dialect.name)
         house.load(adapter, project, segments)
         full_refresh = step > 0 and rng.random() < 0.15
-        results = run_segments(
-            adapter, project, list(project.segments.values()), T, full_refresh=full_refresh
-        )
+        with monkeypatch.context() if monkeypatch else contextlib.nullcontext() as m:
+            if fault and step == 2:
+                m.setenv("SEGSQL_FAULT", fault)
+            results = run_segments(
+                adapter, project, list(project.segments.values()), T, full_refresh=full_refresh
+            )
         assert all(r.status == "success" for r in results), results
         mode = modes(adapter, T)
         full_members = full_evaluation(adapter, project, T)
@@ -290,6 +299,26 @@ def test_run_sequences_equal_full_evaluation(adapter, engine):
         _reset(adapter)
         seen += run_sequence(adapter, seed, count)
     assert seen.count("incremental") > len(seen) // 4, (seen.count("incremental"), len(seen))
+
+
+@pytest.mark.parametrize("point", faults.STATE_POINTS)
+def test_a_failed_state_write_leaves_the_next_runs_exact(adapter, engine, point, monkeypatch):
+    """A failure while the state is written (after its rows, or after their commit rows):
+    the run's segments are still written (one by one, without state), rows without a
+    commit row are never read, and every later run is still exact."""
+    hit, checkpoint = [], faults.checkpoint
+
+    def spy(name: str) -> None:
+        if name == point and os.environ.get("SEGSQL_FAULT") == point:
+            hit.append(name)
+        checkpoint(name)
+
+    monkeypatch.setattr(faults, "checkpoint", spy)
+    for seed in (1, 2):
+        _reset(adapter)
+        seen = run_sequence(adapter, seed, 5, point, monkeypatch)
+        assert "incremental" in seen[15:]  # runs after the failed one start from state
+    assert len(hit) == 2  # the fault did happen, in both histories
 
 
 def _reset(adapter) -> None:
