@@ -327,3 +327,163 @@ def _reset(adapter) -> None:
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+# ---------------------------------------------------------------- the contract's edge
+
+BREAK = [
+    {
+        "name": "buyers",
+        "where": {
+            "all": [{"event": "buy", "count": {"gte": 1}}, {"property": "plan", "eq": "pro"}]
+        },
+    }
+]
+
+
+def test_a_row_older_than_lookback_is_seen_after_full_refresh(adapter, engine):
+    """Rows that break the contract (timestamp before T_prev - lookback; loaded_at not
+    after the latest seen) are not seen by an incremental run, and are by --full-refresh."""
+    project = to_project(BREAK, adapter.dialect.name)
+    tables = {
+        "users": [{"user_id": 1, "plan": "pro"}, {"user_id": 2, "plan": "pro"}],
+        "events": [{"user_id": 3, "event_name": "buy", "ts": T0, "loaded_at": T0}],
+        "late_events": [{"user_id": 3, "event_name": "buy", "ts": T0}],
+    }
+    load_tables(adapter, project, tables, types=TYPES)
+    segments = list(project.segments.values())
+    T1, T2 = T0 + timedelta(days=1), T0 + timedelta(days=2)
+    run_segments(adapter, project, segments, T1)
+    assert stored(adapter, "buyers") == set()
+    # late_events has lookback 2h: a row 3h before the previous run breaks the contract;
+    # events has loaded_at: a row loaded before the latest one seen breaks it too
+    insert(
+        adapter, "late_events", [{"user_id": 1, "event_name": "buy", "ts": T1 - timedelta(hours=3)}]
+    )
+    insert(
+        adapter,
+        "events",
+        [{"user_id": 2, "event_name": "buy", "ts": T1 - timedelta(days=5), "loaded_at": T0}],
+    )
+    run_segments(adapter, project, segments, T2)
+    assert modes(adapter, T2) == {"buyers": "incremental"}
+    assert stored(adapter, "buyers") == set()  # not seen: outside the contract
+    run_segments(adapter, project, segments, T2, full_refresh=True)
+    assert stored(adapter, "buyers") == {"1", "2"}
+    assert full_evaluation(adapter, project, T2)["buyers"] == {"1", "2"}
+    rows = adapter.fetch(exp.select(c("mode")).from_(adapter.table(RUNS)))
+    assert sorted(r[0] for r in rows) == ["full", "full", "incremental"]
+    # within the contract, a late row is seen by the next incremental run
+    run_segments(adapter, project, segments, T2 + timedelta(hours=1))
+    insert(adapter, "users", [{"user_id": 4, "plan": "pro"}])
+    insert(
+        adapter,
+        "late_events",
+        [{"user_id": 4, "event_name": "buy", "ts": T2 - timedelta(minutes=30)}],
+    )
+    T3 = T2 + timedelta(hours=1, minutes=1)
+    run_segments(adapter, project, segments, T3)
+    assert modes(adapter, T3) == {"buyers": "incremental"}
+    assert stored(adapter, "buyers") == {"1", "2", "4"}
+
+
+def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
+    project = to_project(BREAK, adapter.dialect.name)
+    tables = {
+        "users": [{"user_id": 1, "plan": "pro"}],
+        "events": [{"user_id": 1, "event_name": "buy", "ts": T0, "loaded_at": T0}],
+        "late_events": [],
+    }
+    load_tables(adapter, project, tables, types=TYPES)
+    segments = list(project.segments.values())
+    for day in (1, 2):
+        run_segments(adapter, project, segments, T0 + timedelta(days=day))
+    assert modes(adapter, T0 + timedelta(days=2)) == {"buyers": "incremental"}
+    adapter.execute(exp.Drop(tables=[adapter.table("segsql_feature_values")], kind="TABLE"))
+    T3 = T0 + timedelta(days=3)
+    run_segments(adapter, project, segments, T3)
+    assert modes(adapter, T3) == {"buyers": "full"} and stored(adapter, "buyers") == {"1"}
+    T4 = T0 + timedelta(days=4)
+    run_segments(adapter, project, segments, T4)
+    assert modes(adapter, T4) == {"buyers": "incremental"} and stored(adapter, "buyers") == {"1"}
+
+
+# ---------------------------------------------------------------- the command line
+
+CLI_PROJECT = """
+sources:
+  users: {table: main.users, entity: user, key: user_id}
+  events: {table: main.events, events_of: user, key: user_id, event: event_name,
+           timestamp: ts, lookback: 1h}
+segments:
+  - name: buyers
+    where: {event: buy, count: {gte: 2}}
+"""
+
+
+def test_run_full_refresh_on_the_command_line(tmp_path):
+    import duckdb
+    from click.testing import CliRunner
+
+    from segsql.cli import cli
+
+    from .conftest import write_project
+
+    write_project(tmp_path, CLI_PROJECT)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("CREATE TABLE users AS SELECT range AS user_id FROM range(3)")
+    con.execute("CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP)")
+    con.execute("INSERT INTO events VALUES (1, 'buy', '2026-01-01'), (1, 'buy', '2026-01-02')")
+    con.close()
+
+    def run(*args):
+        result = CliRunner().invoke(cli, ["run", *args, "--project-dir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("--as-of", "2026-01-03")
+    run("--as-of", "2026-01-04")
+    assert "--full-refresh" in CliRunner().invoke(cli, ["run", "--help"]).output
+    run("--as-of", "2026-01-04", "--full-refresh")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    modes = con.execute("SELECT mode FROM segsql.segsql_runs ORDER BY run_id").fetchall()
+    members = con.execute("SELECT entity_id FROM segsql.segsql_memberships").fetchall()
+    con.close()
+    assert [m for (m,) in modes] == ["full", "incremental", "full"]
+    assert members == [("1",)]
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("lookback: soon", "'lookback' expects a positive duration like 30s"),
+        ("lookback: -1h", "'lookback' expects a positive duration like 30s"),
+        ("loaded_at: 5", "'loaded_at' expects a column or type name, got 5"),
+        ("lookbak: 1h", "did you mean 'lookback'"),
+    ],
+)
+def test_bad_loaded_at_and_lookback(tmp_path, line, expected):
+    from click.testing import CliRunner
+
+    from segsql.cli import cli
+
+    from .conftest import write_project
+
+    text = CLI_PROJECT.replace("timestamp: ts, lookback: 1h}", f"timestamp: ts, {line}}}")
+    write_project(tmp_path, text)
+    result = CliRunner().invoke(cli, ["validate", "--project-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "main.yml:5" in result.output, result.output
+
+
+def test_lookback_is_for_event_sources(tmp_path):
+    from click.testing import CliRunner
+
+    from segsql.cli import cli
+
+    from .conftest import write_project
+
+    text = CLI_PROJECT.replace("key: user_id}", "key: user_id, lookback: 1h}", 1)
+    write_project(tmp_path, text)
+    result = CliRunner().invoke(cli, ["validate", "--project-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown key 'lookback'" in result.output, result.output

@@ -82,7 +82,7 @@ def parse_source(name: Any, m: Any, loc: Location) -> Source:
         parents = tuple(pm.items())
     lookback = None
     if "lookback" in m and str(m["lookback"]).strip() not in ("0", "0s", "0m", "0h", "0d", "0w"):
-        lookback = parse_duration(m["lookback"], m.loc_of("lookback"), f"{ctx}: lookback")
+        lookback = parse_duration(m["lookback"], m.loc_of("lookback"), "lookback")
     return Source(
         name=name,
         table=tuple(table.split(".")),
