@@ -101,12 +101,22 @@ def conditions(rng: random.Random, count: int) -> list[dict]:
         cond = {"event": name(), **source(), **measure}
         if rng.random() < 0.3:
             cond["where"] = {"property": "amount", "gte": 2}
+        r = rng.random()
+        if kind == "count" and r < 0.5:  # a moving window: rows leave it as T moves
+            cond["within"] = rng.choice(["30m", "2h", "1d", "3d", "20d"])
+        elif r < 0.65:
+            start = T0 + timedelta(days=rng.randint(-20, 20))
+            cond["during"] = {"from": start, "to": start + timedelta(days=rng.randint(1, 30))}
         return cond
 
     def other() -> dict:
         return rng.choice(
             [
-                {"event": name(), "within": rng.choice(["1h", "2d", "7d"]), "count": {"gte": 1}},
+                {
+                    "event": name(),
+                    "within": rng.choice(["1h", "2d", "7d"]),
+                    "sum": {"of": "amount", "gte": 3},
+                },
                 {"property": "plan", "eq": rng.choice(["free", "pro"])},
                 {"event": "*", "count_distinct": {"of": "event_name", "gte": 2}},
             ]

@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from ..model.types import Source
-from ..plan.incremental import KEPT, Horizon, StateRef
+from ..model.types import Source, Within
+from ..plan.incremental import KEPT, Horizon, StateRef, moving
 from ..plan.planner import Aggregate, EntityPlan, Scan, ScanKind
 from .nodes import KEY, and_, coalesce, not_, paren, select, table_alias
 
@@ -88,6 +88,58 @@ def feature_rows(
     return select(*columns).from_(table_alias(inner, "t"), copy=False)
 
 
+def leaving_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    previous: dict[str, Horizon],
+) -> exp.Select:
+    """A moving window's count: minus the kept rows (settled at `previous`) that left the
+    window between the state's T and this run's (timestamp in [T_prev - w, T - w))."""
+    assert isinstance(agg.window, Within)
+    w = agg.window.duration
+    filters = {}
+    for s in sources:
+        src, hz = plan.project.sources[s], previous[s]
+        ts = r.read(src, src.timestamp)
+        filters[s] = and_(
+            paren(settled(r, src, hz)),
+            exp.GTE(this=ts, expression=r.ago(w, r.d.timestamp(hz.as_of))),
+            exp.LT(this=ts.copy(), expression=r.ago(w)),
+        )
+    rows = feature_rows(r, plan, sources, replace(agg, window=None), filters)
+    q = "l"
+    return select(r.col("entity_id", q), r.alias(exp.Neg(this=r.col("n", q)), "n")).from_(
+        rows.subquery(q, copy=False), copy=False
+    )
+
+
+def delta_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    previous: dict[str, Horizon] | None,
+    new: dict[str, Horizon],
+) -> exp.Query:
+    """What a run adds to a kept feature: its value over the rows settled now and not at
+    `previous` (all settled rows when None: a rebuild), minus, for a moving window, the
+    rows that left it."""
+    filters = {}
+    for s in sources:
+        src = plan.project.sources[s]
+        part = settled(r, src, new[s])
+        if previous is not None:
+            part = and_(paren(part), unsettled(r, src, previous[s]))
+        filters[s] = part
+    rows: exp.Query = feature_rows(r, plan, sources, agg, filters)
+    if previous is not None and moving(agg):
+        leaving = leaving_rows(r, plan, sources, agg, previous)
+        rows = exp.Union(this=rows, expression=leaving, distinct=False)
+    return rows
+
+
 def kept_rows(r, state: StateRef, kept: tuple[str, ...]) -> exp.Select:
     """The committed rows of a kept feature: (entity_id, <kept columns>)."""
     where = and_(
@@ -116,6 +168,9 @@ def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
     filters = {s: unsettled(r, plan.project.sources[s], scan.state.horizon(s)) for s in read}
     tail = feature_rows(r, plan, scan.sources, agg, filters)
     union = exp.Union(this=kept_rows(r, scan.state, kept), expression=tail, distinct=False)
+    if moving(agg):
+        leaving = leaving_rows(r, plan, read, agg, dict(scan.state.horizons))
+        union = exp.Union(this=union, expression=leaving, distinct=False)
     u = "u"
     if agg.kind == "avg":
         value: exp.Expression = exp.Div(

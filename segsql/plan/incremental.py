@@ -2,9 +2,12 @@
 features can be kept between runs, their stable ids, and the reference to kept state that
 a plan reads.
 
-A kept feature is an all-time aggregate (no window) whose value over a set of rows is a
-combination of its values over any split of those rows: count and sum add, min/first
-take the least, max/last the greatest, avg is a kept sum over a kept count. Between runs
+A kept feature is an aggregate over all time or a fixed `during` range whose value over
+a set of rows is a combination of its values over any split of those rows: count and
+sum add, min/first take the least, max/last the greatest, avg is a kept sum over a kept
+count; or a count over a moving `within` window, from which the rows that left the
+window since the last run are subtracted (read by their timestamp: a range of the step's
+width at the window's far end). Between runs
 the state holds its value over the *settled* rows of each source: for a source without
 `loaded_at`, the rows with `timestamp <= T - lookback` (rows inserted later have a later
 timestamp, by contract); with `loaded_at`, the rows with `loaded_at <= L` (the greatest
@@ -12,9 +15,9 @@ timestamp, by contract); with `loaded_at`, the rows with `loaded_at <= L` (the g
 aggregates only the rows that are not settled (the step since T plus the lookback), so
 its value is exactly that of a full evaluation at T'.
 
-Every other feature (windows, count_distinct, since_property, since_nth_last, sequences,
-parents and members) is computed from the events each run, as in a full refresh: a
-`within` window already reads only its own time range.
+Every other feature (sum/avg/min/max/first/last over a `within` window, count_distinct,
+since_property, since_nth_last, sequences, parents and members) is computed from the
+events each run, as in a full refresh: a `within` window reads only its own time range.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..model.types import Project, SinceNthLast, SinceProperty
+from ..model.types import Project, SinceNthLast, SinceProperty, Within
 
 if TYPE_CHECKING:
     from .planner import Aggregate
@@ -47,13 +50,20 @@ def not_kept_because(agg: Aggregate) -> str | None:
         return f"{agg.kind} is not kept between runs (yet)"
     if isinstance(agg.window, (SinceProperty, SinceNthLast)):
         return "its window starts at a time of each entity's own"
-    if agg.window is not None:
-        return "a window reads only its own time range"
+    if isinstance(agg.window, Within) and agg.kind != "count":
+        return f"a moving window keeps counts only (the {agg.kind} of rows that left it is lost)"
     return None
+
+
+def moving(agg: Aggregate) -> bool:
+    """A `within` window: rows leave it as T moves (kept counts subtract them)."""
+    return isinstance(agg.window, Within)
 
 
 def how_kept(agg: Aggregate) -> str:
     """How a kept aggregate is combined (for --plan)."""
+    if moving(agg):
+        return "kept count in the window - rows that left it + count of new rows"
     return {
         "count": "kept count + count of new rows",
         "sum": "kept sum + sum of new rows",

@@ -25,8 +25,7 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..compiler import Renderer, plan_for
-from ..compiler.incremental import feature_rows, settled, unsettled
-from ..compiler.nodes import and_
+from ..compiler.incremental import delta_rows
 from ..errors import one_line
 from ..model.types import Project, Segment
 from ..plan.incremental import KEPT, Horizon, StateRef, feature_id, not_kept_because
@@ -85,15 +84,9 @@ class EntityIncrement:
         parts, commits = [], []
         for w in self.writes:
             sources, agg = w.key
-            filters = {}
-            for s in w.read:
-                src = self.project.sources[s]
-                new = settled(r, src, w.horizons[s])
-                if w.previous is not None:
-                    new = and_(new, unsettled(r, src, w.previous.horizons[s]))
-                filters[s] = new
+            previous = w.previous.horizons if w.previous is not None else None
             generation = w.previous.generation if w.previous is not None else run_id
-            rows = feature_rows(r, plan, sources, agg, filters)
+            rows = delta_rows(r, plan, sources, agg, previous, w.horizons)
             parts.append(
                 value_rows(rows, w.feature, generation, run_id, KEPT[agg.kind], d.column_type)
             )
