@@ -52,7 +52,7 @@ class Entities(Sequences):
         query.from_(table_alias(self._table(src), ENTITY), copy=False)
         for scan in plan.scans.values():
             # a STATE scan's key is the entity id as text (kept in segsql's own table)
-            text = scan.state is not None
+            text = bool(scan.states)
             self._left_join(query, self.scan(plan, scan), scan.alias, src.key, text)
         for seq, name in plan.sequences.items():
             self._left_join(query, self.sequence(plan, seq), name, src.key)

@@ -16,7 +16,7 @@ from sqlglot import exp
 from ..model.types import Source, Within
 from ..plan.incremental import KEPT, Horizon, StateRef, moving
 from ..plan.planner import Aggregate, EntityPlan, Scan, ScanKind
-from .nodes import KEY, and_, coalesce, not_, paren, select, table_alias
+from .nodes import KEY, and_, or_, paren, select, table_alias
 
 VALUE = "v"  # the aggregate's column in a feature query
 STATE_ALIAS = "st"
@@ -50,8 +50,21 @@ def settled(r, src: Source, hz: Horizon | None) -> exp.Expression:
 
 
 def unsettled(r, src: Source, hz: Horizon | None) -> exp.Expression:
-    """Every row that the kept value at `hz` does not cover (NULLs included)."""
-    return not_(coalesce(paren(settled(r, src, hz)), exp.false()))
+    """Every row with a timestamp that the kept value at `hz` does not cover (a NULL
+    `loaded_at` included), as plain comparisons (engines skip blocks by them)."""
+    if hz is None or (src.loaded_at is not None and hz.loaded_max is None):
+        return exp.true()
+    ts = r.read(src, src.timestamp)
+    if src.loaded_at is None:
+        return exp.GT(this=ts, expression=r.d.timestamp(hz.settled_until))
+    loaded = r.read(src, src.loaded_at)
+    return paren(
+        or_(
+            exp.GT(this=loaded, expression=r.d.timestamp(hz.loaded_max)),
+            exp.Is(this=r.read(src, src.loaded_at), expression=exp.Null()),
+            exp.GT(this=ts, expression=r.d.timestamp(hz.as_of)),
+        )
+    )
 
 
 def _cast(r, node: exp.Expression, column: str) -> exp.Expression:
@@ -140,49 +153,77 @@ def delta_rows(
     return rows
 
 
-def kept_rows(r, state: StateRef, kept: tuple[str, ...]) -> exp.Select:
-    """The committed rows of a kept feature: (entity_id, <kept columns>)."""
-    where = and_(
-        exp.EQ(this=r.col("feature"), expression=exp.Literal.string(state.feature)),
-        exp.EQ(this=r.col("generation"), expression=exp.Literal.string(state.generation)),
-        exp.In(
-            this=r.col("run_id"),
-            expressions=[exp.Literal.string(run_id) for run_id in state.run_ids],
-        ),
-    )
+def _tagged(r, rows: exp.Select, tag: str, kept: tuple[str, ...]) -> exp.Select:
+    """(entity_id, tag, n, num, ts) from rows of one feature's kept columns."""
+    q = "q"
+    values = [r.col(name, q) if name in kept else _cast(r, exp.Null(), name) for name in TYPES]
+    return select(
+        r.col("entity_id", q),
+        r.alias(exp.Literal.string(tag), "feature"),
+        *(r.alias(v, name) for v, name in zip(values, TYPES, strict=True)),
+    ).from_(rows.subquery(q, copy=False), copy=False)
+
+
+def kept_rows(r, states: dict[Aggregate, StateRef]) -> exp.Select:
+    """The committed rows of the kept features, in one read of the state table:
+    (entity_id, feature, n, num, ts)."""
+    tests = [
+        paren(
+            and_(
+                exp.EQ(this=r.col("feature"), expression=exp.Literal.string(ref.feature)),
+                exp.EQ(this=r.col("generation"), expression=exp.Literal.string(ref.generation)),
+                exp.In(
+                    this=r.col("run_id"),
+                    expressions=[exp.Literal.string(run_id) for run_id in ref.run_ids],
+                ),
+            )
+        )
+        for ref in states.values()
+    ]
+    table = next(iter(states.values())).table
     return (
-        select(r.col("entity_id"), *(r.col(k) for k in kept))
-        .from_(r.d.table(*state.table), copy=False)
-        .where(where, copy=False)
+        select(r.col("entity_id"), r.col("feature"), *(r.col(k) for k in TYPES))
+        .from_(r.d.table(*table), copy=False)
+        .where(exp.or_(*tests, copy=False) if len(tests) > 1 else tests[0], copy=False)
     )
 
 
 def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
-    """A STATE scan: per entity (its id as text, as KEY), the kept value combined with the
-    value of the rows not settled at the state's horizon."""
-    assert scan.state is not None and len(scan.columns) == 1
-    agg, column = next(iter(scan.columns.items()))
-    kept = KEPT[agg.kind]
-    srcs = agg.sources or scan.sources
-    read = _read_sources(plan, agg, srcs)
-    filters = {s: unsettled(r, plan.project.sources[s], scan.state.horizon(s)) for s in read}
-    tail = feature_rows(r, plan, scan.sources, agg, filters)
-    union = exp.Union(this=kept_rows(r, scan.state, kept), expression=tail, distinct=False)
-    if moving(agg):
-        leaving = leaving_rows(r, plan, read, agg, dict(scan.state.horizons))
-        union = exp.Union(this=union, expression=leaving, distinct=False)
+    """The STATE scan: per entity (its id as text, as KEY), each kept feature's kept value
+    combined with the value of the rows not settled at its state's horizon (and, for a
+    moving window, minus the rows that left it). One read of the state table, one small
+    scan of the unsettled rows per feature, one GROUP BY, one join."""
+    parts: list[exp.Select] = [kept_rows(r, scan.states)]
+    for agg, ref in scan.states.items():
+        kept = KEPT[agg.kind]
+        read = agg.sources or scan.sources
+        filters = {s: unsettled(r, plan.project.sources[s], ref.horizon(s)) for s in read}
+        parts.append(_tagged(r, feature_rows(r, plan, read, agg, filters), ref.feature, kept))
+        if moving(agg):
+            leaving = leaving_rows(r, plan, read, agg, dict(ref.horizons))
+            parts.append(_tagged(r, leaving, ref.feature, kept))
+    union: exp.Query = parts[0]
+    for part in parts[1:]:
+        union = exp.Union(this=union, expression=part, distinct=False)
     u = "u"
-    if agg.kind == "avg":
-        value: exp.Expression = exp.Div(
-            this=exp.Sum(this=r.col("num", u)),
-            expression=exp.Nullif(
-                this=exp.Sum(this=r.col("n", u)), expression=exp.Literal.number(0)
-            ),
-        )
-    else:
-        value = COMBINE[agg.kind](this=r.col(kept[0], u))
+    columns = [r.alias(r.col("entity_id", u), KEY)]
+    for agg, column in scan.columns.items():
+        tag = exp.Literal.string(scan.states[agg].feature)
+
+        def of(name: str, tag: exp.Expression = tag) -> exp.Expression:
+            test = exp.EQ(this=r.col("feature", u), expression=tag.copy())
+            return exp.Case(ifs=[exp.If(this=test, true=r.col(name, u))])
+
+        if agg.kind == "avg":
+            value: exp.Expression = exp.Div(
+                this=exp.Sum(this=of("num")),
+                expression=exp.Nullif(this=exp.Sum(this=of("n")), expression=exp.Literal.number(0)),
+            )
+        else:
+            value = COMBINE[agg.kind](this=of(KEPT[agg.kind][0]))
+        columns.append(r.alias(value, column))
     return (
-        select(r.alias(r.col("entity_id", u), KEY), r.alias(value, column))
+        select(*columns)
         .from_(table_alias(union, u), copy=False)
         .group_by(r.col("entity_id", u), copy=False)
     )

@@ -57,7 +57,7 @@ class Scans(Relations):
         """One GROUP BY entity over the scan's rows computing all its aggregates."""
         if scan.kind == ScanKind.ANCHOR:
             return self.anchor_scan(plan, scan)
-        if scan.kind == ScanKind.STATE and scan.state is not None:
+        if scan.kind == ScanKind.STATE:
             from .incremental import state_scan  # it renders its rows with this method
 
             return state_scan(self, plan, scan)

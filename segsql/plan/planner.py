@@ -68,7 +68,7 @@ class ScanKind(StrEnum):
     DISTINCT = "distinct"  # one COUNT(DISTINCT) filter
     SINCE = "since"  # a `since_property` window, joined with the entity table
     ANCHOR = "anchor"  # a `since_nth_last` window, from the n-th most recent anchor on
-    STATE = "state"  # one all-time aggregate kept between runs (plan/incremental.py)
+    STATE = "state"  # the aggregates kept between runs (plan/incremental.py), all in one
     # not a kind but the last part of a scan key: an EVENTS scan of its own for the
     # aggregates that read columns in a narrower window than the others of their names
     COLUMNS = "columns"
@@ -95,7 +95,8 @@ class Scan:
     kind: ScanKind = ScanKind.EVENTS
     window: SinceProperty | SinceNthLast | None = None  # the shared window of since/anchor
     columns: dict[Aggregate, str] = field(default_factory=dict)
-    state: StateRef | None = None  # a STATE scan: the kept values it starts from
+    # a STATE scan: per aggregate, the kept values it starts from
+    states: dict[Aggregate, StateRef] = field(default_factory=dict)
 
     def row_sets(self) -> list[RowSet]:
         """The rows the aggregates read: per (sources, event names) (names None: any
@@ -192,7 +193,7 @@ class EntityPlan:
     members: dict[MembersCond, SubPlan] = field(default_factory=dict)
     fuse: bool = False  # one scan for all plain aggregates (row stores: see plan_entity)
     # aggregates read from kept state plus the rows since (incremental runs, see
-    # plan/incremental.py); each gets a STATE scan of its own
+    # plan/incremental.py); they share one STATE scan
     states: dict[tuple[tuple[str, ...], Aggregate], StateRef] = field(default_factory=dict)
     _counter: int = 0
 
@@ -285,7 +286,7 @@ _COLLECT = {
 
 def _scan_key(sources: tuple[str, ...], agg: Aggregate, plan: EntityPlan) -> tuple:
     if (sources, agg) in plan.states:
-        return (ScanKind.STATE, sources, agg)
+        return (ScanKind.STATE,)
     if isinstance(agg.window, (SinceNthLast, SinceProperty)):
         kind = ScanKind.ANCHOR if isinstance(agg.window, SinceNthLast) else ScanKind.SINCE
         return (kind, sources, agg.window)
@@ -304,12 +305,13 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
         if scan is None:
             window = agg.window if key[0] in (ScanKind.SINCE, ScanKind.ANCHOR) else None
             scan = plan.scans[key] = Scan(plan._name("s"), sources, key[0], window)  # type: ignore
-            scan.state = plan.states.get((sources, agg)) if key[0] == ScanKind.STATE else None
             if isinstance(window, SinceNthLast):
                 plan.anchors[window] = scan.alias
         elif not set(sources) <= set(scan.sources):  # a fused scan: the union of sources
             scan.sources = tuple(sorted(set(scan.sources) | set(sources), key=order.__getitem__))
         column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
+        if key[0] == ScanKind.STATE:
+            scan.states[agg] = plan.states[(sources, agg)]
         plan.features[(sources, agg)] = FeatureRef(scan.alias, column)
 
 
