@@ -39,6 +39,7 @@ from .guardrails import (
     target_exit_share,
 )
 from .history import replace_state_views
+from .incremental import EntityIncrement, last_hashes, prepare_entity, prepare_tables
 
 log = logging.getLogger("segsql.run")
 
@@ -148,6 +149,7 @@ def run_segments(
     force: bool = False,
     fail_fast: bool = False,
     accept_exits: bool = False,
+    full_refresh: bool = False,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
 ) -> list[SegmentResult]:
@@ -157,7 +159,8 @@ def run_segments(
     called after each step of the work, with `phase` one of "views" (the live views),
     "evaluate" (one entity type's evaluation query) and "write" (one entity type's batched
     write, or one segment written on its own). `accept_exits` lets segments through that
-    `max_exit_share` would refuse (runner/guardrails.py)."""
+    `max_exit_share` would refuse (runner/guardrails.py). `full_refresh`: evaluate every
+    due segment from all events and rebuild its kept state (runner/incremental.py)."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
@@ -172,7 +175,8 @@ def run_segments(
             f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}",
             last,
             timings or (lambda *_: None),
-            accept_exits,
+            accept_exits=accept_exits,
+            full_refresh=full_refresh,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -188,6 +192,11 @@ class Run:
     last: dict[str, datetime]  # segment -> as_of of its last successful run
     timings: Callable[[str, float], None]
     accept_exits: bool = False
+    full_refresh: bool = False
+    # incremental refresh: per entity type, what it starts from (runner/incremental.py)
+    increments: dict[str, EntityIncrement] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)  # segment -> last definition_hash
+    stateful: bool = False  # the state tables are usable
     _guarded: dict[tuple[str, str], exp.Select] = field(default_factory=dict)
 
     def members(self, seg: Segment, source: exp.Table) -> exp.Query:
@@ -246,11 +255,26 @@ class Run:
             definition_hash(self.project, seg),
             first_run=seg.name not in self.last,
             reasons=reasons_of(self.adapter, self.project, seg, evaluated),
+            mode=self._mode(seg),
+        )
+
+    def _mode(self, seg: Segment) -> str:
+        increment = self.increments.get(seg.entity)
+        return increment.modes.get(seg.name, "full") if increment is not None else "full"
+
+    def must_be_full(self, seg: Segment) -> bool:
+        """First run, --full-refresh, or a definition changed since its last success."""
+        return (
+            self.full_refresh
+            or seg.name not in self.last
+            or self.hashes.get(seg.name) != definition_hash(self.project, seg)
         )
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
         adapter = self.adapter
         prepare(adapter, self.project)
+        self.stateful = prepare_tables(adapter)
+        self.hashes = last_hashes(adapter)
         for run_id, segment, way in adapter.recover():
             log.warning(
                 "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
@@ -307,15 +331,33 @@ class Run:
     def evaluate(self, entity: str, segments: list[Segment]) -> exp.Table | None:
         """All due segments of one entity type in one query, into a temp table; None when
         it fails (each segment is then evaluated on its own, so one bad segment fails
-        alone)."""
+        alone). Kept features start from their state (runner/incremental.py)."""
         try:
+            increment = prepare_entity(
+                self.adapter,
+                self.project,
+                entity,
+                segments,
+                self.as_of,
+                full=self.must_be_full,
+                usable=self.stateful,
+            )
+            self.increments[entity] = increment
             return self.adapter.temp_table(
                 f"segsql_eval_{entity}",
                 evaluation_query(
-                    self.project, entity, segments, self.adapter.dialect, self.as_of, reasons=True
+                    self.project,
+                    entity,
+                    segments,
+                    self.adapter.dialect,
+                    self.as_of,
+                    reasons=True,
+                    states=increment.states,
                 ),
             )
-        except Exception:  # noqa: BLE001 - retried per segment, where the error is reported
+        except Exception as err:  # noqa: BLE001 - retried per segment, where the error is reported
+            log.debug("evaluating %s together failed: %s", entity, one_line(err))
+            self.increments.pop(entity, None)  # evaluated in full, one by one; no state
             return None
 
     def write_batch(
@@ -329,12 +371,17 @@ class Run:
         start = time.perf_counter()
         runs = [self.segment_run(seg, evaluated) for seg in segments]
         members = {seg.name: self.members(seg, evaluated) for seg in segments}
+        increment = self.increments.get(segments[0].entity)
+        if increment is not None:
+            self.adapter.state_write = lambda: increment.write(self.adapter, self.run_id)
         try:
             counts = self.adapter.write_segments(runs, members, utcnow)
         except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported
             log.warning("writing %d segments together failed; writing them one by one", len(runs))
             log.debug("the batch failed with: %s", one_line(err))
             counts = _after_failed_batch(self.adapter, runs)
+        finally:
+            self.adapter.state_write = None
         seconds = (time.perf_counter() - start) / len(runs)
         return {
             name: SegmentResult(name, "success", *n, seconds=seconds, batch=len(runs))

@@ -65,7 +65,7 @@ class SegmentRun:
     started_at: datetime
     definition_hash: str
     first_run: bool = False  # the segment has no successful run yet: its entries are `initial`
-    mode: str = "full"  # how its members were computed: `full` (incremental: future work)
+    mode: str = "full"  # how its members were computed: `full` or `incremental`
     reasons: Any = None  # state.reasons.Reasons: where its change rows' `reason` comes from
 
 
