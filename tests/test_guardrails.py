@@ -248,3 +248,23 @@ def test_a_bad_target_option_is_a_profile_error(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--project-dir", str(root), "--select", "active"])
     assert result.exit_code == 2, result.output
     assert "'max_exit_share' expects a percentage from 0 to 100, got 101" in result.output
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])  # the runner's code path: one engine will do
+def test_a_brake_that_cannot_be_checked_fails_closed(adapter, monkeypatch, engine):
+    import segsql.runner.run as run_module
+
+    reload(adapter, logins(30))
+    run(adapter, ["active_braked", "active_unbraked"], T0)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the warehouse went away")
+
+    monkeypatch.setattr(run_module, "exit_refusals", broken)
+    monkeypatch.setattr(run_module, "exit_refusal", broken)
+    reload(adapter, logins(30, active=range(0)))
+    results = run(adapter, ["active_braked", "active_unbraked"], T0 + DAY)
+    assert results["active_braked"].status == "error"
+    assert "cannot check max_exit_share: the warehouse went away" in results["active_braked"].error
+    assert len(members(adapter, "active_braked")) == 30  # nothing written for it
+    assert results["active_unbraked"].status == "success"  # no brake: not checked
