@@ -5,6 +5,7 @@ change the write).
 
     python bench/guardrails.py                      # 100k users, 5M events, 3 repeats
     python bench/guardrails.py --users 20000 --events 500000 --repeat 2   # a smoke test
+    python bench/guardrails.py --engine postgres --repeat 2   # a throw-away Postgres cluster
 
 Each variant gets a fresh schema: a first run at END - 1h (everybody enters), then
 `--repeat` runs at END + 5 min * i (a realistic refresh with a small diff); the median of
@@ -77,9 +78,9 @@ def _cpu() -> float:
     return t.user + t.system
 
 
-def measure(project, repeat: int) -> dict:
+def measure(project, repeat: int, target: str | None = None) -> dict:
     os.environ["SEGSQL_BENCH_SCHEMA"] = f"g_{uuid.uuid4().hex[:8]}"
-    adapter = connect(load_target(PROJECT, None, None, None))
+    adapter = connect(load_target(PROJECT, None, None, target))
     try:
         segs = list(project.enabled.values())
         run_segments(adapter, project, segs, END - timedelta(hours=1), force=True)
@@ -116,14 +117,32 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb")
     args = parser.parse_args()
-    os.environ["SEGSQL_BENCH_DB"] = str(ensure_warehouse(args.users, args.events))
-    base = load_project(PROJECT)
-    print(f"{args.users:,} users, {args.events:,} events, {len(base.enabled)} segments")
+    path = ensure_warehouse(args.users, args.events)
+    os.environ["SEGSQL_BENCH_DB"] = str(path)
+    if args.engine == "postgres":
+        from pgcluster import postgres_cluster
+        from run import load_postgres
+
+        with postgres_cluster() as pg:
+            load_postgres(pg, path)
+            os.environ.update(pg.environ())
+            table(args, "postgres")
+    else:
+        table(args, None)
+
+
+def table(args, target: str | None) -> None:
+    base = load_project(PROJECT, target or "duckdb")
+    print(
+        f"{target or 'duckdb'}: {args.users:,} users, {args.events:,} events, "
+        f"{len(base.enabled)} segments"
+    )
     print("| variant | refresh (wall) | CPU | views | evaluate | write | members of the group |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name in ("baseline", "suppressions_priority", "cooldown_dwell", "brake", "all_rules"):
-        r = measure(variant(base, name), args.repeat)
+        r = measure(variant(base, name), args.repeat, target)
         group = ", ".join(f"{g} {r['members'][g]}" for g in GROUP)
         print(
             f"| {name} | {r['total']:.2f} s | {r['cpu']:.2f} s | {r['views']:.2f} | "

@@ -274,3 +274,23 @@ def test_diff_applies_the_run_rules(adapter):
     result = run(adapter, ["flagged_cooldown"], T0 + 2 * DAY)["flagged_cooldown"]
     assert (preview.enter, preview.exit) == (result.entered, result.exited) == (1, 0)
     assert preview.members == result.members
+
+
+@pytest.mark.parametrize("engine", ["duckdb"])  # the runner's code path: one engine will do
+def test_a_brake_that_cannot_be_checked_fails_closed(adapter, monkeypatch, engine):
+    import segsql.runner.run as run_module
+
+    reload(adapter, logins(30))
+    run(adapter, ["active_braked", "active_unbraked"], T0)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the warehouse went away")
+
+    monkeypatch.setattr(run_module, "exit_refusals", broken)
+    monkeypatch.setattr(run_module, "exit_refusal", broken)
+    reload(adapter, logins(30, active=range(0)))
+    results = run(adapter, ["active_braked", "active_unbraked"], T0 + DAY)
+    assert results["active_braked"].status == "error"
+    assert "cannot check max_exit_share: the warehouse went away" in results["active_braked"].error
+    assert len(members(adapter, "active_braked")) == 30  # nothing written for it
+    assert results["active_unbraked"].status == "success"  # no brake: not checked

@@ -85,7 +85,7 @@ def test_statistics_against_an_independent_computation():
 # ------------------------------------------------------------------ in the warehouse
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=["duckdb", "postgres", "clickhouse"])
 def engine(request):
     return request.param
 

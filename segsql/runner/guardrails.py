@@ -91,7 +91,9 @@ def guarded_members(
             copy=False,
         )
     )
-    return exp.union(out, still_new, distinct=False, copy=False)
+    both = exp.union(out, still_new, distinct=False, copy=False)
+    # one SELECT, not a UNION: a dialect's rewrites of a query's top SELECT apply
+    return exp.select(c("entity_id"), c("holdout")).from_(both.subquery("g_guarded"), copy=False)
 
 
 def _stored_member(adapter: Adapter, seg: Segment, alias: str) -> exp.Expression:
@@ -165,9 +167,12 @@ def exit_counts(
     if not writes:
         return {}
     parts = [_exit_count_query(adapter, seg, members) for seg, members in writes]
-    query: exp.Query = parts[0]
+    union: exp.Query = parts[0]
     for part in parts[1:]:
-        query = exp.union(query, part, distinct=False, copy=False)
+        union = exp.union(union, part, distinct=False, copy=False)
+    # one SELECT over the UNION: ClickHouse's `join_use_nulls` (for the LEFT JOINs) is set
+    # on a query's top SELECT (dialects/clickhouse.py)
+    query = exp.select(exp.Star()).from_(union.subquery("g_all"), copy=False)
     return {
         str(segment): (int(stored or 0), int(exits or 0))
         for segment, stored, exits in adapter.fetch(query)

@@ -218,14 +218,21 @@ class Run:
         """segment -> why `max_exit_share` refuses it (segments it lets through: absent);
         one query for all of them, else one per segment; a brake that cannot be checked
         fails closed (the segment is not written)."""
-        if evaluated is None:
+        if evaluated is None or self.accept_exits:
             return {}
-        writes = [(seg, self.members(seg, evaluated)) for seg in segments]
+        out: dict[str, str] = {}
+        writes = []
+        for seg in segments:
+            if exit_share_limit(self.adapter, seg) is None:
+                continue
+            try:
+                writes.append((seg, self.members(seg, evaluated)))
+            except Exception as err:  # noqa: BLE001 - the brake fails closed: not written
+                out[seg.name] = f"cannot check max_exit_share: {one_line(err)}"
         try:
-            return exit_refusals(self.adapter, writes, self.accept_exits)
+            return out | exit_refusals(self.adapter, writes, self.accept_exits)
         except Exception:  # noqa: BLE001 - each on its own, so that one fails alone
             pass
-        out = {}
         for seg, members in writes:
             try:
                 why = exit_refusal(self.adapter, seg, members, self.accept_exits)
