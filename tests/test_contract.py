@@ -266,9 +266,10 @@ def test_run_summary_counts_not_run_segments(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Done in" in result.output and ": 4 refreshed, 0 failed, 0 not due\n" in result.output
     con = duckdb.connect(str(root / "warehouse.duckdb"))  # now it fails when read
-    con.execute(
+    con.execute(  # (its timestamps too: an incremental run reads only the rows since)
         "CREATE OR REPLACE VIEW bad_events AS SELECT user_id, "
-        "CAST(error('unreadable') AS VARCHAR) AS event_name, ts FROM events"
+        "CAST(error('unreadable') AS VARCHAR) AS event_name, "
+        "CAST(error('unreadable') AS TIMESTAMP) AS ts FROM events"
     )
     con.close()
     result = invoke(root, "run", "--as-of", "2026-03-01T00:10:00", "--fail-fast")

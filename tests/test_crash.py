@@ -1,4 +1,5 @@
-"""SIGKILL crash safety of `segsql run` (docs/tables.md, Invariants), on DuckDB and on Postgres.
+"""SIGKILL crash safety of `segsql run` (docs/tables.md, Invariants), on DuckDB and on Postgres,
+incremental refresh included (segment `loyal` keeps state; kills while it is written).
 
 Real `segsql run` child processes are killed - at the named fault points of a segment's
 write (`SEGSQL_FAULT=<point>:kill`, rotating over the points) and after random delays
@@ -74,6 +75,9 @@ segments:
   - name: trial_carts
     refresh: 1d
     where: {{all: [{{in_segment: carts}}, {{not: {{property: plan, eq: pro}}}}]}}
+  - name: loyal
+    where: {{all: [{{event: add_to_cart, count: {{gte: 3}}}},
+                  {{event: page_view, last: {{within: 1d}}}}]}}
   - name: teams
     entity: account
     where: {{members: user, where: {{event: report_created, within: 3d}}}}
@@ -334,7 +338,7 @@ def kill_attempt(root: Path, k: int, how: str, typical: float, rng: random.Rando
 
 def lane(wh: Warehouse, seed: int, tally: Tally, reached: list[int]) -> None:
     rng = random.Random(seed)
-    points = list(faults.POINTS)
+    points = list(faults.POINTS + faults.STATE_POINTS)  # `loyal` keeps state
     rng.shuffle(points)
     wh.load(0)
     durations = [timed_run(wh.root, 0)]

@@ -87,6 +87,14 @@ CASES = [
         ["priority_group 'g'", "'s1' and 's2' both have priority 1"],
     ),
     (
+        "priority_cycle",
+        one("    priority_group: g\n    priority: 2\n")
+        + "  - name: s2\n    priority_group: g\n    priority: 1\n"
+        "    where: {in_segment: s1}\n",
+        9,
+        ["in_segment references form a cycle", "priority_group depends on those that outrank"],
+    ),
+    (
         "negative_cooldown",
         one("    reentry_cooldown: -1d\n"),
         6,

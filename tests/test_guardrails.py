@@ -248,3 +248,29 @@ def test_a_bad_target_option_is_a_profile_error(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--project-dir", str(root), "--select", "active"])
     assert result.exit_code == 2, result.output
     assert "'max_exit_share' expects a percentage from 0 to 100, got 101" in result.output
+
+
+def test_diff_applies_the_run_rules(adapter):
+    """`segsql diff` previews what the run writes, rules included: the brake says
+    `refused`, and cooldown keeps an entrant out of the would-enter count."""
+    from segsql.runner.diff import diff
+
+    reload(adapter, logins(40))
+    run(adapter, BRAKED, T0)
+    reload(adapter, logins(40, active=range(0)))
+    previews = {
+        p.segment: p
+        for p in diff(adapter, PROJECT, [PROJECT.segments[n] for n in BRAKED], T0 + DAY)
+    }
+    assert previews["active_braked"].refused and previews["active_braked"].exit == 40
+    assert not previews["active_unbraked"].refused and not previews["active_loose"].refused
+    # cooldown: the diff's would-enter equals what the next run enters
+    reload(adapter, flags(1, 2))
+    run(adapter, ["flagged_cooldown"], T0)
+    reload(adapter, flags(2))
+    run(adapter, ["flagged_cooldown"], T0 + DAY)  # 1 exits: its cooldown starts
+    reload(adapter, flags(1, 2, 3))
+    (preview,) = diff(adapter, PROJECT, [PROJECT.segments["flagged_cooldown"]], T0 + 2 * DAY)
+    result = run(adapter, ["flagged_cooldown"], T0 + 2 * DAY)["flagged_cooldown"]
+    assert (preview.enter, preview.exit) == (result.entered, result.exited) == (1, 0)
+    assert preview.members == result.members

@@ -14,7 +14,7 @@ from segsql.state.tables import CHANGES, MEMBERSHIPS, RUNS, TABLES, c, columns_o
 
 from .test_engines import PROJECT, T0, reload, run_data
 
-NEW = ("initial", "mode")  # the columns this version added
+NEW = ("initial", "mode", "reason")  # the columns this version added
 OLD = {
     name: [
         (col, "TIMESTAMP" if kind == "INSTANT" else kind) for col, kind in cols if col not in NEW

@@ -56,6 +56,8 @@ def set_statement(name: str, value: Any) -> exp.Set:
 class Adapter:
     default_schema = "main"  # where an unqualified source table lives
     SUPPORTS_TRANSACTIONS = True  # multi-statement transactions with DELETE
+    # set by the runner around a batched write: writes the kept state (runner/incremental.py)
+    state_write: Callable[[], None] | None = None
 
     def __init__(self, target: Any, lock_timeout: float = 0):
         self.target = target
@@ -271,13 +273,22 @@ class Adapter:
         return counts
 
     def write_segments(
-        self, runs: list[SegmentRun], members: dict[str, exp.Select], now: Callable[[], datetime]
+        self,
+        runs: list[SegmentRun],
+        members: dict[str, exp.Select],
+        now: Callable[[], datetime],
     ) -> dict[str, tuple[int, int, int]]:
         """Record the new membership of several segments (of one run) in one transaction,
         with the same few statements however many segments; returns segment -> (members,
         entered, exited). members[segment] selects (entity_id text, holdout). Without
-        transactions: one segment after the other, each its own commit point (see swap.py)."""
+        transactions: one segment after the other, each its own commit point (see swap.py).
+        `self.state_write()`, when set, writes the kept state of incremental refresh: inside
+        the transaction, or, without one, first (it has its own commit point, see
+        state/features.py)."""
+        state = self.state_write
         if not self.SUPPORTS_TRANSACTIONS:
+            if state is not None:
+                state()
             return swap.write_segments(self, runs, members, now)
         d = self.dialect
         run_id, names = runs[0].run_id, [run.segment for run in runs]
@@ -289,12 +300,16 @@ class Adapter:
             )
             faults.checkpoint("staged")
             firsts = [run.segment for run in runs if run.first_run]
-            self.execute(insert(changes, batch_change_rows(run_id, changed, T, firsts), CHANGES))
+            self.execute(
+                insert(changes, batch_change_rows(run_id, changed, T, firsts, runs), CHANGES)
+            )
             faults.checkpoint("changes")
             self.execute(batch_drop_exited(memberships, changed))
             self.execute(batch_set_run(run_id, names, memberships))
             self.execute(insert(memberships, batch_entered_rows(run_id, changed, T), MEMBERSHIPS))
             faults.checkpoint("memberships")
+            if state is not None:
+                state()
             found: dict[str, dict[str, int]] = {name: {} for name in names}
             for segment, kind, n in self.fetch(batch_counts(names, memberships, changed)):
                 found[segment][kind] = int(n)

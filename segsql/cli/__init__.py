@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import click
 
+from .backfill import backfill
 from .compile import compile
 from .demo import demo
+from .diff import diff
 from .docs import docs
+from .explain import explain
+from .lookup import lookup
 from .ls import ls
 from .prune import prune
 from .report import report
@@ -34,7 +38,21 @@ def cli() -> None:
     """
 
 
-for command in (compile, run, validate, ls, test, demo, report, prune, docs):
+for command in (
+    compile,
+    run,
+    validate,
+    ls,
+    test,
+    demo,
+    report,
+    prune,
+    docs,
+    lookup,
+    explain,
+    diff,
+    backfill,
+):
     cli.add_command(command)
 
 

@@ -213,3 +213,25 @@ def select_option(func):
         "the segments it references), name+ (with those referencing it), a,b (both). "
         'Several are a union: --select a b, --select "a b" or --select a --select b.',
     )(func)
+
+
+def format_option(func):
+    """`--format text|json` (default text): JSON goes to stdout, one document."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output: text for people, json (one document on stdout) for programs.",
+    )(func)
+
+
+def as_of_option(func):
+    """`--as-of T` of the commands that read at T (default now, UTC)."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        help="Evaluation time T: ISO date or timestamp, offsets allowed (default: now, UTC).",
+    )(func)

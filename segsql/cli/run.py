@@ -31,13 +31,21 @@ from .progress import Progress
     help="Write segments that `max_exit_share` would refuse (many members exiting at once).",
 )
 @click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Evaluate from all events and rebuild the kept state (also sees rows that "
+    "landed later than `lookback` allows).",
+)
+@click.option(
     "--lock-timeout",
     default=0.0,
     show_default=True,
     metavar="SECONDS",
     help="Wait this long for another run on the same target to finish, then exit 1 naming it.",
 )
-def run(ctx: Context, select, as_of, force, fail_fast, accept_exits, lock_timeout) -> None:
+def run(
+    ctx: Context, select, as_of, force, fail_fast, accept_exits, full_refresh, lock_timeout
+) -> None:
     """Refresh the due segments and append membership changes."""
     from ..clock import utcnow
     from ..errors import RunFailed
@@ -72,6 +80,7 @@ def run(ctx: Context, select, as_of, force, fail_fast, accept_exits, lock_timeou
             force=force,
             fail_fast=fail_fast,
             accept_exits=accept_exits,
+            full_refresh=full_refresh,
             report=lines.report,
         )
     finally:

@@ -11,24 +11,32 @@ from ..model.guards import guarded
 from ..model.types import Condition, Project, Segment
 from ..plan import EntityPlan, plan_entity
 from .guards import guard_outputs
+from .reasons import ENTITY_MISSING, reason_columns, reason_expr
 from .render import ENTITY, EVALUATION_ID, Renderer
 
 __all__ = [
+    "ENTITY_MISSING",
     "EVALUATION_ID",
     "Renderer",
     "evaluation_query",
     "holdout_expr",
     "plan_for",
+    "reason_expr",
     "view_query",
 ]
 
 
 def plan_for(
-    project: Project, entity: str, outputs: dict[str, Condition], dialect: Dialect
+    project: Project,
+    entity: str,
+    outputs: dict[str, Condition],
+    dialect: Dialect,
+    states: dict | None = None,
 ) -> EntityPlan:
     """The plan of `outputs` over `entity` for a dialect: the one place that reads the
-    dialect's capabilities (a row store fuses its scans, see `plan_entity`)."""
-    return plan_entity(project, entity, outputs, fuse=dialect.row_store)
+    dialect's capabilities (a row store fuses its scans, see `plan_entity`). `states`:
+    the kept features an incremental run reads (plan/incremental.py)."""
+    return plan_entity(project, entity, outputs, fuse=dialect.row_store, states=states)
 
 
 def holdout_expr(d: Dialect, segment: Segment, entity_text: exp.Expression) -> exp.Expression:
@@ -57,13 +65,23 @@ def view_query(
 
 
 def evaluation_query(
-    project: Project, entity: str, segments: list[Segment], d: Dialect, as_of: datetime
+    project: Project,
+    entity: str,
+    segments: list[Segment],
+    d: Dialect,
+    as_of: datetime,
+    reasons: bool = False,
+    states: dict | None = None,
 ) -> exp.Select:
     """One row per existing entity: its id as text (`segsql_entity_id`, a name no segment
     can take) and one boolean per segment, named after it (its guarded condition:
-    suppressions and priority groups apply), plus the guard columns of `guards.py`."""
+    suppressions and priority groups apply), plus the guard columns of `guards.py`; with
+    `reasons`, the columns that the change rows' `reason` is built from (reasons.py).
+    `states`: the kept features to start from (an incremental run, runner/incremental.py)."""
     d.check_text(project, segments)
     outputs = {s.name: guarded(project, s) for s in segments}
     outputs.update(guard_outputs(project, segments))
-    plan = plan_for(project, entity, outputs, d)
-    return Renderer(d, as_of).select(plan, key_as_text=True)
+    plan = plan_for(project, entity, outputs, d, states)
+    renderer = Renderer(d, as_of)
+    columns = reason_columns(renderer, plan, segments) if reasons else None
+    return renderer.select(plan, key_as_text=True, columns=columns)

@@ -51,7 +51,9 @@ class Entities(Sequences):
             query.append("expressions", self.alias(value, name))
         query.from_(table_alias(self._table(src), ENTITY), copy=False)
         for scan in plan.scans.values():
-            self._left_join(query, self.scan(plan, scan), scan.alias, src.key)
+            # a STATE scan's key is the entity id as text (kept in segsql's own table)
+            text = bool(scan.states)
+            self._left_join(query, self.scan(plan, scan), scan.alias, src.key, text)
         for seq, name in plan.sequences.items():
             self._left_join(query, self.sequence(plan, seq), name, src.key)
         for cond, parent in plan.parents.items():
@@ -74,8 +76,11 @@ class Entities(Sequences):
         at = self.read(src, src.created_at, ENTITY)
         return and_(keyed, paren(or_(is_null(created), exp.LTE(this=at, expression=self.T))))
 
-    def _left_join(self, query: exp.Select, sub: exp.Select, name: str, column: str) -> None:
-        on = exp.EQ(this=self.col(KEY, name), expression=self.col(column, ENTITY))
+    def _left_join(
+        self, query: exp.Select, sub: exp.Select, name: str, column: str, text: bool = False
+    ) -> None:
+        key: exp.Expression = self.col(column, ENTITY)
+        on = exp.EQ(this=self.col(KEY, name), expression=self.d.to_text(key) if text else key)
         join(query, table_alias(sub, name), on, "LEFT")
 
     # ------------------------------------------------------------------ other entities

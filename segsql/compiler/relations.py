@@ -28,6 +28,9 @@ from .nodes import (
 class Relations(Conditions):
     WINDOWS: ClassVar[dict[type, Callable[..., list[exp.Expression]]]]
     LOWER_BOUNDS: ClassVar[dict[type, Callable[..., exp.Expression]]]
+    # source name -> a condition on its raw columns that every row read must pass (set
+    # only while compiler/incremental.py renders the rows since the last run)
+    row_filters: dict[str, exp.Expression] = {}  # noqa: RUF012 - replaced, never mutated
 
     def _table(self, src: Source) -> exp.Table:
         return self.d.table(*src.table)
@@ -47,6 +50,8 @@ class Relations(Conditions):
         when `tagged`, each row's source as its index in `sources` (SRC)."""
         srcs = [plan.project.sources[s] for s in sources]
         if len(srcs) == 1 and not standard:
+            if srcs[0].name in self.row_filters:
+                return table_alias(self._filtered(srcs[0]), EV)
             return table_alias(self._table(srcs[0]), EV)
         parts = []
         for i, s in enumerate(srcs):
@@ -62,11 +67,21 @@ class Relations(Conditions):
                 ),
                 *([self.alias(exp.Literal.number(i), SRC)] if tagged else []),
             ).from_(self._table(s), copy=False)
+            if s.name in self.row_filters:
+                part.where(self.row_filters[s.name].copy(), copy=False)
             parts.append(part)
         union: exp.Query = parts[0]
         for p in parts[1:]:
             union = exp.Union(this=union, expression=p, distinct=False)
         return table_alias(union, EV)
+
+    def _filtered(self, src: Source) -> exp.Select:
+        """The rows of `src` that pass its row filter, with all its columns."""
+        return (
+            select(exp.Star())
+            .from_(self._table(src), copy=False)
+            .where(self.row_filters[src.name].copy(), copy=False)
+        )
 
     def _single(self, plan: EntityPlan, sources: tuple[str, ...]) -> Source | None:
         """The one source of `sources`, read with its own column names (None: several)."""

@@ -57,6 +57,10 @@ class Scans(Relations):
         """One GROUP BY entity over the scan's rows computing all its aggregates."""
         if scan.kind == ScanKind.ANCHOR:
             return self.anchor_scan(plan, scan)
+        if scan.kind == ScanKind.STATE:
+            from .incremental import state_scan  # it renders its rows with this method
+
+            return state_scan(self, plan, scan)
         single = self._single(plan, scan.sources)
         where, shared = self._scan_filters(plan, scan, single)
         common = scan.lower_bound()

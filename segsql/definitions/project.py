@@ -155,8 +155,17 @@ def _check_references(segments: dict[str, Segment], refs) -> None:
         for target in dependencies(segments[name]):
             if state.get(target) == 1:
                 cycle = path[path.index(target) :] + [target] if target in path else [name, target]
+                grouped = any(
+                    b in segments[a].outranked_by for a, b in zip(cycle, cycle[1:], strict=False)
+                )
+                why = (
+                    " (a segment of a priority_group depends on those that outrank it)"
+                    if grouped
+                    else ""
+                )
                 raise DefinitionError(
-                    "in_segment references form a cycle: " + " -> ".join(cycle), segments[name].loc
+                    "in_segment references form a cycle: " + " -> ".join(cycle) + why,
+                    segments[name].loc,
                 )
             if target not in state:
                 visit(target, path + [target])

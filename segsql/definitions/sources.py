@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import DefinitionError, Location
 from ..model.types import Source
-from .values import IDENTIFIER, check_keys, expect_list, expect_map
+from .values import IDENTIFIER, check_keys, expect_list, expect_map, parse_duration
 
 
 def parse_source(name: Any, m: Any, loc: Location) -> Source:
@@ -16,7 +16,17 @@ def parse_source(name: Any, m: Any, loc: Location) -> Source:
     m = expect_map(m, loc, ctx)
     is_events = "events_of" in m
     allowed = (
-        ("table", "events_of", "key", "event", "timestamp", "json", "description")
+        (
+            "table",
+            "events_of",
+            "key",
+            "event",
+            "timestamp",
+            "json",
+            "description",
+            "loaded_at",
+            "lookback",
+        )
         if is_events
         else ("table", "entity", "key", "created_at", "json", "parents", "description")
     )
@@ -70,6 +80,9 @@ def parse_source(name: Any, m: Any, loc: Location) -> Source:
                     ctx,
                 )
         parents = tuple(pm.items())
+    lookback = None
+    if "lookback" in m and str(m["lookback"]).strip() not in ("0", "0s", "0m", "0h", "0d", "0w"):
+        lookback = parse_duration(m["lookback"], m.loc_of("lookback"), "lookback")
     return Source(
         name=name,
         table=tuple(table.split(".")),
@@ -82,4 +95,6 @@ def parse_source(name: Any, m: Any, loc: Location) -> Source:
         json=json_cols,
         parents=parents,
         loc=loc,
+        loaded_at=ident("loaded_at"),
+        lookback=lookback,
     )

@@ -240,6 +240,8 @@ class Source:
     json: tuple[str, ...] = ()
     parents: tuple[tuple[str, str], ...] = ()  # (parent type, column)
     loc: Location | None = _loc()
+    loaded_at: str | None = None  # event sources: when a row landed (incremental refresh)
+    lookback: Duration | None = None  # event sources: how late rows may land (None: 0s)
     # columns of a zone-aware type (TIMESTAMPTZ): read as their instant in UTC. Learnt
     # from the warehouse by `run` before it compiles; empty without a connection
     zone_aware: frozenset[str] = field(default=frozenset(), compare=False)

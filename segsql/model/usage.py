@@ -67,7 +67,7 @@ def project_usage(project: Project, segments: list[Segment] | None = None) -> Us
         if segments is not None and s.name not in usage.columns:
             continue
         cols = usage.columns[s.name]
-        for role in ("key", "event", "timestamp", "created_at"):
+        for role in ("key", "event", "timestamp", "created_at", "loaded_at"):
             if getattr(s, role):
                 cols.setdefault(getattr(s, role), f"source '{s.name}' {role}")
         if segments is not None:

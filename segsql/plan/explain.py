@@ -36,6 +36,7 @@ from ..model.types import (
     Within,
 )
 from ..model.walk import through_references
+from .incremental import how_kept, not_kept_because
 from .planner import Aggregate, EntityPlan, Scan, ScanKind, aggregate_of
 
 
@@ -67,6 +68,7 @@ def _parts(
         lines.append(f"{indent}scan {number('scan')}: {scan_text(plan, scan)}")
         for agg in scan.columns:
             lines.append(f"{indent}  {_agg_text(agg)}{_used(used.get(agg))}")
+            lines.append(f"{indent}    {_refresh_text(agg, top=indent == '  ')}")
     for seq in plan.sequences:
         lines.append(
             f"{indent}sequence {number('sequence')}: {_steps_text(seq)}{_used(used.get(seq))}"
@@ -88,6 +90,12 @@ def _parts(
             f"{cond.child}s ({child.table_name}.{cond.column}){which}{_used(used.get(cond))}"
         )
         _parts(sub.plan, {"ok": used.get(cond, [])}, indent + "  ", counters, lines)
+
+
+def _refresh_text(agg: Aggregate, top: bool) -> str:
+    """How an incremental run computes the aggregate (SPEC section 10)."""
+    why = not_kept_because(agg) if top else "a parent / members sub-plan is recomputed each run"
+    return f"incremental: {how_kept(agg)}" if why is None else f"each run from the events: {why}"
 
 
 def _used(names: list[str] | None) -> str:

@@ -58,6 +58,7 @@ from ..model.types import (
     Within,
 )
 from ..model.walk import children
+from .incremental import StateRef
 
 
 class ScanKind(StrEnum):
@@ -68,6 +69,7 @@ class ScanKind(StrEnum):
     DISTINCT = "distinct"  # one COUNT(DISTINCT) filter
     SINCE = "since"  # a `since_property` window, joined with the entity table
     ANCHOR = "anchor"  # a `since_nth_last` window, from the n-th most recent anchor on
+    STATE = "state"  # the aggregates kept between runs (plan/incremental.py), all in one
     # not a kind but the last part of a scan key: an EVENTS scan of its own for the
     # aggregates that read columns in a narrower window than the others of their names
     COLUMNS = "columns"
@@ -94,6 +96,8 @@ class Scan:
     kind: ScanKind = ScanKind.EVENTS
     window: SinceProperty | SinceNthLast | None = None  # the shared window of since/anchor
     columns: dict[Aggregate, str] = field(default_factory=dict)
+    # a STATE scan: per aggregate, the kept values it starts from
+    states: dict[Aggregate, StateRef] = field(default_factory=dict)
 
     def row_sets(self) -> list[RowSet]:
         """The rows the aggregates read: per (sources, event names) (names None: any
@@ -189,6 +193,9 @@ class EntityPlan:
     parents: dict[ParentCond, SubPlan] = field(default_factory=dict)
     members: dict[MembersCond, SubPlan] = field(default_factory=dict)
     fuse: bool = False  # one scan for all plain aggregates (row stores: see plan_entity)
+    # aggregates read from kept state plus the rows since (incremental runs, see
+    # plan/incremental.py); they share one STATE scan
+    states: dict[tuple[tuple[str, ...], Aggregate], StateRef] = field(default_factory=dict)
     _counter: int = 0
 
     def _name(self, prefix: str) -> str:
@@ -208,7 +215,11 @@ def aggregate_of(cond: EventCond) -> Aggregate:
 
 
 def plan_entity(
-    project: Project, entity: str, outputs: dict[str, Condition], fuse: bool = False
+    project: Project,
+    entity: str,
+    outputs: dict[str, Condition],
+    fuse: bool = False,
+    states: dict[tuple[tuple[str, ...], Aggregate], StateRef] | None = None,
 ) -> EntityPlan:
     """Plan the evaluation of `outputs` (name -> condition) over entities of `entity`.
 
@@ -219,7 +230,7 @@ def plan_entity(
     5M events the fused scan cut the user evaluation from 11.6 s to 9.4 s. A column store
     reads only the columns and time ranges it needs, and there one fused scan costs more
     (see the `events` scans above)."""
-    plan = EntityPlan(project, entity, dict(outputs), fuse=fuse)
+    plan = EntityPlan(project, entity, dict(outputs), fuse=fuse, states=dict(states or {}))
     wanted: dict[tuple[tuple[str, ...], Aggregate], None] = {}
     for cond in outputs.values():
         _collect(plan, cond, wanted)
@@ -274,7 +285,9 @@ _COLLECT = {
 }
 
 
-def _scan_key(sources: tuple[str, ...], agg: Aggregate) -> tuple:
+def _scan_key(sources: tuple[str, ...], agg: Aggregate, plan: EntityPlan) -> tuple:
+    if (sources, agg) in plan.states:
+        return (ScanKind.STATE,)
     if isinstance(agg.window, (SinceNthLast, SinceProperty)):
         kind = ScanKind.ANCHOR if isinstance(agg.window, SinceNthLast) else ScanKind.SINCE
         return (kind, sources, agg.window)
@@ -298,6 +311,8 @@ def _assign(plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]) -
         elif not set(sources) <= set(scan.sources):  # a fused scan: the union of sources
             scan.sources = tuple(sorted(set(scan.sources) | set(sources), key=order.__getitem__))
         column = scan.columns.setdefault(agg, f"f{len(scan.columns) + 1}")
+        if key[0] == ScanKind.STATE:
+            scan.states[agg] = plan.states[(sources, agg)]
         plan.features[(sources, agg)] = FeatureRef(scan.alias, column)
 
 
@@ -305,7 +320,7 @@ def _scan_keys(
     plan: EntityPlan, wanted: list[tuple[tuple[str, ...], Aggregate]]
 ) -> list[tuple[tuple, tuple[str, ...], Aggregate]]:
     """(scan key, sources, aggregate) for each wanted aggregate."""
-    keys = [(_scan_key(sources, agg), sources, agg) for sources, agg in wanted]
+    keys = [(_scan_key(sources, agg, plan), sources, agg) for sources, agg in wanted]
     if plan.fuse:  # every events/any aggregate in one scan
         return [
             ((ScanKind.EVENTS,) if key[0] in (ScanKind.EVENTS, ScanKind.ANY) else key, sources, agg)

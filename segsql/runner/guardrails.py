@@ -130,17 +130,22 @@ def exit_share_limit(adapter: Adapter, seg: Segment) -> float | None:
     return target_exit_share(adapter)
 
 
-def exit_counts(adapter: Adapter, seg: Segment, members: exp.Query) -> tuple[int, int]:
-    """(stored members, how many of them `members` does not hold): the exits a write of
-    `members` would record (a stored row of another entity type always exits). A LEFT
-    JOIN, not a correlated subquery: ClickHouse has none inside an aggregate."""
+def _exit_count_query(adapter: Adapter, seg: Segment, members: exp.Query) -> exp.Select:
+    """One row (segment, stored members, how many of them `members` does not hold): the
+    exits a write of `members` would record (a stored row of another entity type always
+    exits). A LEFT JOIN, not a correlated subquery: ClickHouse has none inside an
+    aggregate."""
     stays = exp.and_(
         exp.not_(exp.Is(this=c("entity_id", "g_w"), expression=exp.Null())),
         c("entity_type", "g_s").eq(lit(seg.entity)),
     )
     gone = exp.Case(ifs=[exp.If(this=stays, true=lit(0))], default=lit(1))
-    query = (
-        exp.select(exp.func("COUNT", exp.Star()), exp.func("SUM", gone))
+    return (
+        exp.select(
+            exp.alias_(lit(seg.name), "segment", quoted=True),
+            exp.alias_(exp.func("COUNT", exp.Star()), "stored", quoted=True),
+            exp.alias_(exp.func("SUM", gone), "exits", quoted=True),
+        )
         .from_(exp.alias_(adapter.table(MEMBERSHIPS), "g_s", table=True), copy=False)
         .join(
             members.subquery("g_w", copy=True),
@@ -150,23 +155,56 @@ def exit_counts(adapter: Adapter, seg: Segment, members: exp.Query) -> tuple[int
         )
         .where(c("segment", "g_s").eq(lit(seg.name)), copy=False)
     )
-    stored, exits = adapter.fetch(query)[0]
-    return int(stored or 0), int(exits or 0)
+
+
+def exit_counts(
+    adapter: Adapter, writes: list[tuple[Segment, exp.Query]]
+) -> dict[str, tuple[int, int]]:
+    """segment -> (stored members, exits) for each (segment, members it would write), in
+    one query (a UNION ALL of one row per segment)."""
+    if not writes:
+        return {}
+    parts = [_exit_count_query(adapter, seg, members) for seg, members in writes]
+    query: exp.Query = parts[0]
+    for part in parts[1:]:
+        query = exp.union(query, part, distinct=False, copy=False)
+    return {
+        str(segment): (int(stored or 0), int(exits or 0))
+        for segment, stored, exits in adapter.fetch(query)
+    }
+
+
+def refuses(stored: int, exits: int, limit: float | None) -> bool:
+    """Whether `max_exit_share` `limit` refuses a write that exits `exits` of `stored`
+    members: only segments of at least MIN_MEMBERS_FOR_BRAKE, and exactly N% passes."""
+    return limit is not None and stored >= MIN_MEMBERS_FOR_BRAKE and exits * 100 > limit * stored
+
+
+def exit_refusals(
+    adapter: Adapter, writes: list[tuple[Segment, exp.Query]], accept_exits: bool = False
+) -> dict[str, str]:
+    """segment -> the error message, for each segment whose `max_exit_share` refuses
+    writing its members (the others are absent). One query for all braked segments."""
+    if accept_exits:
+        return {}
+    limits = {seg.name: exit_share_limit(adapter, seg) for seg, _ in writes}
+    braked = [(seg, m) for seg, m in writes if limits[seg.name] is not None]
+    out = {}
+    for name, (stored, exits) in exit_counts(adapter, braked).items():
+        limit = limits[name]
+        assert limit is not None
+        if not refuses(stored, exits, limit):
+            continue
+        out[name] = (
+            f"refused: {exits} of {stored} members would exit ({100 * exits / stored:.1f}%), "
+            f"more than max_exit_share {limit:g}%; nothing was written for this segment "
+            "(check the source tables, or run with --accept-exits to let it through)"
+        )
+    return out
 
 
 def exit_refusal(
     adapter: Adapter, seg: Segment, members: exp.Query, accept_exits: bool = False
 ) -> str | None:
     """The error message when `max_exit_share` refuses writing `members`, else None."""
-    limit = exit_share_limit(adapter, seg)
-    if limit is None or accept_exits:
-        return None
-    stored, exits = exit_counts(adapter, seg, members)
-    if stored < MIN_MEMBERS_FOR_BRAKE or exits * 100 <= limit * stored:
-        return None
-    share = 100 * exits / stored
-    return (
-        f"refused: {exits} of {stored} members would exit ({share:.1f}%), more than "
-        f"max_exit_share {limit:g}%; nothing was written for this segment "
-        "(check the source tables, or run with --accept-exits to let it through)"
-    )
+    return exit_refusals(adapter, [(seg, members)], accept_exits).get(seg.name)

@@ -14,22 +14,32 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..clock import utcnow
-from ..compiler import evaluation_query, holdout_expr, view_query
+from ..compiler import evaluation_query, holdout_expr, reason_expr, view_query
 from ..errors import UsageError, one_line
 from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
+from ..state.reasons import SOURCE, Reasons
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.writes import last_success, run_row
 from .checks import check_sources
-from .guardrails import exit_refusal, guarded_members, target_exit_share
+from .guardrails import (
+    exit_refusal,
+    exit_refusals,
+    exit_share_limit,
+    guarded_members,
+    has_run_rules,
+    target_exit_share,
+)
+from .history import replace_state_views
+from .incremental import EntityIncrement, last_hashes, prepare_entity, prepare_tables
 
 log = logging.getLogger("segsql.run")
 
@@ -106,8 +116,9 @@ def check_as_of(due: list[Segment], last: dict[str, datetime], as_of: datetime) 
         )
 
 
-def prepare(adapter: Adapter) -> None:
-    """segsql's schema and state tables, created or upgraded in place (docs/tables.md)."""
+def prepare(adapter: Adapter, project: Project | None = None) -> None:
+    """segsql's schema and state tables, created or upgraded in place, and the views over
+    them: the history and the typed views of `project`'s entity types (docs/tables.md)."""
     adapter.create_schema()
     for name, columns in TABLES.items():
         found = adapter.relation_columns((adapter.schema, name))
@@ -115,6 +126,7 @@ def prepare(adapter: Adapter) -> None:
             adapter.create_table(adapter.table(name), columns)
         else:
             adapter.upgrade_table(adapter.table(name), columns, found)
+    replace_state_views(adapter, project)
 
 
 def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -> dict[str, str]:
@@ -137,6 +149,7 @@ def run_segments(
     force: bool = False,
     fail_fast: bool = False,
     accept_exits: bool = False,
+    full_refresh: bool = False,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
 ) -> list[SegmentResult]:
@@ -146,7 +159,8 @@ def run_segments(
     called after each step of the work, with `phase` one of "views" (the live views),
     "evaluate" (one entity type's evaluation query) and "write" (one entity type's batched
     write, or one segment written on its own). `accept_exits` lets segments through that
-    `max_exit_share` would refuse (runner/guardrails.py)."""
+    `max_exit_share` would refuse (runner/guardrails.py). `full_refresh`: evaluate every
+    due segment from all events and rebuild its kept state (runner/incremental.py)."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
@@ -161,7 +175,8 @@ def run_segments(
             f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}",
             last,
             timings or (lambda *_: None),
-            accept_exits,
+            accept_exits=accept_exits,
+            full_refresh=full_refresh,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -177,20 +192,43 @@ class Run:
     last: dict[str, datetime]  # segment -> as_of of its last successful run
     timings: Callable[[str, float], None]
     accept_exits: bool = False
+    full_refresh: bool = False
+    # incremental refresh: per entity type, what it starts from (runner/incremental.py)
+    increments: dict[str, EntityIncrement] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)  # segment -> last definition_hash
+    stateful: bool = False  # the state tables are usable
+    _guarded: dict[tuple[str, str], exp.Select] = field(default_factory=dict)
 
     def members(self, seg: Segment, source: exp.Table) -> exp.Query:
         """The members the run writes for `seg`: evaluated, then its cooldown and dwell
-        applied (runner/guardrails.py)."""
-        return guarded_members(self.adapter, seg, _members(self.adapter, seg, source), self.as_of)
+        applied (runner/guardrails.py). Those of a segment with both run rules and a
+        brake are read twice (the brake's count, the write), so they are computed once,
+        into a temp table."""
+        key = (seg.name, source.sql())
+        if key in self._guarded:
+            return self._guarded[key].copy()
+        query = guarded_members(self.adapter, seg, _members(self.adapter, seg, source), self.as_of)
+        if has_run_rules(seg) and exit_share_limit(self.adapter, seg) is not None:
+            table = self.adapter.temp_table(f"segsql_guarded_{len(self._guarded) + 1}", query)
+            query = exp.select(c("entity_id"), c("holdout")).from_(table)
+            self._guarded[key] = query
+        return query.copy()
 
     def refusals(self, segments: list[Segment], evaluated: exp.Table | None) -> dict[str, str]:
-        """segment -> why `max_exit_share` refuses it (segments it lets through: absent)."""
+        """segment -> why `max_exit_share` refuses it (segments it lets through: absent);
+        one query for all of them, else one per segment; a brake that cannot be checked
+        fails closed (the segment is not written)."""
+        if evaluated is None:
+            return {}
+        writes = [(seg, self.members(seg, evaluated)) for seg in segments]
+        try:
+            return exit_refusals(self.adapter, writes, self.accept_exits)
+        except Exception:  # noqa: BLE001 - each on its own, so that one fails alone
+            pass
         out = {}
-        for seg in segments if evaluated is not None else []:
+        for seg, members in writes:
             try:
-                why = exit_refusal(
-                    self.adapter, seg, self.members(seg, evaluated), self.accept_exits
-                )
+                why = exit_refusal(self.adapter, seg, members, self.accept_exits)
             except Exception as err:  # noqa: BLE001 - the brake fails closed: not written
                 why = f"cannot check max_exit_share: {one_line(err)}"
             if why is not None:
@@ -205,7 +243,9 @@ class Run:
         finally:
             self.timings(phase, time.perf_counter() - start)
 
-    def segment_run(self, seg: Segment) -> SegmentRun:
+    def segment_run(self, seg: Segment, evaluated: exp.Table | None = None) -> SegmentRun:
+        """What the segment's write records; `evaluated`: the evaluation table its change
+        rows' `reason` is read from."""
         return SegmentRun(
             self.run_id,
             seg.name,
@@ -214,11 +254,27 @@ class Run:
             utcnow(),
             definition_hash(self.project, seg),
             first_run=seg.name not in self.last,
+            reasons=reasons_of(self.adapter, self.project, seg, evaluated),
+            mode=self._mode(seg),
+        )
+
+    def _mode(self, seg: Segment) -> str:
+        increment = self.increments.get(seg.entity)
+        return increment.modes.get(seg.name, "full") if increment is not None else "full"
+
+    def must_be_full(self, seg: Segment) -> bool:
+        """First run, --full-refresh, or a definition changed since its last success."""
+        return (
+            self.full_refresh
+            or seg.name not in self.last
+            or self.hashes.get(seg.name) != definition_hash(self.project, seg)
         )
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
         adapter = self.adapter
-        prepare(adapter)
+        prepare(adapter, self.project)
+        self.stateful = prepare_tables(adapter)
+        self.hashes = last_hashes(adapter)
         for run_id, segment, way in adapter.recover():
             log.warning(
                 "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
@@ -245,7 +301,7 @@ class Run:
             start = time.perf_counter()
             evaluated = self.timed("evaluate", self.evaluate, entity, segments)
             evaluation = time.perf_counter() - start
-            refused = self.refusals(segments, evaluated)
+            refused = self.timed("write", self.refusals, segments, evaluated)
             batch = [
                 s for s in _batchable(segments, view_errors, fail_fast) if s.name not in refused
             ]
@@ -275,13 +331,33 @@ class Run:
     def evaluate(self, entity: str, segments: list[Segment]) -> exp.Table | None:
         """All due segments of one entity type in one query, into a temp table; None when
         it fails (each segment is then evaluated on its own, so one bad segment fails
-        alone)."""
+        alone). Kept features start from their state (runner/incremental.py)."""
         try:
+            increment = prepare_entity(
+                self.adapter,
+                self.project,
+                entity,
+                segments,
+                self.as_of,
+                full=self.must_be_full,
+                usable=self.stateful,
+            )
+            self.increments[entity] = increment
             return self.adapter.temp_table(
                 f"segsql_eval_{entity}",
-                evaluation_query(self.project, entity, segments, self.adapter.dialect, self.as_of),
+                evaluation_query(
+                    self.project,
+                    entity,
+                    segments,
+                    self.adapter.dialect,
+                    self.as_of,
+                    reasons=True,
+                    states=increment.states,
+                ),
             )
-        except Exception:  # noqa: BLE001 - retried per segment, where the error is reported
+        except Exception as err:  # noqa: BLE001 - retried per segment, where the error is reported
+            log.debug("evaluating %s together failed: %s", entity, one_line(err))
+            self.increments.pop(entity, None)  # evaluated in full, one by one; no state
             return None
 
     def write_batch(
@@ -293,14 +369,19 @@ class Run:
         if evaluated is None or not segments:
             return {}
         start = time.perf_counter()
-        runs = [self.segment_run(seg) for seg in segments]
+        runs = [self.segment_run(seg, evaluated) for seg in segments]
         members = {seg.name: self.members(seg, evaluated) for seg in segments}
+        increment = self.increments.get(segments[0].entity)
+        if increment is not None:
+            self.adapter.state_write = lambda: increment.write(self.adapter, self.run_id)
         try:
             counts = self.adapter.write_segments(runs, members, utcnow)
         except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported
             log.warning("writing %d segments together failed; writing them one by one", len(runs))
             log.debug("the batch failed with: %s", one_line(err))
             counts = _after_failed_batch(self.adapter, runs)
+        finally:
+            self.adapter.state_write = None
         seconds = (time.perf_counter() - start) / len(runs)
         return {
             name: SegmentResult(name, "success", *n, seconds=seconds, batch=len(runs))
@@ -316,7 +397,9 @@ class Run:
             if source is None:
                 source = adapter.temp_table(
                     "segsql_eval_one",
-                    evaluation_query(self.project, seg.entity, [seg], adapter.dialect, self.as_of),
+                    evaluation_query(
+                        self.project, seg.entity, [seg], adapter.dialect, self.as_of, reasons=True
+                    ),
                 )
             members = self.members(seg, source)
             refusal = exit_refusal(adapter, seg, members, self.accept_exits)
@@ -325,6 +408,7 @@ class Run:
                 return SegmentResult(
                     seg.name, "error", seconds=time.perf_counter() - start, error=refusal
                 )
+            run.reasons = reasons_of(adapter, self.project, seg, source)
             counts = adapter.write_segment(run, members, utcnow)
             return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
@@ -353,6 +437,15 @@ def _batchable(
             continue
         out.append(seg)
     return out
+
+
+def reasons_of(
+    adapter: Adapter, project: Project, seg: Segment, evaluated: exp.Table | None
+) -> Reasons | None:
+    """Where the segment's change rows read their `reason` (compiler/reasons.py)."""
+    if evaluated is None:
+        return None
+    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, project, seg, SOURCE))
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:

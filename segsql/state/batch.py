@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlglot import exp
 
 from ..dialects.base import lit
+from .reasons import add_reason
 from .tables import SegmentRun, c
 from .writes import run_row
 
@@ -101,25 +102,32 @@ def batch_changes(
 
 
 def batch_change_rows(
-    run_id: str, changed: exp.Table, T: exp.Expression, first_runs: list[str]
+    run_id: str,
+    changed: exp.Table,
+    T: exp.Expression,
+    first_runs: list[str],
+    runs: list[SegmentRun] = (),  # type: ignore[assignment]
 ) -> exp.Select:
     """The `entered` and `exited` rows for segsql_membership_changes (in CHANGES column
-    order); `initial` on the entries of the segments in `first_runs` (never run before)."""
+    order); `initial` on the entries of the segments in `first_runs` (never run before);
+    `reason` from the runs' evaluation table (state/reasons.py)."""
     initial: exp.Expression = exp.false()
     if first_runs:
         initial = exp.and_(
-            c("change").eq(lit("entered")), c("segment").isin(*(lit(s) for s in first_runs))
+            c("change", "x").eq(lit("entered")),
+            c("segment", "x").isin(*(lit(s) for s in first_runs)),
         )
-    return exp.select(
+    query = exp.select(
         lit(run_id),
-        c("segment"),
-        c("entity_type"),
-        c("entity_id"),
-        c("change"),
+        c("segment", "x"),
+        c("entity_type", "x"),
+        c("entity_id", "x"),
+        c("change", "x"),
         T.copy(),
-        c("holdout"),
+        c("holdout", "x"),
         exp.alias_(initial, "initial", quoted=True),
-    ).from_(changed.copy(), copy=False)
+    ).from_(exp.alias_(changed.copy(), "x", table=True), copy=False)
+    return add_reason(query, "x", list(runs))
 
 
 def batch_drop_exited(memberships: exp.Table, changed: exp.Table) -> exp.Delete:

@@ -12,6 +12,9 @@ import signal
 import time
 
 POINTS = ("staged", "changes", "memberships", "runs_row", "committed")
+# in the write of the kept state of incremental refresh (runner/incremental.py): after its
+# rows, after their commit rows; reached only by runs with kept features
+STATE_POINTS = ("state_values", "state")
 
 
 class InjectedFault(RuntimeError):

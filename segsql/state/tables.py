@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlglot import exp
 
@@ -30,6 +31,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("changed_at", "INSTANT"),
         ("holdout", "BOOLEAN"),
         ("initial", "BOOLEAN"),
+        ("reason", "TEXT"),
     ],
     RUNS: [
         ("run_id", "TEXT"),
@@ -63,7 +65,8 @@ class SegmentRun:
     started_at: datetime
     definition_hash: str
     first_run: bool = False  # the segment has no successful run yet: its entries are `initial`
-    mode: str = "full"  # how its members were computed: `full` (incremental: future work)
+    mode: str = "full"  # how its members were computed: `full` or `incremental`
+    reasons: Any = None  # state.reasons.Reasons: where its change rows' `reason` comes from
 
 
 def c(name: str, table: str | None = None) -> exp.Column:

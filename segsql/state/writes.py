@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlglot import exp
 
 from ..dialects.base import lit
+from .reasons import add_reason
 from .tables import MEMBERSHIPS, SegmentRun, c, columns_of
 
 
@@ -78,6 +79,7 @@ def change_rows(
     new = exp.select(
         lit(run.entity_type).as_("entity_type", quoted=True), c("entity_id"), c("holdout")
     ).from_(staged.copy())
+    new = new.select(lit(run.segment).as_("segment", quoted=True), copy=False)
     entered = (
         exp.select(*head("n", "entered"))
         .from_(new.subquery("n"), copy=False)
@@ -86,9 +88,13 @@ def change_rows(
             copy=False,
         )
     )
+    old = current_members(memberships, run.segment, "o")
+    # the column, not a literal aliased `segment`: ClickHouse sees an alias in WHERE, so
+    # the literal would make the segment filter always true
+    old.this.select(c("segment"), copy=False)
     exited = (
         exp.select(*head("o", "exited"))
-        .from_(current_members(memberships, run.segment, "o"), copy=False)
+        .from_(old, copy=False)
         .where(
             exp.or_(
                 exp.NEQ(this=c("entity_type", "o"), expression=lit(run.entity_type)),
@@ -97,7 +103,7 @@ def change_rows(
             copy=False,
         )
     )
-    return [entered, exited]
+    return [add_reason(entered, "n", [run]), add_reason(exited, "o", [run])]
 
 
 def next_memberships(

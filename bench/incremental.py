@@ -1,0 +1,221 @@
+"""Incremental refresh benchmark (run by hand; see bench/README.md).
+
+    python bench/incremental.py                                  # 100k users, 5M events
+    python bench/incremental.py --users 1000000 --events 50000000
+
+On the benchmark's catalogue (bench/segments, DuckDB), each `--repeat` times, side by
+side in one run (median, min-max), all at the same T = the end of the generated data:
+- day: `segsql run --all` one day after a previous run (incremental), and
+  `--full-refresh` after the same previous run (a copy of the same warehouse file);
+- 15 min: the same, fifteen minutes after a previous run;
+each in a child process (wall time, the runner's phases, peak RSS from wait4); the
+memberships of the incremental run must equal those of the full refresh. Plus the size
+of the kept state per entity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+from catalogue import PROJECT  # noqa: E402
+from warehouse import END, OUT, ensure_warehouse  # noqa: E402
+
+SCHEMA = "segsql_bench"
+STEPS = {"day": timedelta(days=1), "15min": timedelta(minutes=15)}
+
+
+def log(message: str) -> None:
+    print(f"{datetime.now():%H:%M:%S}  {message}", file=sys.stderr, flush=True)
+
+
+def child(db: str, as_of: datetime, full_refresh: bool) -> None:
+    """In a child process: one `segsql run --all` (with --full-refresh or not); JSON out."""
+    os.environ["SEGSQL_BENCH_DB"] = db
+    os.environ["SEGSQL_BENCH_SCHEMA"] = SCHEMA
+    from segsql.adapters import connect
+    from segsql.definitions.profiles import load_target
+    from segsql.definitions.project import load_project
+    from segsql.runner.run import run_segments
+
+    phases: dict[str, float] = {}
+
+    def timings(phase: str, seconds: float) -> None:
+        phases[phase] = phases.get(phase, 0.0) + seconds
+
+    adapter = connect(load_target(PROJECT, None, None, "dev"))
+    project = load_project(PROJECT, adapter.dialect.name)
+    start = time.perf_counter()
+    results = run_segments(
+        adapter,
+        project,
+        list(project.enabled.values()),
+        as_of,
+        force=True,
+        full_refresh=full_refresh,
+        timings=timings,
+    )
+    total = time.perf_counter() - start
+    from sqlglot import exp
+
+    from segsql.state.tables import RUNS, c
+
+    rows = adapter.fetch(exp.select(c("segment"), c("mode"), c("as_of")).from_(adapter.table(RUNS)))
+    modes = {segment: mode for segment, mode, at in rows if at == as_of}
+    adapter.close()
+    failed = [r.segment for r in results if r.status != "success"]
+    print(json.dumps({"total": total, **phases, "failed": failed, "modes": modes}))
+
+
+def run_child(db: Path, as_of: datetime, full_refresh: bool) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(db), "--as-of", as_of.isoformat()]
+    if full_refresh:
+        cmd.append("--full-refresh")
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"run failed:\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    if result["failed"]:
+        raise RuntimeError(f"segments failed: {result['failed']}\n{stderr[-3000:]}")
+    result["process_wall"] = wall
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024
+    return result
+
+
+def memberships(db: Path) -> set[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return set(
+            con.execute(
+                f"SELECT segment, entity_id, holdout FROM {SCHEMA}.segsql_memberships"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+
+
+def state_size(db: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(f"SELECT COUNT(*) FROM {SCHEMA}.segsql_feature_values").fetchone()[0]
+        features = con.execute(
+            f"SELECT COUNT(DISTINCT feature) FROM {SCHEMA}.segsql_feature_state"
+        ).fetchone()[0]
+        size = con.execute(
+            "SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'segsql_feature_values'"
+        ).fetchone()[0]
+        users = con.execute("SELECT COUNT(*) FROM main.users").fetchone()[0]
+    finally:
+        con.close()
+    return {
+        "features": features,
+        "rows": rows,
+        "rows_per_user": rows / users,
+        "bytes_per_user": size / users,
+    }
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--as-of", help=argparse.SUPPRESS)
+    parser.add_argument("--full-refresh", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, datetime.fromisoformat(args.as_of), args.full_refresh)
+        return
+    source = ensure_warehouse(args.users, args.events, log=log)
+    work = Path(tempfile.mkdtemp(prefix="segsql-incr-", dir=OUT))
+    results: dict[str, dict[str, list[dict]]] = {}
+    sizes = {}
+    try:
+        for step, delta in STEPS.items():
+            base = work / f"base-{step}.duckdb"
+            shutil.copy(source, base)
+            log(f"{step}: the previous run at T - {step}")
+            run_child(base, END - delta, False)
+            sizes[step] = state_size(base)
+            for i in range(args.repeat):
+                for kind in ("incremental", "full"):
+                    db = work / f"{step}-{kind}.duckdb"
+                    shutil.copy(base, db)
+                    r = run_child(db, END, kind == "full")
+                    results.setdefault(step, {}).setdefault(kind, []).append(r)
+                    log(f"{step} {kind} #{i + 1}: {r['process_wall']:.2f} s")
+                if memberships(work / f"{step}-incremental.duckdb") != memberships(
+                    work / f"{step}-full.duckdb"
+                ):
+                    raise SystemExit(f"{step}: incremental members differ from the full refresh")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    lines = [
+        f"Incremental refresh, DuckDB, {args.users:,} users, {args.events:,} events, "
+        f"median of {args.repeat} (min-max), T = {END:%Y-%m-%d}",
+        "",
+        "| step | incremental run | full refresh | ratio | incremental: evaluate / write "
+        "| segments incremental | peak RSS incr / full |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for step, by in results.items():
+        inc = [r["process_wall"] for r in by["incremental"]]
+        full = [r["process_wall"] for r in by["full"]]
+        ev = statistics.median(r["evaluate"] for r in by["incremental"])
+        wr = statistics.median(r["write"] for r in by["incremental"])
+        modes = by["incremental"][0]["modes"]
+        n_inc = sum(m == "incremental" for m in modes.values())
+        rss = (
+            f"{max(r['peak_rss_mib'] for r in by['incremental']):.0f} / "
+            f"{max(r['peak_rss_mib'] for r in by['full']):.0f} MiB"
+        )
+        ratio = statistics.median(inc) / statistics.median(full)
+        lines.append(
+            f"| {step} | {summary(inc)} | {summary(full)} | {ratio:.0%} | {ev:.2f} / {wr:.2f} s "
+            f"| {n_inc} of {len(modes)} | {rss} |"
+        )
+    s = sizes["day"]
+    lines += [
+        "",
+        f"State: {s['features']} kept features, {s['rows']:,} rows "
+        f"({s['rows_per_user']:.1f} per user, ~{s['bytes_per_user']:.0f} bytes per user).",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    (OUT / f"incremental-{datetime.now():%Y%m%dT%H%M%S}.md").write_text(text + "\n")
+    (OUT / f"incremental-{datetime.now():%Y%m%dT%H%M%S}.json").write_text(
+        json.dumps({"results": results, "state": sizes}, default=str)
+    )
+
+
+if __name__ == "__main__":
+    main()

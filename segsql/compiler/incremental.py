@@ -1,0 +1,237 @@
+"""Incremental refresh in SQL: the kept value of an all-time aggregate combined with the
+rows that are not settled yet (a STATE scan), and the rows a run adds to the state
+(plan/incremental.py explains what is kept and why the result is exact).
+
+Every query here is one aggregate over the rows of its sources that pass a per-source
+row filter (`Relations.row_filters`), rendered by the ordinary scan code, so the value
+of the rows since the last run is computed exactly as a full refresh computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from ..model.types import Source, Within
+from ..plan.incremental import KEPT, Horizon, StateRef, moving
+from ..plan.planner import Aggregate, EntityPlan, Scan, ScanKind
+from .nodes import KEY, and_, or_, paren, select, table_alias
+
+VALUE = "v"  # the aggregate's column in a feature query
+STATE_ALIAS = "st"
+TYPES = {"n": "BIGINT", "num": "DOUBLE", "ts": "TIMESTAMP"}
+
+# how kept values and the values of new rows combine, per kept column
+COMBINE = {
+    "count": exp.Sum,
+    "sum": exp.Sum,
+    "min": exp.Min,
+    "max": exp.Max,
+    "first": exp.Min,
+    "last": exp.Max,
+}
+
+
+def settled(r, src: Source, hz: Horizon | None) -> exp.Expression:
+    """The rows of `src` that a kept value at horizon `hz` covers (FALSE for None)."""
+    if hz is None:
+        return exp.false()
+    ts = r.read(src, src.timestamp)
+    if src.loaded_at is None:
+        return exp.LTE(this=ts, expression=r.d.timestamp(hz.settled_until))
+    if hz.loaded_max is None:
+        return exp.false()
+    loaded = r.read(src, src.loaded_at)
+    return and_(
+        exp.LTE(this=loaded, expression=r.d.timestamp(hz.loaded_max)),
+        exp.LTE(this=r.read(src, src.timestamp), expression=r.d.timestamp(hz.as_of)),
+    )
+
+
+def unsettled(r, src: Source, hz: Horizon | None) -> exp.Expression:
+    """Every row with a timestamp that the kept value at `hz` does not cover (a NULL
+    `loaded_at` included), as plain comparisons (engines skip blocks by them)."""
+    if hz is None or (src.loaded_at is not None and hz.loaded_max is None):
+        return exp.true()
+    ts = r.read(src, src.timestamp)
+    if src.loaded_at is None:
+        return exp.GT(this=ts, expression=r.d.timestamp(hz.settled_until))
+    loaded = r.read(src, src.loaded_at)
+    return paren(
+        or_(
+            exp.GT(this=loaded, expression=r.d.timestamp(hz.loaded_max)),
+            exp.Is(this=r.read(src, src.loaded_at), expression=exp.Null()),
+            exp.GT(this=ts, expression=r.d.timestamp(hz.as_of)),
+        )
+    )
+
+
+def _cast(r, node: exp.Expression, column: str) -> exp.Expression:
+    return exp.Cast(this=node, to=r.d.column_type(TYPES[column]))
+
+
+def feature_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    filters: dict[str, exp.Expression],
+) -> exp.Select:
+    """(entity_id text, <the kept columns of the aggregate>) over the rows of its sources
+    that pass `filters` (source name -> condition on its raw columns), grouped by entity."""
+    kept = KEPT[agg.kind]
+    inner_agg = replace(agg, kind="sum") if agg.kind == "avg" else agg
+    scan = Scan("t", sources, ScanKind.EVENTS, columns={inner_agg: VALUE})
+    previous = r.row_filters
+    r.row_filters = filters
+    try:
+        inner = r.scan(plan, scan)
+    finally:
+        r.row_filters = previous
+    if agg.kind == "avg":  # the count of the same values
+        total = next(
+            p for p in inner.expressions if isinstance(p, exp.Alias) and p.alias == VALUE
+        ).this
+        inner.append("expressions", r.alias(exp.Count(this=total.this.copy()), "n"))
+    columns = [r.alias(r.d.to_text(r.col(KEY, "t")), "entity_id")]
+    for column in kept:
+        source = "n" if agg.kind == "avg" and column == "n" else VALUE
+        columns.append(r.alias(_cast(r, r.col(source, "t"), column), column))
+    return select(*columns).from_(table_alias(inner, "t"), copy=False)
+
+
+def leaving_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    previous: dict[str, Horizon],
+) -> exp.Select:
+    """A moving window's count: minus the kept rows (settled at `previous`) that left the
+    window between the state's T and this run's (timestamp in [T_prev - w, T - w))."""
+    assert isinstance(agg.window, Within)
+    w = agg.window.duration
+    filters = {}
+    for s in sources:
+        src, hz = plan.project.sources[s], previous[s]
+        ts = r.read(src, src.timestamp)
+        filters[s] = and_(
+            paren(settled(r, src, hz)),
+            exp.GTE(this=ts, expression=r.ago(w, r.d.timestamp(hz.as_of))),
+            exp.LT(this=ts.copy(), expression=r.ago(w)),
+        )
+    rows = feature_rows(r, plan, sources, replace(agg, window=None), filters)
+    q = "l"
+    return select(r.col("entity_id", q), r.alias(exp.Neg(this=r.col("n", q)), "n")).from_(
+        rows.subquery(q, copy=False), copy=False
+    )
+
+
+def delta_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    previous: dict[str, Horizon] | None,
+    new: dict[str, Horizon],
+) -> exp.Query:
+    """What a run adds to a kept feature: its value over the rows settled now and not at
+    `previous` (all settled rows when None: a rebuild), minus, for a moving window, the
+    rows that left it."""
+    filters = {}
+    for s in sources:
+        src = plan.project.sources[s]
+        part = settled(r, src, new[s])
+        if previous is not None:
+            part = and_(paren(part), unsettled(r, src, previous[s]))
+        filters[s] = part
+    rows: exp.Query = feature_rows(r, plan, sources, agg, filters)
+    if previous is not None and moving(agg):
+        leaving = leaving_rows(r, plan, sources, agg, previous)
+        rows = exp.Union(this=rows, expression=leaving, distinct=False)
+    return rows
+
+
+def _tagged(r, rows: exp.Select, tag: str, kept: tuple[str, ...]) -> exp.Select:
+    """(entity_id, tag, n, num, ts) from rows of one feature's kept columns."""
+    q = "q"
+    values = [r.col(name, q) if name in kept else _cast(r, exp.Null(), name) for name in TYPES]
+    return select(
+        r.col("entity_id", q),
+        r.alias(exp.Literal.string(tag), "feature"),
+        *(r.alias(v, name) for v, name in zip(values, TYPES, strict=True)),
+    ).from_(rows.subquery(q, copy=False), copy=False)
+
+
+def kept_rows(r, states: dict[Aggregate, StateRef]) -> exp.Select:
+    """The committed rows of the kept features, in one read of the state table:
+    (entity_id, feature, n, num, ts)."""
+    tests = [
+        paren(
+            and_(
+                exp.EQ(this=r.col("feature"), expression=exp.Literal.string(ref.feature)),
+                exp.EQ(this=r.col("generation"), expression=exp.Literal.string(ref.generation)),
+                exp.In(
+                    this=r.col("run_id"),
+                    expressions=[exp.Literal.string(run_id) for run_id in ref.run_ids],
+                ),
+            )
+        )
+        for ref in states.values()
+    ]
+    table = next(iter(states.values())).table
+    return (
+        select(r.col("entity_id"), r.col("feature"), *(r.col(k) for k in TYPES))
+        .from_(r.d.table(*table), copy=False)
+        .where(exp.or_(*tests, copy=False) if len(tests) > 1 else tests[0], copy=False)
+    )
+
+
+def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
+    """The STATE scan: per entity (its id as text, as KEY), each kept feature's kept value
+    combined with the value of the rows not settled at its state's horizon (and, for a
+    moving window, minus the rows that left it). One read of the state table, one small
+    scan of the unsettled rows per feature, one GROUP BY, one join."""
+    parts: list[exp.Select] = [kept_rows(r, scan.states)]
+    for agg, ref in scan.states.items():
+        kept = KEPT[agg.kind]
+        read = agg.sources or scan.sources
+        filters = {s: unsettled(r, plan.project.sources[s], ref.horizon(s)) for s in read}
+        parts.append(_tagged(r, feature_rows(r, plan, read, agg, filters), ref.feature, kept))
+        if moving(agg):
+            leaving = leaving_rows(r, plan, read, agg, dict(ref.horizons))
+            parts.append(_tagged(r, leaving, ref.feature, kept))
+    union: exp.Query = parts[0]
+    for part in parts[1:]:
+        union = exp.Union(this=union, expression=part, distinct=False)
+    u = "u"
+    columns = [r.alias(r.col("entity_id", u), KEY)]
+    for agg, column in scan.columns.items():
+        tag = exp.Literal.string(scan.states[agg].feature)
+
+        def of(name: str, tag: exp.Expression = tag) -> exp.Expression:
+            test = exp.EQ(this=r.col("feature", u), expression=tag.copy())
+            return exp.Case(ifs=[exp.If(this=test, true=r.col(name, u))])
+
+        if agg.kind == "avg":
+            value: exp.Expression = exp.Div(
+                this=exp.Sum(this=of("num")),
+                expression=exp.Nullif(this=exp.Sum(this=of("n")), expression=exp.Literal.number(0)),
+            )
+        else:
+            value = COMBINE[agg.kind](this=of(KEPT[agg.kind][0]))
+        columns.append(r.alias(value, column))
+    return (
+        select(*columns)
+        .from_(table_alias(union, u), copy=False)
+        .group_by(r.col("entity_id", u), copy=False)
+    )
+
+
+def _read_sources(plan: EntityPlan, agg: Aggregate, sources: tuple[str, ...]) -> tuple[str, ...]:
+    return (
+        tuple(sources)
+        if sources
+        else tuple(s.name for s in plan.project.event_sources(plan.entity))
+    )

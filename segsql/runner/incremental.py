@@ -1,0 +1,241 @@
+"""Incremental refresh in a run (SPEC section 10): per entity type, which kept features a
+run at T starts from, which segments are therefore `incremental`, and the state it
+writes (in the same transaction as the memberships, where the engine has them).
+
+Callable per (segments, T) - `prepare_entity`, then `evaluation_query(..., states=...)`,
+then `EntityIncrement.write` - so that other commands (backfill) can reuse the steps.
+
+A segment is refreshed in full (mode `full`) on its first run, with `--full-refresh`,
+when its `definition_hash` differs from its last successful run's, and when none of its
+features could start from kept state; a feature starts from kept state only if no
+segment that needs it is refreshed in full, its state is committed, was written at or
+before T, covers the same sources (a change to a source's definition changes the
+feature's id) and has fewer than MAX_RUNS_PER_GENERATION runs. A feature computed in
+full is rebuilt (a new generation). Dropping the state tables is always safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlglot import exp
+
+from ..adapters.base import Adapter
+from ..compiler import Renderer, plan_for
+from ..compiler.incremental import delta_rows
+from ..errors import one_line
+from ..model.types import Project, Segment
+from ..plan.incremental import KEPT, Horizon, StateRef, feature_id, not_kept_because
+from ..plan.planner import Aggregate
+from ..state import faults
+from ..state.batch import union_all
+from ..state.features import (
+    FEATURE_TABLES,
+    LOG,
+    MAX_RUNS_PER_GENERATION,
+    VALUES,
+    Kept,
+    log_query,
+    log_row,
+    read_log,
+    value_rows,
+)
+from ..state.tables import RUNS, c
+
+log = logging.getLogger("segsql.run")
+
+FeatureKey = tuple[tuple[str, ...], Aggregate]
+
+
+@dataclass
+class FeatureWrite:
+    """What a run adds to one kept feature's state."""
+
+    key: FeatureKey
+    feature: str
+    read: tuple[str, ...]  # the sources its rows come from
+    previous: Kept | None  # None: rebuilt from all events (a new generation)
+    horizons: dict[str, Horizon]  # what it covers after this run
+
+
+@dataclass
+class EntityIncrement:
+    """The incremental part of one entity type's refresh at T."""
+
+    project: Project
+    entity: str
+    as_of: datetime
+    states: dict[FeatureKey, StateRef] = field(default_factory=dict)
+    modes: dict[str, str] = field(default_factory=dict)  # segment -> full | incremental
+    writes: list[FeatureWrite] = field(default_factory=list)
+
+    def write(self, adapter: Adapter, run_id: str) -> None:
+        """Add this run's rows to each kept feature, then its commit row (same transaction
+        as the memberships on transactional engines; a commit point of its own on the
+        others, see state/features.py)."""
+        if not self.writes:
+            return
+        d = adapter.dialect
+        r = Renderer(d, self.as_of)
+        plan = plan_for(self.project, self.entity, {}, d)
+        parts, commits = [], []
+        for w in self.writes:
+            sources, agg = w.key
+            previous = w.previous.horizons if w.previous is not None else None
+            generation = w.previous.generation if w.previous is not None else run_id
+            rows = delta_rows(r, plan, sources, agg, previous, w.horizons)
+            parts.append(
+                value_rows(rows, w.feature, generation, run_id, KEPT[agg.kind], d.column_type)
+            )
+            commits.append(
+                log_row(w.feature, self.entity, generation, run_id, self.as_of, w.horizons)
+            )
+        # one statement for the rows of every feature, then one for their commit rows
+        adapter.execute(
+            exp.insert(
+                union_all(parts),
+                adapter.table(VALUES),
+                columns=[d.ident(n) for n, _ in FEATURE_TABLES[VALUES]],
+            )
+        )
+        faults.checkpoint("state_values")
+        adapter.execute(
+            exp.insert(
+                exp.values([tuple(row) for row in commits]),
+                adapter.table(LOG),
+                columns=[d.ident(n) for n, _ in FEATURE_TABLES[LOG]],
+            )
+        )
+        faults.checkpoint("state")
+
+
+def prepare_tables(adapter: Adapter) -> bool:
+    """Create the state tables. If either is missing or unusable (other columns), both
+    are made again, empty: commit rows must never outlive the rows they commit (safe:
+    every feature is then rebuilt from all events). False if that fails: no state."""
+    try:
+        found = {n: adapter.relation_columns((adapter.schema, n)) for n in FEATURE_TABLES}
+        fine = all(
+            cols is not None and [k.lower() for k in cols] == [n for n, _ in FEATURE_TABLES[t]]
+            for t, cols in found.items()
+        )
+        if not fine:
+            if any(cols is not None for cols in found.values()):
+                log.warning("the state tables are incomplete; they are made again")
+            for name, columns in FEATURE_TABLES.items():
+                adapter.create_table(adapter.table(name), columns, replace=True)
+        return True
+    except Exception as err:  # noqa: BLE001 - no state: every run is full
+        log.warning("cannot create the state tables (%s): refreshing in full", one_line(err))
+        return False
+
+
+def last_hashes(adapter: Adapter) -> dict[str, str]:
+    """segment -> definition_hash of its last successful run."""
+    if adapter.relation_columns((adapter.schema, RUNS)) is None:
+        return {}
+    rows = adapter.fetch(
+        exp.select(c("segment"), c("as_of"), c("run_id"), c("definition_hash"))
+        .from_(adapter.table(RUNS))
+        .where(c("status").eq(exp.Literal.string("success")))
+    )
+    latest: dict[str, tuple] = {}
+    for segment, as_of, run_id, digest in rows:
+        if segment not in latest or (as_of, run_id) > latest[segment][:2]:
+            latest[segment] = (as_of, run_id, digest)
+    return {segment: v[2] for segment, v in latest.items()}
+
+
+def kept_features(
+    project: Project, entity: str, segment: Segment, adapter: Adapter
+) -> list[FeatureKey]:
+    """The features of `segment` (and the segments it references) that can be kept."""
+    plan = plan_for(project, entity, {segment.name: segment.where}, adapter.dialect)
+    return [key for key in plan.features if not_kept_because(key[1]) is None]
+
+
+def prepare_entity(
+    adapter: Adapter,
+    project: Project,
+    entity: str,
+    segments: list[Segment],
+    as_of: datetime,
+    *,
+    full: Callable[[Segment], bool],
+    usable: bool = True,
+) -> EntityIncrement:
+    """Which kept features the refresh of `segments` (of type `entity`) at T starts from,
+    the mode of each segment, and the state it will write. `full(segment)`: must it be
+    refreshed in full (first run, --full-refresh, changed definition)."""
+    out = EntityIncrement(project, entity, as_of)
+    forced = {s.name: full(s) for s in segments}
+    owners: dict[FeatureKey, list[str]] = {}
+    for seg in segments:
+        for key in kept_features(project, entity, seg, adapter):
+            owners.setdefault(key, []).append(seg.name)
+    if not owners:
+        out.modes = {s.name: "full" for s in segments}
+        return out
+    committed = read_log(adapter.fetch(log_query(adapter.table(LOG), entity))) if usable else {}
+    loaded = _loaded_max(adapter, project, {s for k in owners for s in _read(project, k)})
+    for key, names in owners.items():
+        read = _read(project, key)
+        fid = feature_id(project, entity, key[0], key[1], read)
+        kept = committed.get(fid)
+        start_from = (
+            kept
+            if usable
+            and kept is not None
+            and not any(forced[n] for n in names)
+            and kept.as_of <= as_of
+            and set(kept.horizons) == set(read)
+            and len(kept.run_ids) < MAX_RUNS_PER_GENERATION
+            else None
+        )
+        if start_from is not None:
+            out.states[key] = StateRef(
+                fid,
+                (adapter.schema, VALUES),
+                start_from.generation,
+                start_from.run_ids,
+                tuple(sorted(start_from.horizons.items())),
+            )
+        if usable:
+            horizons = {s: Horizon(as_of, _lookback(project, s), loaded.get(s)) for s in read}
+            out.writes.append(FeatureWrite(key, fid, read, start_from, horizons))
+    for seg in segments:
+        incremental = not forced[seg.name] and any(
+            key in out.states for key in owners if seg.name in owners[key]
+        )
+        out.modes[seg.name] = "incremental" if incremental else "full"
+    return out
+
+
+def _read(project: Project, key: FeatureKey) -> tuple[str, ...]:
+    return tuple(key[0])
+
+
+def _lookback(project: Project, source: str) -> int:
+    lookback = project.sources[source].lookback
+    return lookback.seconds if lookback is not None else 0
+
+
+def _loaded_max(adapter: Adapter, project: Project, sources: set[str]) -> dict[str, datetime]:
+    """The greatest `loaded_at` of each source that declares one (read before the
+    evaluation: rows landing after it are not settled by this run)."""
+    d = adapter.dialect
+    r = Renderer(d, None)
+    out = {}
+    for name in sorted(sources):
+        src = project.sources[name]
+        if src.loaded_at is None:
+            continue
+        rows = adapter.fetch(
+            exp.select(exp.Max(this=r.read(src, src.loaded_at))).from_(d.table(*src.table))
+        )
+        if rows and rows[0][0] is not None:
+            out[name] = rows[0][0]
+    return out

@@ -1,0 +1,158 @@
+"""`reason` on every change row (SPEC section 12): for generated condition trees and
+data (tests/reference/strategies.py), each part's value and measure in the reasons a run
+writes equal those of the reference evaluator, on every executing engine; an entity
+that no longer exists exits with `entity_missing`."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sqlglot import exp
+
+from segsql.runner.fixtures import load_tables
+from segsql.runner.run import run_segments
+from segsql.state.tables import CHANGES, RUNS, c
+
+from .reference.evaluator import _Evaluator
+from .reference.strategies import cases
+from .test_differential import to_project
+from .test_engines import PROJECT, T0, reload, run_data
+
+EXAMPLES = {"duckdb": 60, "postgres": 40, "clickhouse": 30, "spark": 8}
+
+
+def parts(where: dict) -> list[tuple[str, dict]]:
+    for kind in ("all", "any"):
+        if kind in where:
+            return [(f"where.{kind}[{i}]", c) for i, c in enumerate(where[kind])]
+    if "not" in where:
+        return [("where.not", where["not"])]
+    return [("where", where)]
+
+
+def same_measure(ours, theirs) -> bool:
+    if theirs is None or ours is None:
+        return ours is None and theirs is None
+    if isinstance(theirs, datetime):
+        return datetime.fromisoformat(ours) == theirs
+    return math.isclose(float(ours), float(Fraction(theirs)), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def change_rows(adapter, segment=None):
+    query = exp.select(c("segment"), c("entity_id"), c("change"), c("reason")).from_(
+        adapter.table(CHANGES)
+    )
+    if segment:
+        query = query.where(c("segment").eq(exp.Literal.string(segment)))
+    return adapter.fetch(query)
+
+
+def test_reasons_equal_the_reference(adapter, engine):
+    n = int(os.environ.get("SEGSQL_REASON_EXAMPLES", EXAMPLES[engine]))
+    checked = []
+
+    @settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases())
+    def check(case):
+        project = to_project(case.project, adapter.dialect.name)
+        adapter.drop_schema(adapter.schema)  # a fresh state per case
+        load_tables(adapter, project, case.tables, types=case.column_types)
+        segments = [s for s in project.segments.values() if s.enabled]
+        for T in (case.as_of - timedelta(days=20), case.as_of):
+            results = run_segments(adapter, project, segments, T)
+            assert {r.status for r in results} == {"success"}, results
+        ref = _Evaluator(case.project, case.tables, case.as_of)
+        defs = {s["name"]: s for s in case.project["segments"]}
+        rows = [r for r in change_rows(adapter)]
+        latest = {}  # the rows of the run at case.as_of: reasons at that T
+        for seg, eid, change, reason in rows:
+            latest.setdefault((seg, eid), []).append((change, reason))
+        for seg, eid, change, reason in rows:
+            doc = json.loads(reason)
+            assert isinstance(doc, list), reason
+            definition = defs[seg]
+            entity = definition.get("entity", "user")
+            entities = {str(k): (k, row) for k, row in ref.entities(entity).items()}
+            if eid not in entities:
+                assert change == "exited" and doc == [{"entity_missing": True}], (seg, eid, doc)
+                continue
+            expected_paths = [p for p, _ in parts(definition["where"])]
+            assert [d["path"] for d in doc] == expected_paths
+        # the values: checked for the last run's rows, whose T is case.as_of
+        [(last_run,)] = adapter.fetch(
+            exp.select(c("run_id"))
+            .distinct()
+            .from_(adapter.table(RUNS))
+            .where(c("as_of").eq(adapter.dialect.instant(case.as_of)))
+        )
+        for seg, eid, change, reason in adapter.fetch(
+            exp.select(c("segment"), c("entity_id"), c("change"), c("reason"))
+            .from_(adapter.table(CHANGES))
+            .where(c("run_id").eq(exp.Literal.string(last_run)))
+        ):
+            definition = defs[seg]
+            entity = definition.get("entity", "user")
+            entities = {str(k): (k, row) for k, row in ref.entities(entity).items()}
+            if eid not in entities:
+                continue
+            key, row = entities[eid]
+            for d, (path, part) in zip(json.loads(reason), parts(definition["where"]), strict=True):
+                assert d["value"] == ref.cond(part, entity, key, row), (seg, eid, path, d, part)
+                if "event" in part:
+                    found, value = ref.measure_value(part, entity, key, row)
+                    assert same_measure(d["measure"], value if found else None), (
+                        seg,
+                        eid,
+                        path,
+                        d,
+                        part,
+                        value,
+                    )
+                else:
+                    assert "measure" not in d
+            checked.append(change)
+
+    check()
+    assert checked, "no change rows were checked"
+    print(f"{engine}: {len(checked)} change rows checked")
+
+
+def test_reason_of_an_entity_that_left_the_table(adapter):
+    """A user deleted from the entity table exits with `entity_missing`; the others'
+    reasons explain their exit (the failing count)."""
+    segments = [PROJECT.segments["ev_count"], PROJECT.segments["prop_not"]]
+    reload(adapter, run_data(6))
+    run_segments(adapter, PROJECT, segments, T0 + timedelta(days=6))
+    data = run_data(6)
+    gone = {str(u["user_id"]) for u in data["users"] if u["user_id"] in (1, 2)}
+    data["users"] = [u for u in data["users"] if str(u["user_id"]) not in gone]
+    reload(adapter, data)
+    run_segments(adapter, PROJECT, segments, T0 + timedelta(days=12))
+    exits = [
+        (seg, eid, json.loads(reason))
+        for seg, eid, change, reason in change_rows(adapter)
+        if change == "exited"
+    ]
+    assert {eid for seg, eid, _ in exits if seg == "prop_not"} == gone
+    for _seg, eid, doc in exits:
+        if eid in gone:
+            assert doc == [{"entity_missing": True}]
+        else:  # ev_count: the count in the last 7 days fell below 2
+            assert doc[0]["path"] == "where" and doc[0]["value"] is False
+            assert doc[0]["measure"] < 2
+    assert any(eid not in gone for _, eid, _ in exits)
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
