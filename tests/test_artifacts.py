@@ -78,10 +78,23 @@ def test_run_results_match_the_warehouse(project):
         assert (r["members"], r["entered"], r["exited"]) == (members, entered, exited)
         assert r["as_of"] == "2026-12-01T00:00:00Z" and r["mode"] == "full"
     assert by_id["segment.segsql.trial"]["members"] == 3
-    # an hour later only `trial` (refresh: 1h) is not due: skipped, with the reason
+    # half an hour later only `trial` (refresh: 1h) is not due: skipped, with the reason
     second = invoke(project, "run", "--as-of", "2026-12-01T00:30:00Z")
     assert second.exit_code == 0, second.output
     r2 = validate("run_results", project / "target" / "run_results.json")
+    # each result's mode is its segsql_runs row's (incremental runs included)
+    con = duckdb.connect(str(project / "warehouse.duckdb"), read_only=True)
+    modes = dict(
+        con.execute(
+            "SELECT segment, mode FROM segsql.segsql_runs WHERE as_of = TIMESTAMPTZ "
+            "'2026-12-01 00:30:00+00'"
+        ).fetchall()
+    )
+    con.close()
+    assert (
+        modes
+        and {r["unique_id"].split(".")[-1]: r["mode"] for r in r2["results"] if r["mode"]} == modes
+    )
     trial = next(r for r in r2["results"] if r["unique_id"] == "segment.segsql.trial")
     assert trial["status"] == "skipped" and trial["message"] == "not due (refresh)"
     assert r2["metadata"]["invocation_id"] != r1["metadata"]["invocation_id"]

@@ -105,7 +105,7 @@ def test_a_dead_or_expired_holder_does_not_block(make):
 
 
 def test_racing_runs_hold_it_one_at_a_time(make):
-    adapters = [make() for _ in range(3)]
+    adapters = [make() for _ in range(4)]
     inside, most, lock = 0, 0, threading.Lock()
     errors = []
 

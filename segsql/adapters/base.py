@@ -339,6 +339,10 @@ class Adapter:
         with row_lock(self, self.lock_timeout, self.target.options.get("lock_ttl")):
             yield
 
+    def write_lock_row(self, table: exp.Table, columns: list[str], values: list) -> None:
+        """Append one row of segsql_locks (row_lock.py); Spark overrides it."""
+        self.insert_rows(table, columns, [values])
+
     def refresh_table(self, table: exp.Table) -> None:
         """Forget what the session cached about `table` (files written by another process)."""
 

@@ -41,6 +41,7 @@ COLUMNS = [
 SETTLE_SECONDS = 0.3
 POLL_SECONDS = 0.5
 DEFAULT_TTL_SECONDS = 6 * 3600
+RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -98,17 +99,35 @@ class RowLock:
             if a.relation_columns((a.schema, LOCKS)) is None:
                 raise
 
+    def _retried(self, fn, *args):
+        """fn(*args), tried again a few times: on Spark a read that meets another run's
+        partition swap, or a write that meets its commit, can fail once."""
+        for attempt in range(RETRIES):
+            try:
+                return fn(*args)
+            except Exception:
+                if attempt == RETRIES - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        return None
+
     def _append(self, kind: str, at_us: int) -> None:
+        self._retried(self._write, kind, at_us)
+
+    def _write(self, kind: str, at_us: int) -> None:
         values = [
             exp.Literal.string(self.owner),
             exp.Literal.string(kind),
             exp.Literal.number(at_us),
             exp.Literal.number(at_us + self.ttl_us),
         ]
-        self.adapter.insert_rows(self.table, [name for name, _ in COLUMNS], [values])
+        self.adapter.write_lock_row(self.table, [name for name, _ in COLUMNS], values)
 
     def live_claims(self) -> list[Claim]:
         """The claims without a release that have not expired, earliest first."""
+        return self._retried(self._live_claims)
+
+    def _live_claims(self) -> list[Claim]:
         self.adapter.refresh_table(self.table)  # files another process added (Spark)
         rows = self.adapter.fetch(
             exp.select(c("owner"), c("kind"), c("at_us"), c("expires_us")).from_(self.table)
@@ -127,7 +146,13 @@ class RowLock:
         claim, the settle wait, one read; after losing, reads only (no more rows) until
         the lock looks free, then a new claim."""
         self._prepare()
-        deadline = time.monotonic() + timeout
+        try:
+            self._acquire(time.monotonic() + timeout, timeout)
+        except BaseException:
+            self.release()  # never leave a claim behind (it would block until it expires)
+            raise
+
+    def _acquire(self, deadline: float, timeout: float) -> None:
         free = True
         while True:
             others: list[Claim] = []

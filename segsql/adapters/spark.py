@@ -30,6 +30,7 @@ from sqlglot import exp
 from ..errors import WarehouseError, one_line
 from ..state.tables import CHANGES, MEMBERSHIPS, c, columns_of
 from .base import Adapter
+from .row_lock import LOCKS
 
 PARTITIONED = (MEMBERSHIPS, CHANGES)  # segsql's tables partitioned by `segment`
 
@@ -114,10 +115,12 @@ class SparkAdapter(_SparkSQL):
         if replace:
             self.execute(exp.Drop(tables=[table.copy()], kind="TABLE", exists=True))
         properties: list[exp.Expression] = [exp.FileFormatProperty(this=exp.var("parquet"))]
-        if self._is_partitioned(table):
+        is_locks = table.name == LOCKS and table.db == self.schema
+        if self._is_partitioned(table) or is_locks:
+            column = "owner" if is_locks else "segment"
             properties += [
                 exp.PartitionedByProperty(
-                    this=exp.Schema(expressions=[self.dialect.ident("segment")])
+                    this=exp.Schema(expressions=[self.dialect.ident(column)])
                 ),
                 exp.OptionsProperty(
                     expressions=[
@@ -141,6 +144,22 @@ class SparkAdapter(_SparkSQL):
                 kind="TABLE",
                 exists=not replace,
                 properties=exp.Properties(expressions=properties),
+            )
+        )
+
+    def write_lock_row(self, table: exp.Table, columns: list[str], values: list) -> None:
+        """A dynamic overwrite of the owner's own partition of segsql_locks (partitioned
+        by owner): each job stages its files in a folder of its own. Plain appends of
+        concurrent jobs to one parquet table share its `_temporary` folder, and one job's
+        commit deletes it under the other ("Mkdirs failed")."""
+        self.execute(
+            exp.insert(
+                exp.select(
+                    *(exp.alias_(v, n, quoted=True) for v, n in zip(values, columns, strict=True))
+                ),
+                table.copy(),
+                columns=[self.dialect.ident(n) for n in columns],
+                overwrite=True,
             )
         )
 

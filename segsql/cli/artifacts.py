@@ -189,7 +189,7 @@ def segment_results(ctx, results, as_of: datetime) -> list[Result]:
                 members=r.members if r.status == "success" else None,
                 entered=r.entered if r.status == "success" else None,
                 exited=r.exited if r.status == "success" else None,
-                mode=(getattr(r, "mode", None) or "full") if ran else None,
+                mode=r.mode if ran else None,
                 message=message,
             )
         )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from ..errors import UsageError, did_you_mean
-from .options import Context, common
+from .options import Context, common, output
 
 
 def _instant(value: str, option: str):
@@ -44,7 +42,5 @@ def report(ctx: Context, segment, start, end, fmt) -> None:
         result = build_report(adapter, project, seg, start, end)
     finally:
         adapter.close()
-    if fmt == "json":
-        click.echo(json.dumps(report_json(result), indent=2))
-    else:
-        click.echo(report_text(result))
+    # output(): with --log-format json the document (or the text) is one "output" object
+    output(report_json(result) if fmt == "json" else report_text(result))

@@ -58,6 +58,7 @@ class SegmentResult:
     seconds: float = 0.0
     error: str | None = None
     batch: int = 1  # how many segments were written together with this one (itself included)
+    mode: str = "full"  # as in its segsql_runs row: full | incremental
 
 
 def definition_hash(project: Project, segment: Segment) -> str:
@@ -390,8 +391,11 @@ class Run:
         finally:
             self.adapter.state_write = None
         seconds = (time.perf_counter() - start) / len(runs)
+        modes = {run.segment: run.mode for run in runs}
         return {
-            name: SegmentResult(name, "success", *n, seconds=seconds, batch=len(runs))
+            name: SegmentResult(
+                name, "success", *n, seconds=seconds, batch=len(runs), mode=modes[name]
+            )
             for name, n in counts.items()
         }
 
@@ -417,13 +421,19 @@ class Run:
                 )
             run.reasons = reasons_of(adapter, self.project, seg, source)
             counts = adapter.write_segment(run, members, utcnow)
-            return SegmentResult(seg.name, "success", *counts, seconds=time.perf_counter() - start)
+            return SegmentResult(
+                seg.name, "success", *counts, seconds=time.perf_counter() - start, mode=run.mode
+            )
         except Exception as err:  # noqa: BLE001 - recorded, reported, and the run goes on
             message = one_line(err)
             committed = _repair(adapter, run)
             if committed is not None:  # the engine had already committed it (see swap.py)
                 return SegmentResult(
-                    seg.name, "success", *committed, seconds=time.perf_counter() - start
+                    seg.name,
+                    "success",
+                    *committed,
+                    seconds=time.perf_counter() - start,
+                    mode=run.mode,
                 )
             _record_error(adapter, run, message)
             return SegmentResult(
