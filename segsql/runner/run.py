@@ -128,13 +128,15 @@ def run_segments(
     fail_fast: bool = False,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
+    setup: bool = True,
 ) -> list[SegmentResult]:
     """Refresh the due segments among `selected`; returns one result per selected segment
     (`skipped`: not due; `not_run`: --fail-fast stopped before it). Holds the target's run
     lock throughout (waiting up to the adapter's `lock_timeout`). `timings(phase, seconds)` is
     called after each step of the work, with `phase` one of "views" (the live views),
     "evaluate" (one entity type's evaluation query) and "write" (one entity type's batched
-    write, or one segment written on its own)."""
+    write, or one segment written on its own). `setup=False` skips creating the state
+    tables and the views (a backfill's later steps: the same run did it at its first)."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
@@ -148,6 +150,7 @@ def run_segments(
             f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}",
             last,
             timings or (lambda *_: None),
+            setup,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -162,6 +165,7 @@ class Run:
     run_id: str
     last: dict[str, datetime]  # segment -> as_of of its last successful run
     timings: Callable[[str, float], None]
+    setup: bool = True  # create the state tables and views first (see run_segments)
 
     def timed(self, phase: str, fn, *args):
         """fn(*args), its wall time reported as `phase` (also when it raises)."""
@@ -187,12 +191,14 @@ class Run:
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
         adapter = self.adapter
-        prepare(adapter, self.project)
-        for run_id, segment, way in adapter.recover():
-            log.warning(
-                "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
-            )
-        view_errors = self.timed("views", replace_views, adapter, self.project, selected)
+        view_errors: dict[str, str] = {}
+        if self.setup:
+            prepare(adapter, self.project)
+            for run_id, segment, way in adapter.recover():
+                log.warning(
+                    "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
+                )
+            view_errors = self.timed("views", replace_views, adapter, self.project, selected)
         results = {
             s.name: SegmentResult(
                 s.name,
