@@ -87,3 +87,19 @@ def test_diff_flags_a_changed_definition(adapter, tmp_path):
     assert found["ev_count"]["exit"] > 0 and found["ev_count"]["enter"] == 0
     assert found["prop_not"]["definition_changed"] is False
     assert found["prop_not"]["enter"] == found["prop_not"]["exit"] == 0
+
+
+def test_diff_where_segsql_never_ran(adapter, tmp_path):
+    """No state tables yet: every member would enter, and diff creates nothing (not even
+    segsql's schema)."""
+    reload(adapter, run_data(6))
+    root = project_for(adapter, tmp_path / "project")
+    before = snapshot(adapter)
+    T = (T0 + timedelta(days=6)).isoformat()
+    result = invoke(root, "diff", "-s", "prop_not", "--as-of", T, "--format", "json")
+    assert result.exit_code == 0, result.output
+    [d] = json.loads(result.output)["segments"]
+    assert (d["stored"], d["enter"], d["exit"], d["members"]) == (0, 16, 0, 16)
+    assert d["definition_changed"] is True and len(d["sample_enter"]) == 5
+    assert snapshot(adapter) == before
+    assert not adapter.schema_exists()

@@ -145,7 +145,7 @@ def nothing_partial(state) -> None:
     """Replay == memberships; every change / membership row has its run's success row."""
     ok = {(r[0], r[1]) for r in state["segsql_runs"] if r[5] == "success"}
     replayed: dict[str, dict[str, bool]] = defaultdict(dict)
-    for run_id, segment, _t, entity, change, _at, holdout, _initial in sorted(
+    for run_id, segment, _t, entity, change, _at, holdout, _initial, *_ in sorted(
         state["segsql_membership_changes"], key=lambda r: r[0]
     ):
         assert (run_id, segment) in ok, f"change row of an unfinished run {run_id}"

@@ -63,7 +63,8 @@ def backfill(
     refuse_ran(adapter, segments)
     done: list[list[SegmentResult]] = []
     for i, T in enumerate(times):
-        results = run_segments(adapter, project, segments, T, force=True)
+        # the views and state tables are the same at every T: made at the first step only
+        results = run_segments(adapter, project, segments, T, force=True, setup=i == 0)
         done.append(results)
         if step_done is not None:
             step_done(i, T, results)

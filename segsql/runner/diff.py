@@ -94,6 +94,23 @@ def _stored(adapter: Adapter) -> tuple[dict[str, int], dict[str, str]]:
     return {s: int(n) for s, n in counts}, {s: h for s, h in hashes}
 
 
+def _memberships(adapter: Adapter) -> exp.Expression:
+    """segsql_memberships, or, where segsql never ran, an empty relation of its columns
+    (diff creates nothing, not even the state tables)."""
+    if adapter.relation_columns((adapter.schema, MEMBERSHIPS)) is not None:
+        return adapter.table(MEMBERSHIPS)
+    d = adapter.dialect
+    text = d.dtype(d.text_type)
+    empty = exp.select(
+        *(
+            exp.alias_(exp.cast(exp.null(), text), name, quoted=True)
+            for name in ("segment", "entity_type", "entity_id")
+        ),
+        exp.alias_(exp.cast(exp.null(), "BOOLEAN"), "holdout", quoted=True),
+    ).where(exp.false())
+    return empty.subquery("segsql_no_memberships")
+
+
 def _changes_query(
     adapter: Adapter, project: Project, entity: str, segments: list[Segment], as_of: datetime
 ) -> exp.Select:
@@ -109,7 +126,7 @@ def _changes_query(
         s.name: guarded_members(adapter, s, _members(adapter, s, evaluated), as_of)
         for s in segments
     }
-    changes = batch_changes(runs, members, adapter.table(MEMBERSHIPS))
+    changes = batch_changes(runs, members, _memberships(adapter))
     by = [c("segment"), c("change")]
     ranked = exp.select(
         c("segment"),

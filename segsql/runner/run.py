@@ -153,6 +153,7 @@ def run_segments(
     full_refresh: bool = False,
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
+    setup: bool = True,
 ) -> list[SegmentResult]:
     """Refresh the due segments among `selected`; returns one result per selected segment
     (`skipped`: not due; `not_run`: --fail-fast stopped before it). Holds the target's run
@@ -161,7 +162,9 @@ def run_segments(
     "evaluate" (one entity type's evaluation query) and "write" (one entity type's batched
     write, or one segment written on its own). `accept_exits` lets segments through that
     `max_exit_share` would refuse (runner/guardrails.py). `full_refresh`: evaluate every
-    due segment from all events and rebuild its kept state (runner/incremental.py)."""
+    due segment from all events and rebuild its kept state (runner/incremental.py).
+    `setup=False` skips creating the state tables and the views (a backfill's later steps:
+    the same run did it at its first)."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
@@ -178,6 +181,7 @@ def run_segments(
             timings or (lambda *_: None),
             accept_exits=accept_exits,
             full_refresh=full_refresh,
+            setup=setup,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -194,6 +198,7 @@ class Run:
     timings: Callable[[str, float], None]
     accept_exits: bool = False
     full_refresh: bool = False
+    setup: bool = True  # create the state tables and views first (see run_segments)
     # incremental refresh: per entity type, what it starts from (runner/incremental.py)
     increments: dict[str, EntityIncrement] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # segment -> last definition_hash
@@ -280,14 +285,16 @@ class Run:
 
     def refresh(self, selected, due, fail_fast, report) -> list[SegmentResult]:
         adapter = self.adapter
-        prepare(adapter, self.project)
+        view_errors: dict[str, str] = {}
+        if self.setup:
+            prepare(adapter, self.project)
+            for run_id, segment, way in adapter.recover():
+                log.warning(
+                    "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
+                )
+            view_errors = self.timed("views", replace_views, adapter, self.project, selected)
         self.stateful = prepare_tables(adapter)
         self.hashes = last_hashes(adapter)
-        for run_id, segment, way in adapter.recover():
-            log.warning(
-                "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
-            )
-        view_errors = self.timed("views", replace_views, adapter, self.project, selected)
         results = {
             s.name: SegmentResult(
                 s.name,

@@ -28,9 +28,9 @@ class Reasons:
     expression: exp.Expression  # JSON text over the columns of SOURCE
 
 
-def add_reason(query: exp.Select, alias: str, runs: list) -> exp.Select:
-    """Append `reason` to a select of change rows over `alias` (which has segment,
-    entity_type and entity_id): the reason of the row's segment among `runs`
+def add_reason(query: exp.Select, alias: str, runs: list, by_segment: bool = True) -> exp.Select:
+    """Append `reason` to a select of change rows over `alias` (which has entity_type,
+    entity_id and, `by_segment`, segment): the reason of the row's segment among `runs`
     (SegmentRuns of one entity type), ENTITY_MISSING for an entity without an evaluation
     row (deleted, hidden by `created_at`, or of the segment's former entity type), NULL
     for segments written without reasons."""
@@ -48,16 +48,20 @@ def add_reason(query: exp.Select, alias: str, runs: list) -> exp.Select:
         join_type="left",
         copy=False,
     )
-    reason = exp.Case(
-        ifs=[
-            exp.If(this=c(EVALUATION_ID, SOURCE).is_(exp.null()), true=lit(ENTITY_MISSING)),
-            *(
-                exp.If(
-                    this=c("segment", alias).eq(lit(run.segment)),
-                    true=run.reasons.expression.copy(),
-                )
-                for run in with_reasons
-            ),
-        ]
-    )
+    missing = exp.If(this=c(EVALUATION_ID, SOURCE).is_(exp.null()), true=lit(ENTITY_MISSING))
+    if not by_segment:  # one segment's rows
+        reason = exp.Case(ifs=[missing], default=first.expression.copy())
+    else:
+        reason = exp.Case(
+            ifs=[
+                missing,
+                *(
+                    exp.If(
+                        this=c("segment", alias).eq(lit(run.segment)),
+                        true=run.reasons.expression.copy(),
+                    )
+                    for run in with_reasons
+                ),
+            ]
+        )
     return query.select(exp.alias_(reason, "reason", quoted=True), copy=False)

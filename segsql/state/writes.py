@@ -79,7 +79,6 @@ def change_rows(
     new = exp.select(
         lit(run.entity_type).as_("entity_type", quoted=True), c("entity_id"), c("holdout")
     ).from_(staged.copy())
-    new = new.select(lit(run.segment).as_("segment", quoted=True), copy=False)
     entered = (
         exp.select(*head("n", "entered"))
         .from_(new.subquery("n"), copy=False)
@@ -88,13 +87,9 @@ def change_rows(
             copy=False,
         )
     )
-    old = current_members(memberships, run.segment, "o")
-    # the column, not a literal aliased `segment`: ClickHouse sees an alias in WHERE, so
-    # the literal would make the segment filter always true
-    old.this.select(c("segment"), copy=False)
     exited = (
         exp.select(*head("o", "exited"))
-        .from_(old, copy=False)
+        .from_(current_members(memberships, run.segment, "o"), copy=False)
         .where(
             exp.or_(
                 exp.NEQ(this=c("entity_type", "o"), expression=lit(run.entity_type)),
@@ -103,7 +98,8 @@ def change_rows(
             copy=False,
         )
     )
-    return [add_reason(entered, "n", [run]), add_reason(exited, "o", [run])]
+    # (no `segment` column in n and o: on ClickHouse a SELECT alias is visible in WHERE)
+    return [add_reason(entered, "n", [run], False), add_reason(exited, "o", [run], False)]
 
 
 def next_memberships(
