@@ -328,11 +328,12 @@ def test_a_failed_state_write_leaves_the_next_runs_exact(adapter, engine, point,
         checkpoint(name)
 
     monkeypatch.setattr(faults, "checkpoint", spy)
-    for seed in (1, 2):
+    seeds = (1, 2) if engine in ("duckdb", "postgres") else (1,)  # Spark: ~2 min a history
+    for seed in seeds:
         _reset(adapter)
         seen = run_sequence(adapter, seed, 5, point, monkeypatch)
         assert "incremental" in seen[15:]  # runs after the failed one start from state
-    assert len(hit) == 2  # the fault did happen, in both histories
+    assert len(hit) == len(seeds)  # the fault did happen, in every history
 
 
 def _reset(adapter) -> None:

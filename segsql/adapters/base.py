@@ -273,10 +273,7 @@ class Adapter:
         return counts
 
     def write_segments(
-        self,
-        runs: list[SegmentRun],
-        members: dict[str, exp.Select],
-        now: Callable[[], datetime],
+        self, runs: list[SegmentRun], members: dict[str, exp.Select], now: Callable[[], datetime]
     ) -> dict[str, tuple[int, int, int]]:
         """Record the new membership of several segments (of one run) in one transaction,
         with the same few statements however many segments; returns segment -> (members,
