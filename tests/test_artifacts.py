@@ -129,3 +129,22 @@ def test_schemas_refuse_a_wrong_document(kind):
     schema = json.loads((SCHEMAS / f"{kind}.schema.json").read_text())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"metadata": {}}, schema)
+
+
+def test_backfill_writes_results_with_every_step_added_up(project):
+    args = ("--from", "2026-11-29", "--to", "2026-12-01", "--every", "1d")
+    result = invoke(project, "backfill", "--select", "trial", *args)
+    assert result.exit_code == 0, result.output
+    doc = validate("run_results", project / "target" / "run_results.json")
+    assert doc["args"]["which"] == "backfill"
+    (trial,) = doc["results"]
+    assert trial["unique_id"] == "segment.segsql.trial" and trial["status"] == "success"
+    assert trial["as_of"].startswith("2026-12-01")
+    con = duckdb.connect(str(project / "warehouse.duckdb"), read_only=True)
+    entered, exited = con.execute(
+        "SELECT count(*) FILTER (WHERE change = 'entered'), count(*) FILTER (WHERE change = "
+        "'exited') FROM segsql.segsql_membership_changes WHERE segment = 'trial'"
+    ).fetchone()
+    con.close()
+    assert (trial["entered"], trial["exited"]) == (entered, exited)
+    validate("manifest", project / "target" / "manifest.json")

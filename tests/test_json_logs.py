@@ -60,6 +60,23 @@ def records(stdout: str) -> list[dict]:
         ("test",),
         ("docs", "generate"),
         ("demo", "--users", "50", "--events", "500"),
+        ("lookup", "1", "--as-of", "2026-12-01"),
+        ("explain", "trial", "1", "--as-of", "2026-12-01"),
+        ("explain", "trial", "1", "--as-of", "2026-12-01", "--format", "json"),
+        ("diff", "--as-of", "2026-12-01"),
+        ("diff", "--as-of", "2026-12-01", "--format", "json"),
+        (
+            "backfill",
+            "--select",
+            "trial",
+            "--from",
+            "2026-11-29",
+            "--to",
+            "2026-12-01",
+            "--every",
+            "1d",
+        ),
+        ("prune", "--dry-run"),
     ],
 )
 def test_every_command_prints_json_lines_only(project, args):
@@ -67,8 +84,13 @@ def test_every_command_prints_json_lines_only(project, args):
     assert result.returncode == 0, result.stdout + result.stderr
     objs = records(result.stdout)
     outputs = [o for o in objs if o["event"] == "output"]
-    if args[0] in ("compile", "ls"):
+    if args[0] in ("compile", "ls", "explain", "diff"):
         assert len(outputs) == 1  # the result is one object
+    if args[0] == "explain" and "json" in args:
+        assert outputs[0]["data"]["segment"] == "trial" and "tree" in outputs[0]["data"]
+    if args[0] == "backfill":
+        steps = [o for o in objs if o["event"] == "backfill_step"]
+        assert [o["as_of"][:10] for o in steps] == ["2026-11-29", "2026-11-30", "2026-12-01"]
     if args == ("compile",):
         assert "CREATE" not in outputs[0]["data"] and "SELECT" in outputs[0]["data"]
     if args[0] == "run":

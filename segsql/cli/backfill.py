@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 import click
 
 from ..errors import printable
+from .artifacts import segment_results, write_artifacts
 from .options import Context, common, parse_as_of, redact, refuse_future, say, select_option
+from .progress import Progress
 
 
 def _every(value: str):
@@ -49,39 +50,62 @@ def backfill(ctx: Context, select, start, end, every) -> None:
     )
     started = time.perf_counter()
     adapter = ctx.connect()
-    tty = sys.stdout.isatty()
+    progress = Progress("backfill")
+    progress.start(len(times))
     failed: list[str] = []
+
+    def step_done(i, T, results):
+        ok = [r for r in results if r.status == "success"]
+        bad = [r for r in results if r.status == "error"]
+        failed.extend(r.segment for r in bad)
+        message = (
+            f"step {i + 1} of {len(times)} at {T:%Y-%m-%d %H:%M:%S}: {len(ok)} ok, "
+            f"members {sum(r.members for r in ok)}, +{sum(r.entered for r in ok)} "
+            f"-{sum(r.exited for r in ok)}"
+        )
+        for r in bad:
+            message += f"; ERROR {r.segment}: {printable(redact(r.error or ''))}"
+        progress.line(message, event="backfill_step", as_of=T.isoformat(), failed=len(bad))
+        progress.current(f"{T:%Y-%m-%d %H:%M}")
+        progress.advance()
+
     try:
-        if tty:
-            with click.progressbar(length=len(times), label="backfill", show_pos=True) as bar:
-
-                def on_tty(i, T, results):
-                    bar.label = f"backfill {T:%Y-%m-%d %H:%M}"
-                    bar.update(1)
-                    failed.extend(r.segment for r in results if r.status == "error")
-
-                done = run_backfill(adapter, project, segments, times, on_tty)
-        else:
-
-            def on_line(i, T, results):
-                ok = [r for r in results if r.status == "success"]
-                bad = [r for r in results if r.status == "error"]
-                failed.extend(r.segment for r in bad)
-                line = (
-                    f"step {i + 1} of {len(times)} at {T:%Y-%m-%d %H:%M:%S}: {len(ok)} ok, "
-                    f"members {sum(r.members for r in ok)}, +{sum(r.entered for r in ok)} "
-                    f"-{sum(r.exited for r in ok)}"
-                )
-                for r in bad:
-                    line += f"; ERROR {r.segment}: {printable(redact(r.error or ''))}"
-                say(line)
-
-            done = run_backfill(adapter, project, segments, times, on_line)
+        done = run_backfill(adapter, project, segments, times, step_done)
     finally:
+        progress.close()
         adapter.close()
-    say(f"Done in {time.perf_counter() - started:.2f}s: {len(done)} of {len(times)} step(s)")
+    elapsed = time.perf_counter() - started
+    if done:
+        write_artifacts(
+            ctx,
+            project,
+            "backfill",
+            segment_results(ctx, summed(done), times[len(done) - 1]),
+            elapsed=elapsed,
+        )
+    say(f"Done in {elapsed:.2f}s: {len(done)} of {len(times)} step(s)", event="backfill_done")
     if failed:
         raise RunFailed(
             f"backfill stopped at step {len(done)} of {len(times)}: "
             f"{', '.join(sorted(set(failed)))} failed"
         )
+
+
+def summed(steps):
+    """One result per segment for run_results.json: its last step, with the changes and
+    the time of every step added up."""
+    from dataclasses import replace
+
+    out = {}
+    for results in steps:
+        for r in results:
+            before = out.get(r.segment)
+            if before is not None and r.status == "success" and before.status == "success":
+                r = replace(
+                    r,
+                    entered=before.entered + r.entered,
+                    exited=before.exited + r.exited,
+                    seconds=before.seconds + r.seconds,
+                )
+            out[r.segment] = r
+    return list(out.values())

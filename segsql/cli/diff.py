@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from .options import Context, as_of_option, common, format_option, parse_as_of, select_option
+from .options import (
+    Context,
+    as_of_option,
+    common,
+    format_option,
+    output,
+    parse_as_of,
+    select_option,
+)
 
 
 @click.command()
@@ -31,22 +37,23 @@ def diff(ctx: Context, select, as_of, output_format) -> None:
         adapter.close()
     if output_format == "json":
         document = {"as_of": when.isoformat(), "segments": [r.to_json() for r in results]}
-        click.echo(json.dumps(document, indent=2))
+        output(document)
         return
-    click.echo(f"segsql diff at {when:%Y-%m-%d %H:%M:%S} UTC")
+    lines = [f"segsql diff at {when:%Y-%m-%d %H:%M:%S} UTC"]
     width = max([len("SEGMENT"), *(len(r.segment) for r in results)])
-    click.echo(
+    lines.append(
         f"{'SEGMENT':<{width}}  {'STORED':>8}  {'AT T':>8}  {'ENTER':>7}  {'EXIT':>7}  DEFINITION"
     )
     for r in results:
         changed = "changed" if r.definition_changed else "same"
         if r.refused:
             changed += "  REFUSED: more exits than max_exit_share (run --accept-exits)"
-        click.echo(
+        lines.append(
             f"{r.segment:<{width}}  {r.stored:>8}  {r.members:>8}  {'+' + str(r.enter):>7}  "
             f"{'-' + str(r.exit):>7}  {changed}"
         )
         if r.sample_enter:
-            click.echo(f"{'':<{width}}    would enter: {', '.join(r.sample_enter)}")
+            lines.append(f"{'':<{width}}    would enter: {', '.join(r.sample_enter)}")
         if r.sample_exit:
-            click.echo(f"{'':<{width}}    would exit:  {', '.join(r.sample_exit)}")
+            lines.append(f"{'':<{width}}    would exit:  {', '.join(r.sample_exit)}")
+    output("\n".join(lines))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from ..errors import UsageError, did_you_mean
-from .options import Context, as_of_option, common, format_option, parse_as_of
+from .options import Context, as_of_option, common, format_option, output, parse_as_of
 
 
 @click.command()
@@ -35,7 +33,6 @@ def explain(ctx: Context, segment, entity_id, as_of, output_format) -> None:
     finally:
         adapter.close()
     if output_format == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        output(result.to_json())
     else:
-        for line in render_text(result):
-            click.echo(line)
+        output("\n".join(render_text(result)))

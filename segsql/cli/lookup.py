@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from .options import Context, as_of_option, common, format_option, parse_as_of
+from .options import Context, as_of_option, common, format_option, output, parse_as_of
 
 
 @click.command()
@@ -39,12 +37,14 @@ def lookup(ctx: Context, entity_id, entity, as_of, output_format) -> None:
                 for s in stretches
             ],
         }
-        click.echo(json.dumps(document, indent=2))
+        output(document)
         return
     if not stretches:
+        output("")  # nothing in text; one empty "output" object in json logs
         return
     width = max(len("SEGMENT"), *(len(s.segment) for s in stretches))
-    click.echo(f"{'SEGMENT':<{width}}  HOLDOUT  SINCE (UTC)")
+    lines = [f"{'SEGMENT':<{width}}  HOLDOUT  SINCE (UTC)"]
     for s in stretches:
         holdout = "yes" if s.holdout else "no"
-        click.echo(f"{s.segment:<{width}}  {holdout:<7}  {s.since:%Y-%m-%d %H:%M:%S}")
+        lines.append(f"{s.segment:<{width}}  {holdout:<7}  {s.since:%Y-%m-%d %H:%M:%S}")
+    output("\n".join(lines))

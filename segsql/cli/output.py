@@ -80,7 +80,8 @@ def output(data: Any, *, msg: str = "", **fields: Any) -> None:
     if json_mode():
         _emit("info", "output", msg, {**fields, "data": data})
     elif isinstance(data, str):
-        click.echo(data, nl=not data.endswith("\n"))
+        if data:  # an empty result (lookup of an id without history) prints nothing
+            click.echo(data, nl=not data.endswith("\n"))
     else:
         click.echo(json.dumps(data, indent=2, default=str))
 
