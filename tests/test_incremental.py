@@ -91,9 +91,12 @@ def conditions(rng: random.Random, count: int) -> list[dict]:
         return rng.choice([{}, {"source": "events"}, {"source": "late_events"}])
 
     def kept() -> dict:
-        kind = rng.choice(["count", "sum", "avg", "min", "max", "first", "last"])
+        kind = rng.choice(["count", "sum", "avg", "min", "max", "first", "last", "count_distinct"])
         if kind == "count":
             measure = {"count": {"gte": rng.randint(1, 4)}}
+        elif kind == "count_distinct":
+            of = rng.choice(["amount", "event_name"])
+            measure = {kind: {"of": of, rng.choice(["gte", "lt"]): rng.randint(1, 3)}}
         elif kind in ("first", "last"):
             measure = {kind: rng.choice([{"within": "3d"}, {"older_than": "5d"}])}
         else:
@@ -102,7 +105,7 @@ def conditions(rng: random.Random, count: int) -> list[dict]:
         if rng.random() < 0.3:
             cond["where"] = {"property": "amount", "gte": 2}
         r = rng.random()
-        if kind == "count" and r < 0.5:  # a moving window: rows leave it as T moves
+        if kind in ("count", "count_distinct") and r < 0.5:  # a moving window
             cond["within"] = rng.choice(["30m", "2h", "1d", "3d", "20d"])
         elif r < 0.65:
             start = T0 + timedelta(days=rng.randint(-20, 20))

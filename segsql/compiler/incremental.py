@@ -13,14 +13,14 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from ..model.types import Source, Within
+from ..model.types import All, PropertyCond, Source, Test, Within
 from ..plan.incremental import KEPT, Horizon, StateRef, moving
 from ..plan.planner import Aggregate, EntityPlan, Scan, ScanKind
-from .nodes import KEY, and_, or_, paren, select, table_alias
+from .nodes import EV, KEY, and_, or_, paren, select, table_alias
 
 VALUE = "v"  # the aggregate's column in a feature query
 STATE_ALIAS = "st"
-TYPES = {"n": "BIGINT", "num": "DOUBLE", "ts": "TIMESTAMP"}
+TYPES = {"n": "BIGINT", "num": "DOUBLE", "ts": "TIMESTAMP", "val": "TEXT"}
 
 # how kept values and the values of new rows combine, per kept column
 COMBINE = {
@@ -81,6 +81,8 @@ def feature_rows(
     """(entity_id text, <the kept columns of the aggregate>) over the rows of its sources
     that pass `filters` (source name -> condition on its raw columns), grouped by entity."""
     kept = KEPT[agg.kind]
+    if agg.kind == "count_distinct":
+        return _value_rows(r, plan, sources, agg, filters)
     inner_agg = replace(agg, kind="sum") if agg.kind == "avg" else agg
     scan = Scan("t", sources, ScanKind.EVENTS, columns={inner_agg: VALUE})
     previous = r.row_filters
@@ -99,6 +101,93 @@ def feature_rows(
         source = "n" if agg.kind == "avg" and column == "n" else VALUE
         columns.append(r.alias(_cast(r, r.col(source, "t"), column), column))
     return select(*columns).from_(table_alias(inner, "t"), copy=False)
+
+
+def _value_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    filters: dict[str, exp.Expression],
+) -> exp.Select:
+    """count_distinct: (entity_id, val, ts) - each value's last time among the rows that
+    pass `filters` (and the condition's filters; a `within` window is not applied: the
+    values counted at T are those last seen in it)."""
+    window = None if isinstance(agg.window, Within) else agg.window
+    # rows with a value only; the filter also makes a union of sources carry the column
+    present = PropertyCond(agg.of, (Test("is_null", False),))  # type: ignore[arg-type]
+    where = present if agg.where is None else All((agg.where, present))
+    last = replace(agg, kind="last", of=None, window=window, where=where)
+    scan = Scan("t", sources, ScanKind.EVENTS, columns={last: VALUE})
+    previous = r.row_filters
+    r.row_filters = filters
+    try:
+        inner = r.scan(plan, scan)
+    finally:
+        r.row_filters = previous
+    single = r._single(plan, sources)
+    value = r.d.to_text(r.prop_value(agg.of, EV, r._instants(single)))
+    inner.append("expressions", r.alias(value, "val"))
+    inner.group_by(value.copy(), copy=False)
+    t = "t"
+    return (
+        select(
+            r.alias(r.d.to_text(r.col(KEY, t)), "entity_id"),
+            r.alias(_cast(r, r.col("val", t), "val"), "val"),
+            r.alias(_cast(r, r.col(VALUE, t), "ts"), "ts"),
+        )
+        .from_(table_alias(inner, t), copy=False)
+        .where(
+            and_(
+                exp.Not(this=exp.Is(this=r.col(VALUE, t), expression=exp.Null())),
+                exp.Not(this=exp.Is(this=r.col("val", t), expression=exp.Null())),
+            ),
+            copy=False,
+        )
+    )
+
+
+def _distinct_counts(
+    r, plan: EntityPlan, scan: Scan, refs: dict[Aggregate, StateRef]
+) -> exp.Select:
+    """count_distinct features as (entity_id, feature, n, ...) rows: one per value of an
+    entity, n = 1 if its last time (kept or new) is in the window."""
+    parts: list[exp.Query] = [kept_rows(r, refs)]
+    for agg, ref in refs.items():
+        read = agg.sources or scan.sources
+        filters = {s: unsettled(r, plan.project.sources[s], ref.horizon(s)) for s in read}
+        parts.append(
+            _tagged(r, feature_rows(r, plan, read, agg, filters), ref.feature, KEPT[agg.kind])
+        )
+    union: exp.Query = parts[0]
+    for part in parts[1:]:
+        union = exp.Union(this=union, expression=part, distinct=False)
+    v = "v"
+    keys = [r.col("entity_id", v), r.col("feature", v), r.col("val", v)]
+    last = (
+        select(*keys, r.alias(exp.Max(this=r.col("ts", v)), "ts"))
+        .from_(table_alias(union, v), copy=False)
+        .group_by(*(k.copy() for k in keys), copy=False)
+    )
+    w = "w"
+    tests = []
+    for agg, ref in refs.items():
+        test: exp.Expression = exp.EQ(
+            this=r.col("feature", w), expression=exp.Literal.string(ref.feature)
+        )
+        if isinstance(agg.window, Within):
+            test = and_(test, exp.GTE(this=r.col("ts", w), expression=r.ago(agg.window.duration)))
+        tests.append(paren(test))
+    counted = exp.Case(
+        ifs=[exp.If(this=or_(*tests) if len(tests) > 1 else tests[0], true=exp.Literal.number(1))],
+        default=exp.Literal.number(0),
+    )
+    return select(
+        r.col("entity_id", w),
+        r.col("feature", w),
+        r.alias(_cast(r, counted, "n"), "n"),
+        *(r.alias(_cast(r, exp.Null(), name), name) for name in ("num", "ts", "val")),
+    ).from_(table_alias(last, w), copy=False)
 
 
 def leaving_rows(
@@ -193,8 +282,12 @@ def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
     combined with the value of the rows not settled at its state's horizon (and, for a
     moving window, minus the rows that left it). One read of the state table, one small
     scan of the unsettled rows per feature, one GROUP BY, one join."""
-    parts: list[exp.Select] = [kept_rows(r, scan.states)]
-    for agg, ref in scan.states.items():
+    distinct = {a: ref for a, ref in scan.states.items() if a.kind == "count_distinct"}
+    others = {a: ref for a, ref in scan.states.items() if a.kind != "count_distinct"}
+    parts: list[exp.Select] = [kept_rows(r, others)] if others else []
+    if distinct:
+        parts.append(_distinct_counts(r, plan, scan, distinct))
+    for agg, ref in others.items():
         kept = KEPT[agg.kind]
         read = agg.sources or scan.sources
         filters = {s: unsettled(r, plan.project.sources[s], ref.horizon(s)) for s in read}
@@ -219,6 +312,8 @@ def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
                 this=exp.Sum(this=of("num")),
                 expression=exp.Nullif(this=exp.Sum(this=of("n")), expression=exp.Literal.number(0)),
             )
+        elif agg.kind == "count_distinct":  # rows of 1 per value last seen in the window
+            value = exp.Sum(this=of("n"))
         else:
             value = COMBINE[agg.kind](this=of(KEPT[agg.kind][0]))
         columns.append(r.alias(value, column))

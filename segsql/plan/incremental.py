@@ -7,7 +7,9 @@ a set of rows is a combination of its values over any split of those rows: count
 sum add, min/first take the least, max/last the greatest, avg is a kept sum over a kept
 count; or a count over a moving `within` window, from which the rows that left the
 window since the last run are subtracted (read by their timestamp: a range of the step's
-width at the window's far end). Between runs
+width at the window's far end); or a count_distinct, kept as each value's last time (over
+all time for a `within` window: the values counted at T are those last seen at or after
+T - w). Between runs
 the state holds its value over the *settled* rows of each source: for a source without
 `loaded_at`, the rows with `timestamp <= T - lookback` (rows inserted later have a later
 timestamp, by contract); with `loaded_at`, the rows with `loaded_at <= L` (the greatest
@@ -41,6 +43,7 @@ KEPT = {
     "avg": ("num", "n"),
     "first": ("ts",),
     "last": ("ts",),
+    "count_distinct": ("val", "ts"),  # each value's last time
 }
 
 
@@ -50,18 +53,20 @@ def not_kept_because(agg: Aggregate) -> str | None:
         return f"{agg.kind} is not kept between runs (yet)"
     if isinstance(agg.window, (SinceProperty, SinceNthLast)):
         return "its window starts at a time of each entity's own"
-    if isinstance(agg.window, Within) and agg.kind != "count":
+    if isinstance(agg.window, Within) and agg.kind not in ("count", "count_distinct"):
         return f"a moving window keeps counts only (the {agg.kind} of rows that left it is lost)"
     return None
 
 
 def moving(agg: Aggregate) -> bool:
-    """A `within` window: rows leave it as T moves (kept counts subtract them)."""
-    return isinstance(agg.window, Within)
+    """A count over a `within` window: rows leave it as T moves (they are subtracted)."""
+    return isinstance(agg.window, Within) and agg.kind == "count"
 
 
 def how_kept(agg: Aggregate) -> str:
     """How a kept aggregate is combined (for --plan)."""
+    if agg.kind == "count_distinct":
+        return "each value's kept last time, updated by new rows; values last seen in the window"
     if moving(agg):
         return "kept count in the window - rows that left it + count of new rows"
     return {

@@ -35,6 +35,7 @@ FEATURE_TABLES: dict[str, list[tuple[str, str]]] = {
         ("n", "BIGINT"),
         ("num", "DOUBLE"),
         ("ts", "TIMESTAMP"),
+        ("val", "TEXT"),
     ],
     LOG: [
         ("feature", "TEXT"),
