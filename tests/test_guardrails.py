@@ -149,7 +149,9 @@ def test_truncated_events_table_is_refused(adapter):
     reload(adapter, logins(40))
     run(adapter, BRAKED, T0)
     reload(adapter, logins(40, active=range(0)))  # the ETL emptied the events table
-    results = run(adapter, BRAKED, T0 + DAY)
+    # an incremental run does not see deleted rows (docs/language.md); a full refresh does,
+    # and that is the run the brake stops
+    results = run(adapter, BRAKED, T0 + DAY, full_refresh=True)
     braked = results["active_braked"]
     assert braked.status == "error"
     assert "40 of 40 members would exit" in braked.error
@@ -162,7 +164,7 @@ def test_truncated_events_table_is_refused(adapter):
     assert results["active_loose"].status == "success"
     assert members(adapter, "active_unbraked") == set()
     # --accept-exits lets it through
-    results = run(adapter, ["active_braked"], T0 + DAY, accept_exits=True)
+    results = run(adapter, ["active_braked"], T0 + DAY, accept_exits=True, full_refresh=True)
     assert results["active_braked"].status == "success"
     assert results["active_braked"].exited == 40
     assert members(adapter, "active_braked") == set()
@@ -172,21 +174,25 @@ def test_exactly_the_share_passes_and_one_more_is_refused(adapter):
     reload(adapter, logins(40))
     run(adapter, ["active_braked"], T0)
     reload(adapter, logins(40, active=range(20)))  # 20 of 40 exit: exactly 50%
-    assert run(adapter, ["active_braked"], T0 + DAY)["active_braked"].status == "success"
+    full = {"full_refresh": True}  # deleted rows: seen by a full refresh
+    assert run(adapter, ["active_braked"], T0 + DAY, **full)["active_braked"].status == "success"
     assert len(members(adapter, "active_braked")) == 20
     # now 20 members: 11 exits are 55% (refused), 10 would be 50%
     reload(adapter, logins(40, active=range(9)))
-    result = run(adapter, ["active_braked"], T0 + 2 * DAY)["active_braked"]
+    result = run(adapter, ["active_braked"], T0 + 2 * DAY, **full)["active_braked"]
     assert result.status == "error" and "11 of 20 members would exit (55.0%)" in result.error
     reload(adapter, logins(40, active=range(10)))
-    assert run(adapter, ["active_braked"], T0 + 2 * DAY)["active_braked"].status == "success"
+    assert (
+        run(adapter, ["active_braked"], T0 + 2 * DAY, **full)["active_braked"].status == "success"
+    )
 
 
 def test_fewer_than_20_members_are_not_braked(adapter):
     reload(adapter, logins(19))
     run(adapter, ["active_braked"], T0)
     reload(adapter, logins(19, active=range(0)))
-    assert run(adapter, ["active_braked"], T0 + DAY)["active_braked"].status == "success"
+    result = run(adapter, ["active_braked"], T0 + DAY, full_refresh=True)["active_braked"]
+    assert result.status == "success"
     assert members(adapter, "active_braked") == set()
 
 
@@ -228,11 +234,14 @@ def test_cli_target_option_and_accept_exits(tmp_path):
     con = duckdb.connect(str(root / "warehouse.duckdb"))
     con.execute("DELETE FROM events WHERE user_id < 4")  # 4 of 30 exit: 13.3% > 10%
     con.close()
-    result = cli_run(cli, [*base, "--as-of", "2026-03-02T12:00:00"])
+    # deleted rows are seen by a full refresh (an incremental run reads the rows since)
+    result = cli_run(cli, [*base, "--as-of", "2026-03-02T12:00:00", "--full-refresh"])
     assert result.exit_code == 1, result.output
     assert "4 of 30 members would exit (13.3%), more than max_exit_share 10%" in result.output
     assert "active_own" in result.output and "OK" in result.output  # the segment's key wins
-    result = cli_run(cli, [*base, "--as-of", "2026-03-02T12:00:00", "--accept-exits"])
+    result = cli_run(
+        cli, [*base, "--as-of", "2026-03-02T12:00:00", "--full-refresh", "--accept-exits"]
+    )
     assert result.exit_code == 0, result.output
     assert "-4" in result.output
 
