@@ -16,10 +16,10 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..compiler import evaluation_query
-from ..dialects.base import lit
 from ..model.types import Project, Segment
 from ..state.batch import batch_changes
 from ..state.tables import MEMBERSHIPS, RUNS, c
+from ..state.writes import latest_success
 from .checks import check_sources
 from .guardrails import exit_share_limit, guarded_members, refuses
 from .run import SegmentRun, _members, definition_hash
@@ -64,33 +64,7 @@ def _stored(adapter: Adapter) -> tuple[dict[str, int], dict[str, str]]:
         .from_(adapter.table(MEMBERSHIPS))
         .group_by(c("segment"))
     )
-    ranked = (
-        exp.select(
-            c("segment"),
-            c("definition_hash"),
-            exp.alias_(
-                exp.Window(
-                    this=exp.RowNumber(),
-                    partition_by=[c("segment")],
-                    order=exp.Order(
-                        expressions=[
-                            exp.Ordered(this=c("as_of"), desc=True),
-                            exp.Ordered(this=c("run_id"), desc=True),
-                        ]
-                    ),
-                ),
-                "rn",
-                quoted=True,
-            ),
-        )
-        .from_(adapter.table(RUNS))
-        .where(c("status").eq(lit("success")))
-    )
-    hashes = adapter.fetch(
-        exp.select(c("segment"), c("definition_hash"))
-        .from_(ranked.subquery("r"))
-        .where(c("rn").eq(exp.Literal.number(1)))
-    )
+    hashes = adapter.fetch(latest_success(adapter.table(RUNS), "definition_hash"))
     return {s: int(n) for s, n in counts}, {s: h for s, h in hashes}
 
 

@@ -43,7 +43,8 @@ from ..state.features import (
     read_log,
     value_rows,
 )
-from ..state.tables import RUNS, c
+from ..state.tables import RUNS
+from ..state.writes import latest_success
 
 log = logging.getLogger("segsql.run")
 
@@ -137,16 +138,7 @@ def last_hashes(adapter: Adapter) -> dict[str, str]:
     """segment -> definition_hash of its last successful run."""
     if adapter.relation_columns((adapter.schema, RUNS)) is None:
         return {}
-    rows = adapter.fetch(
-        exp.select(c("segment"), c("as_of"), c("run_id"), c("definition_hash"))
-        .from_(adapter.table(RUNS))
-        .where(c("status").eq(exp.Literal.string("success")))
-    )
-    latest: dict[str, tuple] = {}
-    for segment, as_of, run_id, digest in rows:
-        if segment not in latest or (as_of, run_id) > latest[segment][:2]:
-            latest[segment] = (as_of, run_id, digest)
-    return {segment: v[2] for segment, v in latest.items()}
+    return dict(adapter.fetch(latest_success(adapter.table(RUNS), "definition_hash")))
 
 
 def kept_features(

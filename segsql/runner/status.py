@@ -4,42 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlglot import exp
-
 from ..adapters.base import Adapter
-from ..state.tables import RUNS, c
+from ..state.tables import RUNS
+from ..state.writes import latest_success
 
 
 def segment_status(adapter: Adapter) -> dict[str, tuple[datetime, int]]:
     """segment -> (as_of, members) of its last successful run."""
     if adapter.relation_columns((adapter.schema, RUNS)) is None:
         return {}
-    ranked = (
-        exp.select(
-            c("segment"),
-            c("as_of"),
-            c("members"),
-            exp.alias_(
-                exp.Window(
-                    this=exp.func("ROW_NUMBER"),
-                    partition_by=[c("segment")],
-                    order=exp.Order(
-                        expressions=[
-                            exp.Ordered(this=c("as_of"), desc=True),
-                            exp.Ordered(this=c("run_id"), desc=True),
-                        ]
-                    ),
-                ),
-                "rn",
-                quoted=True,
-            ),
-        )
-        .from_(adapter.table(RUNS))
-        .where(c("status").eq(exp.Literal.string("success")))
-    )
-    rows = adapter.fetch(
-        exp.select(c("segment"), c("as_of"), c("members"))
-        .from_(ranked.subquery("r"))
-        .where(c("rn").eq(1))
-    )
+    rows = adapter.fetch(latest_success(adapter.table(RUNS), "as_of", "members"))
     return {seg: (as_of, members) for seg, as_of, members in rows}

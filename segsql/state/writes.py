@@ -28,6 +28,25 @@ def last_success(runs: exp.Table) -> exp.Select:
     )
 
 
+def latest_success(runs: exp.Table, *columns: str) -> exp.Select:
+    """(segment, *columns) of each segment's last successful run: the latest `as_of`, then
+    the latest run_id (ls, diff, and the definition hashes of incremental refresh)."""
+    order = [exp.Ordered(this=c("as_of"), desc=True), exp.Ordered(this=c("run_id"), desc=True)]
+    rank = exp.Window(
+        this=exp.RowNumber(), partition_by=[c("segment")], order=exp.Order(expressions=order)
+    )
+    ranked = (
+        exp.select(c("segment"), *(c(n) for n in columns), exp.alias_(rank, "rn", quoted=True))
+        .from_(runs, copy=False)
+        .where(c("status").eq(lit("success")), copy=False)
+    )
+    return (
+        exp.select(c("segment"), *(c(n) for n in columns))
+        .from_(ranked.subquery("r"), copy=False)
+        .where(c("rn").eq(exp.Literal.number(1)), copy=False)
+    )
+
+
 def current_members(
     memberships: exp.Table, segment: str, alias: str, entity_type: str | None = None
 ) -> exp.Select:
