@@ -32,9 +32,11 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 from catalogue import PROJECT  # noqa: E402
+from sqlglot import exp  # noqa: E402
 from warehouse import END, OUT, ensure_warehouse  # noqa: E402
 
 SCHEMA = "segsql_bench"
+BLOCK_BYTES = 256 * 1024
 STEPS = {"day": timedelta(days=1), "15min": timedelta(minutes=15)}
 
 
@@ -69,8 +71,6 @@ def child(db: str, as_of: datetime, full_refresh: bool) -> None:
         timings=timings,
     )
     total = time.perf_counter() - start
-    from sqlglot import exp
-
     from segsql.state.tables import RUNS, c
 
     rows = adapter.fetch(exp.select(c("segment"), c("mode"), c("as_of")).from_(adapter.table(RUNS)))
@@ -102,16 +102,21 @@ def run_child(db: Path, as_of: datetime, full_refresh: bool) -> dict:
     return result
 
 
+def _table(name: str, schema: str = SCHEMA) -> exp.Table:
+    return exp.table_(exp.to_identifier(name, quoted=True), db=exp.to_identifier(schema))
+
+
+def _one(con, query: exp.Query):
+    return con.execute(query.sql(dialect="duckdb")).fetchone()[0]
+
+
 def memberships(db: Path) -> set[tuple]:
     import duckdb
 
+    query = exp.select("segment", "entity_id", "holdout").from_(_table("segsql_memberships"))
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return set(
-            con.execute(
-                f"SELECT segment, entity_id, holdout FROM {SCHEMA}.segsql_memberships"
-            ).fetchall()
-        )
+        return set(con.execute(query.sql(dialect="duckdb")).fetchall())
     finally:
         con.close()
 
@@ -119,23 +124,32 @@ def memberships(db: Path) -> set[tuple]:
 def state_size(db: Path) -> dict:
     import duckdb
 
+    count = exp.func("COUNT", exp.Star())
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute(f"SELECT COUNT(*) FROM {SCHEMA}.segsql_feature_values").fetchone()[0]
-        features = con.execute(
-            f"SELECT COUNT(DISTINCT feature) FROM {SCHEMA}.segsql_feature_state"
-        ).fetchone()[0]
-        size = con.execute(
-            "SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'segsql_feature_values'"
-        ).fetchone()[0]
-        users = con.execute("SELECT COUNT(*) FROM main.users").fetchone()[0]
+        rows = _one(con, exp.select(count).from_(_table("segsql_feature_values")))
+        distinct = exp.Count(this=exp.Distinct(expressions=[exp.column("feature")]))
+        features = _one(con, exp.select(distinct).from_(_table("segsql_feature_state")))
+        # the storage blocks the table occupies (DuckDB's blocks are 256 KiB)
+        blocks = exp.Count(this=exp.Distinct(expressions=[exp.column("block_id")]))
+        storage = exp.Anonymous(
+            this="pragma_storage_info",
+            expressions=[exp.Literal.string(f"{SCHEMA}.segsql_feature_values")],
+        )
+        size = BLOCK_BYTES * _one(
+            con,
+            exp.select(blocks)
+            .from_(storage)
+            .where(exp.column("block_id") >= exp.Literal.number(0)),
+        )
+        users = _one(con, exp.select(count.copy()).from_(_table("users", "main")))
     finally:
         con.close()
     return {
         "features": features,
         "rows": rows,
         "rows_per_user": rows / users,
-        "bytes_per_user": size / users,
+        "bytes_per_user": size / users,  # allocated blocks: an upper bound
     }
 
 
