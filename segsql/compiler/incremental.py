@@ -67,6 +67,15 @@ def unsettled(r, src: Source, hz: Horizon | None) -> exp.Expression:
     )
 
 
+def _filtered_scan(r, plan: EntityPlan, scan: Scan, filters: dict[str, exp.Expression]):
+    """`r.scan(plan, scan)` with `filters` as the row filters of its sources."""
+    previous, r.row_filters = r.row_filters, filters
+    try:
+        return r.scan(plan, scan)
+    finally:
+        r.row_filters = previous
+
+
 def _cast(r, node: exp.Expression, column: str) -> exp.Expression:
     return exp.Cast(this=node, to=r.d.column_type(TYPES[column]))
 
@@ -85,12 +94,7 @@ def feature_rows(
         return _value_rows(r, plan, sources, agg, filters)
     inner_agg = replace(agg, kind="sum") if agg.kind == "avg" else agg
     scan = Scan("t", sources, ScanKind.EVENTS, columns={inner_agg: VALUE})
-    previous = r.row_filters
-    r.row_filters = filters
-    try:
-        inner = r.scan(plan, scan)
-    finally:
-        r.row_filters = previous
+    inner = _filtered_scan(r, plan, scan, filters)
     if agg.kind == "avg":  # the count of the same values
         total = next(
             p for p in inner.expressions if isinstance(p, exp.Alias) and p.alias == VALUE
@@ -119,12 +123,7 @@ def _value_rows(
     where = present if agg.where is None else All((agg.where, present))
     last = replace(agg, kind="last", of=None, window=window, where=where)
     scan = Scan("t", sources, ScanKind.EVENTS, columns={last: VALUE})
-    previous = r.row_filters
-    r.row_filters = filters
-    try:
-        inner = r.scan(plan, scan)
-    finally:
-        r.row_filters = previous
+    inner = _filtered_scan(r, plan, scan, filters)
     single = r._single(plan, sources)
     value = r.d.to_text(r.prop_value(agg.of, EV, r._instants(single)))
     inner.append("expressions", r.alias(value, "val"))
