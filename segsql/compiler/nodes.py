@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 KEY = "segsql_k"  # the entity key column of every feature subquery
 EVENT = "segsql_event"
 TS = "segsql_ts"
-ENTITY = "e"  # alias of the entity table
+ENTITY = "_e"  # alias of the entity table (no segment name starts with `_`)
 EV = "ev"  # alias of event rows
 SRC = "segsql_src"  # which source a row of a tagged union comes from (its index)
 ENTITY_ID = "entity_id"  # the id column of a view (its key in the key's own type)

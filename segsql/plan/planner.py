@@ -199,8 +199,11 @@ class EntityPlan:
     _counter: int = 0
 
     def _name(self, prefix: str) -> str:
+        """A table alias of the entity-level SELECT: `_s1`, `_q2` ... (a leading `_`, so
+        that no segment column of the same SELECT can take it; ClickHouse resolves a
+        SELECT alias before a table alias of the same name)."""
         self._counter += 1
-        return f"{prefix}{self._counter}"
+        return f"_{prefix}{self._counter}"
 
     # -- lookups used by the renderer
     def aggregate(self, cond: EventCond) -> FeatureRef:

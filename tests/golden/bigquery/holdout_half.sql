@@ -1,15 +1,15 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   MOD(
-    CAST('0x' || SUBSTRING(TO_HEX(MD5('holdout_half:' || CAST(e.`user_id` AS STRING))), 1, 7) AS INT64),
+    CAST('0x' || SUBSTRING(TO_HEX(MD5('holdout_half:' || CAST(_e.`user_id` AS STRING))), 1, 7) AS INT64),
     100
   ) < 50 AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_DATETIME('UTC')
     )
   )
   AND TRUE

@@ -1,12 +1,12 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_DATETIME('UTC')
     )
   )
-  AND e.`last_seen_at` < CURRENT_DATETIME('UTC') - INTERVAL '30' DAY
+  AND _e.`last_seen_at` < CURRENT_DATETIME('UTC') - INTERVAL '30' DAY

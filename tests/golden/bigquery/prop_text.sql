@@ -1,17 +1,17 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_DATETIME('UTC')
     )
   )
   AND (
-    INSTR(e.`email`, '%_') > 0
-    OR STARTS_WITH(e.`email`, 'vip_')
-    OR ENDS_WITH(e.`email`, '@corp.io')
-    OR REGEXP_CONTAINS(e.`email`, '^[0-9]+@')
+    INSTR(_e.`email`, '%_') > 0
+    OR STARTS_WITH(_e.`email`, 'vip_')
+    OR ENDS_WITH(_e.`email`, '@corp.io')
+    OR REGEXP_CONTAINS(_e.`email`, '^[0-9]+@')
   )

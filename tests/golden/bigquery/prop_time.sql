@@ -1,18 +1,18 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_DATETIME('UTC')
     )
   )
   AND (
     (
-      e.`last_seen_at` >= CURRENT_DATETIME('UTC') - INTERVAL '2' DAY
-      AND e.`last_seen_at` <= CURRENT_DATETIME('UTC')
+      _e.`last_seen_at` >= CURRENT_DATETIME('UTC') - INTERVAL '2' DAY
+      AND _e.`last_seen_at` <= CURRENT_DATETIME('UTC')
     )
-    OR e.`last_seen_at` < CAST('2020-01-01 00:00:00' AS DATETIME)
+    OR _e.`last_seen_at` < CAST('2020-01-01 00:00:00' AS DATETIME)
   )

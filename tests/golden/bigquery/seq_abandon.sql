@@ -1,7 +1,7 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 LEFT JOIN (
   SELECT DISTINCT
     c.`segsql_k`
@@ -72,13 +72,13 @@ LEFT JOIN (
     ON z.`segsql_k` = c.`segsql_k`
   WHERE
     z.`t` IS NULL OR z.`t` <= c.`t`
-) AS q1
-  ON q1.`segsql_k` = e.`user_id`
+) AS _q1
+  ON _q1.`segsql_k` = _e.`user_id`
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_DATETIME('UTC')
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_DATETIME('UTC')
     )
   )
-  AND NOT q1.`segsql_k` IS NULL
+  AND NOT _q1.`segsql_k` IS NULL

@@ -1,6 +1,6 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `Analytics`.`Users` AS e
+FROM `Analytics`.`Users` AS _e
 WHERE
-  NOT e.`user_id` IS NULL AND e.`plan` = 'pro'
+  NOT _e.`user_id` IS NULL AND _e.`plan` = 'pro'

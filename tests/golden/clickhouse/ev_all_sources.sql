@@ -1,7 +1,7 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
@@ -24,18 +24,18 @@ LEFT JOIN (
     AND ev."segsql_event" IN ('email_opened', 'login')
   GROUP BY
     ev."segsql_k"
-) AS s1
-  ON s1."segsql_k" = e."user_id"
+) AS _s1
+  ON _s1."segsql_k" = _e."user_id"
 WHERE
   (
     NOT (
-      e."user_id" IS NULL
+      _e."user_id" IS NULL
     )
     AND (
-      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+      _e."signup_at" IS NULL OR _e."signup_at" <= now64(6, 'UTC')
     )
   )
   AND (
-    COALESCE(s1."f1", 0) >= 2
+    COALESCE(_s1."f1", 0) >= 2
   )
 SETTINGS join_use_nulls = 1

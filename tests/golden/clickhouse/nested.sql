@@ -1,23 +1,26 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
     NOT (
-      e."user_id" IS NULL
+      _e."user_id" IS NULL
     )
     AND (
-      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+      _e."signup_at" IS NULL OR _e."signup_at" <= now64(6, 'UTC')
     )
   )
   AND (
     (
-      e."plan" = 'trial' OR e."plan" = 'free'
+      _e."plan" = 'trial' OR _e."plan" = 'free'
     )
-    AND NOT COALESCE((
-      e."score" < 0 OR NOT COALESCE(NOT (
-        e."email" IS NULL
-      ), FALSE)
-    ), FALSE)
+    AND NOT COALESCE(
+      (
+        _e."score" < 0 OR NOT COALESCE(NOT (
+          _e."email" IS NULL
+        ), FALSE)
+      ),
+      FALSE
+    )
   )

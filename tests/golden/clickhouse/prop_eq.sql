@@ -1,14 +1,14 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
     NOT (
-      e."user_id" IS NULL
+      _e."user_id" IS NULL
     )
     AND (
-      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+      _e."signup_at" IS NULL OR _e."signup_at" <= now64(6, 'UTC')
     )
   )
-  AND e."plan" = 'trial'
+  AND _e."plan" = 'trial'

@@ -1,19 +1,19 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
     NOT (
-      e."user_id" IS NULL
+      _e."user_id" IS NULL
     )
     AND (
-      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+      _e."signup_at" IS NULL OR _e."signup_at" <= now64(6, 'UTC')
     )
   )
   AND (
-    POSITION(e."email", '%_') > 0
-    OR startsWith(e."email", 'vip_')
-    OR endsWith(e."email", '@corp.io')
-    OR match(e."email", '^[0-9]+@')
+    POSITION(_e."email", '%_') > 0
+    OR startsWith(_e."email", 'vip_')
+    OR endsWith(_e."email", '@corp.io')
+    OR match(_e."email", '^[0-9]+@')
   )

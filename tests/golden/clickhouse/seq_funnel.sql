@@ -1,7 +1,7 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 LEFT JOIN (
   SELECT DISTINCT
     c."segsql_k"
@@ -145,18 +145,18 @@ LEFT JOIN (
       w."segsql_k",
       w."nxt"
   ) AS c
-) AS q1
-  ON q1."segsql_k" = e."user_id"
+) AS _q1
+  ON _q1."segsql_k" = _e."user_id"
 WHERE
   (
     NOT (
-      e."user_id" IS NULL
+      _e."user_id" IS NULL
     )
     AND (
-      e."signup_at" IS NULL OR e."signup_at" <= now64(6, 'UTC')
+      _e."signup_at" IS NULL OR _e."signup_at" <= now64(6, 'UTC')
     )
   )
   AND NOT (
-    q1."segsql_k" IS NULL
+    _q1."segsql_k" IS NULL
   )
 SETTINGS join_use_nulls = 1

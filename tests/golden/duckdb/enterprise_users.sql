@@ -1,21 +1,21 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 LEFT JOIN (
   SELECT
-    e."account_id" AS "segsql_k"
-  FROM "main"."accounts" AS e
+    _e."account_id" AS "segsql_k"
+  FROM "main"."accounts" AS _e
   WHERE
-    NOT e."account_id" IS NULL AND e."tier" = 'enterprise'
-) AS p1
-  ON p1."segsql_k" = e."account_id"
+    NOT _e."account_id" IS NULL AND _e."tier" = 'enterprise'
+) AS _p1
+  ON _p1."segsql_k" = _e."account_id"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
-  AND NOT p1."segsql_k" IS NULL
+  AND NOT _p1."segsql_k" IS NULL

@@ -1,7 +1,7 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 LEFT JOIN (
   SELECT
     ev."segsql_k" AS "segsql_k",
@@ -26,16 +26,16 @@ LEFT JOIN (
     AND ev."segsql_ts" <= CAST('2026-01-31 23:59:59' AS TIMESTAMP)
   GROUP BY
     ev."segsql_k"
-) AS s1
-  ON s1."segsql_k" = e."user_id"
+) AS _s1
+  ON _s1."segsql_k" = _e."user_id"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
   AND (
-    COALESCE(s1."f1", 0) >= 1
+    COALESCE(_s1."f1", 0) >= 1
   )

@@ -1,20 +1,20 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
   AND (
     (
-      e."plan" = 'trial' OR e."plan" = 'free'
+      _e."plan" = 'trial' OR _e."plan" = 'free'
     )
     AND NOT COALESCE((
-      e."score" < 0 OR NOT COALESCE(NOT e."email" IS NULL, FALSE)
+      _e."score" < 0 OR NOT COALESCE(NOT _e."email" IS NULL, FALSE)
     ), FALSE)
   )

@@ -1,19 +1,19 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
   AND (
     (
-      e."score" > 10 AND e."score" <= 20
+      _e."score" > 10 AND _e."score" <= 20
     )
-    OR e."score" BETWEEN 100 AND 101
-    OR e."plan" IN ('gold', 'x''); DROP TABLE users; --')
+    OR _e."score" BETWEEN 100 AND 101
+    OR _e."plan" IN ('gold', 'x''); DROP TABLE users; --')
   )

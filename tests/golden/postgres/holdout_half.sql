@@ -1,15 +1,15 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   (
-    CAST(CAST('x' || SUBSTRING(MD5('holdout_half:' || CAST(e."user_id" AS TEXT)) FROM 1 FOR 7) AS BIT(28)) AS INT)
+    CAST(CAST('x' || SUBSTRING(MD5('holdout_half:' || CAST(_e."user_id" AS TEXT)) FROM 1 FOR 7) AS BIT(28)) AS INT)
   ) % 100 < 50 AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
   AND TRUE

@@ -1,11 +1,11 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 LEFT JOIN (
   SELECT
-    e."account_id" AS "segsql_k"
-  FROM "main"."accounts" AS e
+    _e."account_id" AS "segsql_k"
+  FROM "main"."accounts" AS _e
   LEFT JOIN (
     SELECT
       ev."account_id" AS "segsql_k",
@@ -17,20 +17,20 @@ LEFT JOIN (
       AND ev."ts" >= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
     GROUP BY
       ev."account_id"
-  ) AS s1
-    ON s1."segsql_k" = e."account_id"
+  ) AS _s1
+    ON _s1."segsql_k" = _e."account_id"
   WHERE
-    NOT e."account_id" IS NULL AND (
-      COALESCE(s1."f1", 0) >= 1
+    NOT _e."account_id" IS NULL AND (
+      COALESCE(_s1."f1", 0) >= 1
     )
-) AS p1
-  ON p1."segsql_k" = e."account_id"
+) AS _p1
+  ON _p1."segsql_k" = _e."account_id"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
-  AND NOT p1."segsql_k" IS NULL
+  AND NOT _p1."segsql_k" IS NULL

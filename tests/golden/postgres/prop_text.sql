@@ -1,18 +1,18 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
   AND (
-    POSITION('%_' IN e."email") > 0
-    OR STARTS_WITH(e."email", 'vip_')
-    OR RIGHT(e."email", 8) = '@corp.io'
-    OR e."email" ~ '^[0-9]+@'
+    POSITION('%_' IN _e."email") > 0
+    OR STARTS_WITH(_e."email", 'vip_')
+    OR RIGHT(_e."email", 8) = '@corp.io'
+    OR _e."email" ~ '^[0-9]+@'
   )

@@ -1,19 +1,19 @@
 SELECT
-  e."account_id" AS "entity_id",
+  _e."account_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."accounts" AS e
+FROM "main"."accounts" AS _e
 LEFT JOIN (
   SELECT
     c."parent" AS "segsql_k",
     COUNT(CASE WHEN c."ok" THEN 1 END) AS "n"
   FROM (
     SELECT
-      e."user_id" AS "entity_id",
+      _e."user_id" AS "entity_id",
       COALESCE((
-        COALESCE(s1."f1", 0) >= 1
+        COALESCE(_s1."f1", 0) >= 1
       ), FALSE) AS "ok",
-      e."account_id" AS "parent"
-    FROM "main"."users" AS e
+      _e."account_id" AS "parent"
+    FROM "main"."users" AS _e
     LEFT JOIN (
       SELECT
         ev."segsql_k" AS "segsql_k",
@@ -37,22 +37,22 @@ LEFT JOIN (
         AND ev."segsql_ts" >= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP) - INTERVAL '30 DAY'
       GROUP BY
         ev."segsql_k"
-    ) AS s1
-      ON s1."segsql_k" = e."user_id"
+    ) AS _s1
+      ON _s1."segsql_k" = _e."user_id"
     WHERE
-      NOT e."user_id" IS NULL
+      NOT _e."user_id" IS NULL
       AND (
-        e."signup_at" IS NULL
-        OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+        _e."signup_at" IS NULL
+        OR _e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
       )
   ) AS c
   WHERE
     NOT c."parent" IS NULL
   GROUP BY
     c."parent"
-) AS m1
-  ON m1."segsql_k" = e."account_id"
+) AS _m1
+  ON _m1."segsql_k" = _e."account_id"
 WHERE
-  NOT e."account_id" IS NULL AND (
-    COALESCE(m1."n", 0) >= 2
+  NOT _e."account_id" IS NULL AND (
+    COALESCE(_m1."n", 0) >= 2
   )

@@ -1,7 +1,7 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 LEFT JOIN (
   SELECT
     a."segsql_k" AS "segsql_k",
@@ -60,16 +60,16 @@ LEFT JOIN (
     ON ev."segsql_k" = a."segsql_k" AND ev."segsql_ts" >= a."anchor"
   GROUP BY
     a."segsql_k"
-) AS s1
-  ON s1."segsql_k" = e."user_id"
+) AS _s1
+  ON _s1."segsql_k" = _e."user_id"
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(GETDATE() AT TIME ZONE 'UTC' AS TIMESTAMP)
     )
   )
   AND NOT COALESCE((
-    NOT s1."segsql_k" IS NULL AND COALESCE(s1."f1", 0) = 0
+    NOT _s1."segsql_k" IS NULL AND COALESCE(_s1."f1", 0) = 0
   ), FALSE)

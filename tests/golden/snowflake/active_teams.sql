@@ -1,19 +1,19 @@
 SELECT
-  e."ACCOUNT_ID" AS "ENTITY_ID",
+  _e."ACCOUNT_ID" AS "ENTITY_ID",
   FALSE AS "HOLDOUT"
-FROM "MAIN"."ACCOUNTS" AS e
+FROM "MAIN"."ACCOUNTS" AS _e
 LEFT JOIN (
   SELECT
     c."PARENT" AS "SEGSQL_K",
     COUNT(CASE WHEN c."OK" THEN 1 END) AS "N"
   FROM (
     SELECT
-      e."USER_ID" AS "ENTITY_ID",
+      _e."USER_ID" AS "ENTITY_ID",
       COALESCE((
-        COALESCE(s1."F1", 0) >= 1
+        COALESCE(_s1."F1", 0) >= 1
       ), FALSE) AS "OK",
-      e."ACCOUNT_ID" AS "PARENT"
-    FROM "MAIN"."USERS" AS e
+      _e."ACCOUNT_ID" AS "PARENT"
+    FROM "MAIN"."USERS" AS _e
     LEFT JOIN (
       SELECT
         ev."SEGSQL_K" AS "SEGSQL_K",
@@ -37,22 +37,22 @@ LEFT JOIN (
         AND ev."SEGSQL_TS" >= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP) - INTERVAL '30 DAY'
       GROUP BY
         ev."SEGSQL_K"
-    ) AS s1
-      ON s1."SEGSQL_K" = e."USER_ID"
+    ) AS _s1
+      ON _s1."SEGSQL_K" = _e."USER_ID"
     WHERE
-      NOT e."USER_ID" IS NULL
+      NOT _e."USER_ID" IS NULL
       AND (
-        e."SIGNUP_AT" IS NULL
-        OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        _e."SIGNUP_AT" IS NULL
+        OR _e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
       )
   ) AS c
   WHERE
     NOT c."PARENT" IS NULL
   GROUP BY
     c."PARENT"
-) AS m1
-  ON m1."SEGSQL_K" = e."ACCOUNT_ID"
+) AS _m1
+  ON _m1."SEGSQL_K" = _e."ACCOUNT_ID"
 WHERE
-  NOT e."ACCOUNT_ID" IS NULL AND (
-    COALESCE(m1."N", 0) >= 2
+  NOT _e."ACCOUNT_ID" IS NULL AND (
+    COALESCE(_m1."N", 0) >= 2
   )

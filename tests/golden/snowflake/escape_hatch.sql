@@ -1,15 +1,15 @@
 SELECT
-  e."USER_ID" AS "ENTITY_ID",
+  _e."USER_ID" AS "ENTITY_ID",
   FALSE AS "HOLDOUT"
-FROM "MAIN"."USERS" AS e
+FROM "MAIN"."USERS" AS _e
 WHERE
   (
-    NOT e."USER_ID" IS NULL
+    NOT _e."USER_ID" IS NULL
     AND (
-      e."SIGNUP_AT" IS NULL
-      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      _e."SIGNUP_AT" IS NULL
+      OR _e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    e.score > 10 AND e.plan IN ('trial', 'free')
+    _e.score > 10 AND _e.plan IN ('trial', 'free')
   )

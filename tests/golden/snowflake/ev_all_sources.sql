@@ -1,7 +1,7 @@
 SELECT
-  e."USER_ID" AS "ENTITY_ID",
+  _e."USER_ID" AS "ENTITY_ID",
   FALSE AS "HOLDOUT"
-FROM "MAIN"."USERS" AS e
+FROM "MAIN"."USERS" AS _e
 LEFT JOIN (
   SELECT
     ev."SEGSQL_K" AS "SEGSQL_K",
@@ -24,16 +24,16 @@ LEFT JOIN (
     AND ev."SEGSQL_EVENT" IN ('email_opened', 'login')
   GROUP BY
     ev."SEGSQL_K"
-) AS s1
-  ON s1."SEGSQL_K" = e."USER_ID"
+) AS _s1
+  ON _s1."SEGSQL_K" = _e."USER_ID"
 WHERE
   (
-    NOT e."USER_ID" IS NULL
+    NOT _e."USER_ID" IS NULL
     AND (
-      e."SIGNUP_AT" IS NULL
-      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      _e."SIGNUP_AT" IS NULL
+      OR _e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    COALESCE(s1."F1", 0) >= 2
+    COALESCE(_s1."F1", 0) >= 2
   )

@@ -1,7 +1,7 @@
 SELECT
-  e."USER_ID" AS "ENTITY_ID",
+  _e."USER_ID" AS "ENTITY_ID",
   FALSE AS "HOLDOUT"
-FROM "MAIN"."USERS" AS e
+FROM "MAIN"."USERS" AS _e
 LEFT JOIN (
   SELECT
     ev."USER_ID" AS "SEGSQL_K",
@@ -20,16 +20,16 @@ LEFT JOIN (
     AND ev."EVENT_NAME" IN ('order_completed')
   GROUP BY
     ev."USER_ID"
-) AS s1
-  ON s1."SEGSQL_K" = e."USER_ID"
+) AS _s1
+  ON _s1."SEGSQL_K" = _e."USER_ID"
 WHERE
   (
-    NOT e."USER_ID" IS NULL
+    NOT _e."USER_ID" IS NULL
     AND (
-      e."SIGNUP_AT" IS NULL
-      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      _e."SIGNUP_AT" IS NULL
+      OR _e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
-    s1."F1" > 50
+    _s1."F1" > 50
   )

@@ -1,20 +1,20 @@
 SELECT
-  e."USER_ID" AS "ENTITY_ID",
+  _e."USER_ID" AS "ENTITY_ID",
   FALSE AS "HOLDOUT"
-FROM "MAIN"."USERS" AS e
+FROM "MAIN"."USERS" AS _e
 WHERE
   (
-    NOT e."USER_ID" IS NULL
+    NOT _e."USER_ID" IS NULL
     AND (
-      e."SIGNUP_AT" IS NULL
-      OR e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      _e."SIGNUP_AT" IS NULL
+      OR _e."SIGNUP_AT" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
     )
   )
   AND (
     (
-      e."PLAN" = 'trial' OR e."PLAN" = 'free'
+      _e."PLAN" = 'trial' OR _e."PLAN" = 'free'
     )
     AND NOT COALESCE((
-      e."SCORE" < 0 OR NOT COALESCE(NOT e."EMAIL" IS NULL, FALSE)
+      _e."SCORE" < 0 OR NOT COALESCE(NOT _e."EMAIL" IS NULL, FALSE)
     ), FALSE)
   )

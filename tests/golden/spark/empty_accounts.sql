@@ -1,29 +1,29 @@
 SELECT
-  e.`account_id` AS `entity_id`,
+  _e.`account_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`accounts` AS e
+FROM `main`.`accounts` AS _e
 LEFT JOIN (
   SELECT
     c.`parent` AS `segsql_k`,
     COUNT(1) AS `n`
   FROM (
     SELECT
-      e.`user_id` AS `entity_id`,
-      e.`account_id` AS `parent`
-    FROM `main`.`users` AS e
+      _e.`user_id` AS `entity_id`,
+      _e.`account_id` AS `parent`
+    FROM `main`.`users` AS _e
     WHERE
-      NOT e.`user_id` IS NULL
+      NOT _e.`user_id` IS NULL
       AND (
-        e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+        _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_TIMESTAMP()
       )
   ) AS c
   WHERE
     NOT c.`parent` IS NULL
   GROUP BY
     c.`parent`
-) AS m1
-  ON m1.`segsql_k` = e.`account_id`
+) AS _m1
+  ON _m1.`segsql_k` = _e.`account_id`
 WHERE
-  NOT e.`account_id` IS NULL AND (
-    COALESCE(m1.`n`, 0) = 0
+  NOT _e.`account_id` IS NULL AND (
+    COALESCE(_m1.`n`, 0) = 0
   )

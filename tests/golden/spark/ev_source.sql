@@ -1,7 +1,7 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 LEFT JOIN (
   SELECT
     ev.`user_id` AS `segsql_k`,
@@ -11,15 +11,15 @@ LEFT JOIN (
     ev.`ts` <= CURRENT_TIMESTAMP() AND ev.`event_name` IN ('email_opened')
   GROUP BY
     ev.`user_id`
-) AS s1
-  ON s1.`segsql_k` = e.`user_id`
+) AS _s1
+  ON _s1.`segsql_k` = _e.`user_id`
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_TIMESTAMP()
     )
   )
   AND (
-    COALESCE(s1.`f1`, 0) >= 1
+    COALESCE(_s1.`f1`, 0) >= 1
   )

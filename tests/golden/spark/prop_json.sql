@@ -1,24 +1,24 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_TIMESTAMP()
     )
   )
   AND (
-    GET_JSON_OBJECT(e.`traits`, '$.address.city') = 'Berlin'
+    GET_JSON_OBJECT(_e.`traits`, '$.address.city') = 'Berlin'
     AND CASE
-      WHEN GET_JSON_OBJECT(e.`traits`, '$.size') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-      THEN CAST(GET_JSON_OBJECT(e.`traits`, '$.size') AS DOUBLE)
+      WHEN GET_JSON_OBJECT(_e.`traits`, '$.size') RLIKE '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+      THEN CAST(GET_JSON_OBJECT(_e.`traits`, '$.size') AS DOUBLE)
     END >= 50
     AND CASE
-      WHEN GET_JSON_OBJECT(e.`traits`, '$.newsletter') = 'true'
+      WHEN GET_JSON_OBJECT(_e.`traits`, '$.newsletter') = 'true'
       THEN TRUE
-      WHEN GET_JSON_OBJECT(e.`traits`, '$.newsletter') = 'false'
+      WHEN GET_JSON_OBJECT(_e.`traits`, '$.newsletter') = 'false'
       THEN FALSE
     END = TRUE
   )

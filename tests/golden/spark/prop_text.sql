@@ -1,17 +1,17 @@
 SELECT
-  e.`user_id` AS `entity_id`,
+  _e.`user_id` AS `entity_id`,
   FALSE AS `holdout`
-FROM `main`.`users` AS e
+FROM `main`.`users` AS _e
 WHERE
   (
-    NOT e.`user_id` IS NULL
+    NOT _e.`user_id` IS NULL
     AND (
-      e.`signup_at` IS NULL OR e.`signup_at` <= CURRENT_TIMESTAMP()
+      _e.`signup_at` IS NULL OR _e.`signup_at` <= CURRENT_TIMESTAMP()
     )
   )
   AND (
-    LOCATE('%_', e.`email`) > 0
-    OR STARTSWITH(e.`email`, 'vip_')
-    OR ENDSWITH(e.`email`, '@corp.io')
-    OR e.`email` RLIKE '^[0-9]+@'
+    LOCATE('%_', _e.`email`) > 0
+    OR STARTSWITH(_e.`email`, 'vip_')
+    OR ENDSWITH(_e.`email`, '@corp.io')
+    OR _e.`email` RLIKE '^[0-9]+@'
   )

@@ -1,5 +1,5 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   (
     FROM_BASE(
       SUBSTR(
@@ -7,7 +7,7 @@ SELECT
           TO_HEX(
             MD5(
               TO_UTF8(
-                CONCAT(CAST('holdout_half:' AS VARCHAR), CAST(CAST(e."user_id" AS VARCHAR) AS VARCHAR))
+                CONCAT(CAST('holdout_half:' AS VARCHAR), CAST(CAST(_e."user_id" AS VARCHAR) AS VARCHAR))
               )
             )
           )
@@ -18,13 +18,13 @@ SELECT
       16
     )
   ) % 100 < 50 AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
     )
   )
   AND TRUE

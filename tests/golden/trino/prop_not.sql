@@ -1,13 +1,13 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
     )
   )
-  AND NOT COALESCE(e."plan" = 'trial', FALSE)
+  AND NOT COALESCE(_e."plan" = 'trial', FALSE)

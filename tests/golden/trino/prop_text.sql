@@ -1,18 +1,18 @@
 SELECT
-  e."user_id" AS "entity_id",
+  _e."user_id" AS "entity_id",
   FALSE AS "holdout"
-FROM "main"."users" AS e
+FROM "main"."users" AS _e
 WHERE
   (
-    NOT e."user_id" IS NULL
+    NOT _e."user_id" IS NULL
     AND (
-      e."signup_at" IS NULL
-      OR e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
+      _e."signup_at" IS NULL
+      OR _e."signup_at" <= CAST(AT_TIMEZONE(CURRENT_TIMESTAMP, 'UTC') AS TIMESTAMP)
     )
   )
   AND (
-    STRPOS(e."email", '%_') > 0
-    OR STARTS_WITH(e."email", 'vip_')
-    OR ENDS_WITH(e."email", '@corp.io')
-    OR REGEXP_LIKE(e."email", '^[0-9]+@')
+    STRPOS(_e."email", '%_') > 0
+    OR STARTS_WITH(_e."email", 'vip_')
+    OR ENDS_WITH(_e."email", '@corp.io')
+    OR REGEXP_LIKE(_e."email", '^[0-9]+@')
   )
