@@ -1,19 +1,25 @@
-"""Segments may be named like the aliases the compiled SQL gives its own tables (`e`,
-`s1`, `q2`, `p3` ...): ClickHouse resolves a SELECT alias anywhere in its query, so a
-segment column named `s1` once shadowed the scan `s1` it was computed from."""
+"""Names segsql generates next to the user's: segments may be named like the aliases the
+compiled SQL gives its own tables (`e`, `s1`, `q2` ...; ClickHouse resolves a SELECT alias
+anywhere in its query, so a segment column named `s1` once shadowed the scan `s1` it was
+computed from), and long names must not meet Postgres's 63-byte cut."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
+import pytest
 import yaml
 from sqlglot import exp
 
+from segsql.compiler import view_query
 from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
+from segsql.dialects import get_dialect
+from segsql.errors import DefinitionError
 from segsql.runner.fixtures import load_tables
 from segsql.runner.run import run_segments
-from segsql.state.tables import MEMBERSHIPS
+from segsql.state.tables import CHANGES, MEMBERSHIPS
 
 T = datetime(2026, 3, 1)
 SOURCES = {
@@ -93,3 +99,68 @@ def test_segments_named_like_generated_aliases(adapter, engine):
     for segment, entity_id in rows:
         stored[segment].add(str(entity_id))
     assert stored == EXPECTED
+
+
+LONG = "lifecycle_" + "x" * 45  # 55 bytes: the guard columns would be cut at 63
+GROUPED = {
+    "sources": SOURCES,
+    "suppressions": [{"name": LONG + "_optout", "where": {"property": "plan", "eq": "none"}}],
+    "segments": [
+        {
+            "name": LONG + "_a",
+            "priority_group": "g",
+            "priority": 1,
+            "where": {"property": "plan", "eq": "pro"},
+        },
+        {
+            "name": LONG + "_b",
+            "priority_group": "g",
+            "priority": 2,
+            "where": {"property": "plan", "is_null": False},
+        },
+    ],
+}
+
+
+def test_long_names_keep_their_guard_columns_apart(adapter):
+    """Two segments of a priority group whose names share their first 55 bytes: each
+    keeps its own eligibility column, so the displaced member's reason names the rival."""
+    text = yaml.safe_dump(GROUPED, sort_keys=False)
+    project = project_from_docs(
+        ".", [("long.yml", load_text(text, "long.yml"))], adapter.dialect.name
+    )
+    users = [
+        {"user_id": 1, "plan": "free", "account_id": 1},
+        {"user_id": 2, "plan": "pro", "account_id": 1},
+    ]
+    load_tables(adapter, project, {**DATA, "users": users})
+    segments = list(project.segments.values())
+    run_segments(adapter, project, segments, T)
+    for seg in segments:  # the view depends on the table
+        adapter.execute(exp.Drop(tables=[adapter.table(seg.name)], kind="VIEW", exists=True))
+    load_tables(adapter, project, {**DATA, "users": [{**users[0], "plan": "pro"}, users[1]]})
+    results = run_segments(adapter, project, segments, T + timedelta(days=1))
+    assert {r.status for r in results} == {"success"}, [r.error for r in results]
+    rows = adapter.fetch(
+        exp.select(exp.column("segment"), exp.column("entity_id"), exp.column("reason"))
+        .from_(adapter.table(CHANGES))
+        .where(exp.column("change").eq(exp.Literal.string("exited")))
+    )
+    assert [(s, str(e), json.loads(r)) for s, e, r in rows] == [
+        (LONG + "_b", "1", [{"priority_group": "g", "member_of": LONG + "_a"}])
+    ]
+
+
+def test_a_name_longer_than_postgres_keeps_is_refused(tmp_path):
+    """Postgres cuts names at 63 bytes (the view would get another name): refused before
+    anything is compiled, naming the file and line."""
+    name = "a" * 64
+    text = yaml.safe_dump(
+        {"sources": SOURCES, "segments": [{"name": name, "entity": "user", "where": LOGIN}]}
+    )
+    project = project_from_docs(".", [("long.yml", load_text(text, "long.yml"))], "postgres")
+    with pytest.raises(DefinitionError) as err:
+        view_query(project, project.segments[name], get_dialect("postgres"))
+    assert str(err.value).startswith("long.yml:")
+    assert "64 bytes long; postgres keeps names of at most 63 bytes" in str(err.value)
+    view_query(project, project.segments[name], get_dialect("duckdb"))  # DuckDB keeps it

@@ -33,7 +33,7 @@ from ..model.types import (
 )
 from ..plan.planner import EntityPlan
 from .conditions import ZERO_WHEN_EMPTY, Conditions
-from .guards import ELIGIBLE, SUPPRESSED
+from .guards import eligible_column, suppressed_column
 from .nodes import KEY, coalesce, present
 
 ENTITY_MISSING = '[{"entity_missing": true}]'
@@ -151,12 +151,13 @@ def reason_expr(d: Dialect, project: Project, segment: Segment, table: str) -> e
     A suppressed entity's reason names the suppression, one that another segment of
     its priority group took names that segment; otherwise the parts under `where`."""
     guards = [
-        (SUPPRESSED + s.name, [{"suppression": s.name}])
+        (suppressed_column(s.name), [{"suppression": s.name}])
         for s in applied_suppressions(project, segment)
     ]
     rivals = sorted(segment.outranked_by, key=lambda n: project.segments[n].priority or 0)
     guards += [
-        (ELIGIBLE + n, [{"priority_group": segment.priority_group, "member_of": n}]) for n in rivals
+        (eligible_column(n), [{"priority_group": segment.priority_group, "member_of": n}])
+        for n in rivals
     ]
     parts = _parts_expr(d, segment, table)
     if not guards:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect as SqlglotDialect
 
+from ..errors import DefinitionError
+
 if TYPE_CHECKING:
     from ..model.types import Project, Segment
 
@@ -36,6 +38,7 @@ class Dialect:
     bigint_type = "BIGINT"
     row_store = False  # reads whole rows, no min/max per block: plan one fused scan
     text_allows_nul = True  # False: text cannot hold \x00 (refused at compile time)
+    name_bytes: int | None = None  # the longest name (a segment's view and column) it keeps
     # Snowflake upper-cases unquoted names, Postgres lower-cases them, ClickHouse keeps
     # them: every name is normalised by the engine's own rule (sqlglot's), then quoted, so
     # that `users` in YAML is the table created the ordinary, unquoted way.
@@ -50,7 +53,16 @@ class Dialect:
 
     def check_text(self, project: Project, segments: list[Segment]) -> None:
         """Refuse, as a DefinitionError naming the place, text of `segments` (and of those
-        they reference) that this engine cannot hold (see `text_allows_nul`)."""
+        they reference) that this engine cannot hold (see `text_allows_nul`), and segment
+        names longer than it keeps (`name_bytes`: Postgres would cut the view's name)."""
+        for seg in segments:
+            size = len(seg.name.encode())
+            if self.name_bytes is not None and size > self.name_bytes:
+                raise DefinitionError(
+                    f"segment name '{seg.name}' is {size} bytes long; {self.name} keeps "
+                    f"names of at most {self.name_bytes} bytes; choose a shorter one",
+                    seg.loc,
+                )
         if not self.text_allows_nul:
             from .text import refuse_nul
 

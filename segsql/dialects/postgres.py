@@ -12,6 +12,7 @@ class Postgres(Dialect):
     row_store = True
     number_type = "DOUBLE PRECISION"
     text_allows_nul = False  # and libpq cuts a statement at one (Redshift: the same)
+    name_bytes = 63  # NAMEDATALEN - 1: longer names are cut, silently
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         """`col #>> '{a,b}'`: one operator for both json and jsonb columns (sqlglot's
@@ -46,6 +47,7 @@ class Redshift(Postgres):
     name = sqlglot = "redshift"
     row_store = False  # columnar
     text_type = "VARCHAR(65535)"
+    name_bytes = 127
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         # exp.func would map this to a two-argument node and drop every key after the first
