@@ -2,6 +2,7 @@
 
     python bench/incremental.py                                  # 100k users, 5M events
     python bench/incremental.py --users 1000000 --events 50000000
+    python bench/incremental.py --engine postgres                # the same on Postgres
 
 On the benchmark's catalogue (bench/segments, DuckDB), each `--repeat` times, side by
 side in one run (median, min-max), all at the same T = the end of the generated data:
@@ -11,6 +12,10 @@ side in one run (median, min-max), all at the same T = the end of the generated 
 each in a child process (wall time, the runner's phases, peak RSS from wait4); the
 memberships of the incremental run must equal those of the full refresh. Plus the size
 of the kept state per entity.
+
+`--engine postgres` loads the same warehouse into a throw-away cluster (bench/pgcluster.py)
+and measures the one-day step only; each measured run starts from a copy of the database
+after the previous run (CREATE DATABASE ... TEMPLATE).
 """
 
 from __future__ import annotations
@@ -44,10 +49,11 @@ def log(message: str) -> None:
     print(f"{datetime.now():%H:%M:%S}  {message}", file=sys.stderr, flush=True)
 
 
-def child(db: str, as_of: datetime, full_refresh: bool) -> None:
-    """In a child process: one `segsql run --all` (with --full-refresh or not); JSON out."""
-    os.environ["SEGSQL_BENCH_DB"] = db
-    os.environ["SEGSQL_BENCH_SCHEMA"] = SCHEMA
+def child(db: str, as_of: datetime, full_refresh: bool, target: str) -> None:
+    """In a child process: one `segsql run --all` (with --full-refresh or not); JSON out.
+    `db`: the DuckDB file, or the Postgres database (target `postgres`)."""
+    os.environ["SEGSQL_BENCH_DB" if target == "dev" else "PGDATABASE"] = db
+    os.environ.setdefault("SEGSQL_BENCH_SCHEMA", SCHEMA)
     from segsql.adapters import connect
     from segsql.definitions.profiles import load_target
     from segsql.definitions.project import load_project
@@ -58,7 +64,7 @@ def child(db: str, as_of: datetime, full_refresh: bool) -> None:
     def timings(phase: str, seconds: float) -> None:
         phases[phase] = phases.get(phase, 0.0) + seconds
 
-    adapter = connect(load_target(PROJECT, None, None, "dev"))
+    adapter = connect(load_target(PROJECT, None, None, target))
     project = load_project(PROJECT, adapter.dialect.name)
     start = time.perf_counter()
     results = run_segments(
@@ -80,8 +86,9 @@ def child(db: str, as_of: datetime, full_refresh: bool) -> None:
     print(json.dumps({"total": total, **phases, "failed": failed, "modes": modes}))
 
 
-def run_child(db: Path, as_of: datetime, full_refresh: bool) -> dict:
+def run_child(db: Path | str, as_of: datetime, full_refresh: bool, target: str = "dev") -> dict:
     cmd = [sys.executable, __file__, "--child", str(db), "--as-of", as_of.isoformat()]
+    cmd += ["--target", target]
     if full_refresh:
         cmd.append("--full-refresh")
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -157,18 +164,8 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=5_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--as-of", help=argparse.SUPPRESS)
-    parser.add_argument("--full-refresh", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, datetime.fromisoformat(args.as_of), args.full_refresh)
-        return
+def duckdb_runs(args) -> tuple[dict, dict]:
+    """Per step and kind, the measured runs on copies of the DuckDB warehouse file."""
     source = ensure_warehouse(args.users, args.events, log=log)
     work = Path(tempfile.mkdtemp(prefix="segsql-incr-", dir=OUT))
     results: dict[str, dict[str, list[dict]]] = {}
@@ -193,8 +190,114 @@ def main() -> None:
                     raise SystemExit(f"{step}: incremental members differ from the full refresh")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return results, sizes
+
+
+def postgres_runs(args) -> tuple[dict, dict]:
+    """The one-day step on Postgres: each measured run in a schema of its own holding a
+    copy of segsql's tables as the previous run (in SCHEMA) left them."""
+    from pgcluster import postgres_cluster
+    from run import load_postgres
+
+    source = ensure_warehouse(args.users, args.events, log=log)
+    results: dict[str, dict[str, list[dict]]] = {"day": {}}
+    with postgres_cluster() as pg:
+        log("loading the warehouse into Postgres ...")
+        load_postgres(pg, source)
+        os.environ.update(pg.environ())
+        log("day: the previous run at T - day")
+        run_child(pg.dbname, END - STEPS["day"], False, "postgres")
+        sizes = {"day": pg_state_size(pg)}
+        ours: dict[str, set[tuple]] = {}
+        for i in range(args.repeat):
+            for kind in ("incremental", "full"):
+                schema = f"{SCHEMA}_{kind}"
+                copy_schema(pg, SCHEMA, schema)
+                os.environ["SEGSQL_BENCH_SCHEMA"] = schema
+                try:
+                    r = run_child(pg.dbname, END, kind == "full", "postgres")
+                finally:
+                    os.environ["SEGSQL_BENCH_SCHEMA"] = SCHEMA
+                results["day"].setdefault(kind, []).append(r)
+                log(f"day {kind} #{i + 1}: {r['process_wall']:.2f} s")
+                query = exp.select("segment", "entity_id", "holdout").from_(
+                    _table("segsql_memberships", schema)
+                )
+                with pg.connect() as con:
+                    ours[kind] = {tuple(row) for row in con.execute(_pg(query)).fetchall()}
+            if ours["incremental"] != ours["full"]:
+                raise SystemExit("day: incremental members differ from the full refresh")
+    return results, sizes
+
+
+def _pg(e: exp.Expression) -> str:
+    return e.sql(dialect="postgres")
+
+
+def copy_schema(pg, source: str, target: str) -> None:
+    """`target` made again with a copy of every table of `source` (not its views: a run
+    makes those)."""
+    tables = (
+        exp.select(exp.column("table_name"))
+        .from_(exp.table_("tables", db="information_schema"))
+        .where(
+            exp.and_(
+                exp.column("table_schema").eq(exp.Literal.string(source)),
+                exp.column("table_type").eq(exp.Literal.string("BASE TABLE")),
+            )
+        )
+    )
+    schema = exp.Table(this=exp.to_identifier(target, quoted=True))
+    with pg.connect() as con:
+        con.execute(_pg(exp.Drop(tables=[schema], kind="SCHEMA", exists=True, cascade=True)))
+        con.execute(_pg(exp.Create(this=schema.copy(), kind="SCHEMA")))
+        for (name,) in con.execute(_pg(tables)).fetchall():
+            copy = exp.select(exp.Star()).from_(_table(name, source))
+            con.execute(_pg(exp.Create(this=_table(name, target), kind="TABLE", expression=copy)))
+
+
+def pg_state_size(pg) -> dict:
+    """The kept state's rows and bytes (table, indexes and TOAST) per user."""
+    values = _table("segsql_feature_values")
+    count = exp.func("COUNT", exp.Star())
+    distinct = exp.Count(this=exp.Distinct(expressions=[exp.column("feature")]))
+    size = exp.func("pg_total_relation_size", exp.Literal.string(f"{SCHEMA}.segsql_feature_values"))
+    with pg.connect() as con:
+
+        def one(query: exp.Query):
+            return con.execute(_pg(query)).fetchone()[0]
+
+        rows = one(exp.select(count).from_(values))
+        features = one(exp.select(distinct).from_(_table("segsql_feature_state")))
+        users = one(exp.select(count.copy()).from_(_table("users", "main")))
+        size_bytes = one(exp.select(size))
+    return {
+        "features": features,
+        "rows": rows,
+        "rows_per_user": rows / users,
+        "bytes_per_user": size_bytes / users,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--as-of", help=argparse.SUPPRESS)
+    parser.add_argument("--target", default="dev", help=argparse.SUPPRESS)
+    parser.add_argument("--full-refresh", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, datetime.fromisoformat(args.as_of), args.full_refresh, args.target)
+        return
+    runs = postgres_runs if args.engine == "postgres" else duckdb_runs
+    results, sizes = runs(args)
+    engine = {"duckdb": "DuckDB", "postgres": "Postgres"}[args.engine]
     lines = [
-        f"Incremental refresh, DuckDB, {args.users:,} users, {args.events:,} events, "
+        f"Incremental refresh, {engine}, {args.users:,} users, {args.events:,} events, "
         f"median of {args.repeat} (min-max), T = {END:%Y-%m-%d}",
         "",
         "| step | incremental run | full refresh | ratio | incremental: evaluate / write "
@@ -225,8 +328,8 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    (OUT / f"incremental-{datetime.now():%Y%m%dT%H%M%S}.md").write_text(text + "\n")
-    (OUT / f"incremental-{datetime.now():%Y%m%dT%H%M%S}.json").write_text(
+    (OUT / f"incremental-{args.engine}-{datetime.now():%Y%m%dT%H%M%S}.md").write_text(text + "\n")
+    (OUT / f"incremental-{args.engine}-{datetime.now():%Y%m%dT%H%M%S}.json").write_text(
         json.dumps({"results": results, "state": sizes}, default=str)
     )
 
