@@ -227,6 +227,23 @@ def delta_rows(
     """What a run adds to a kept feature: its value over the rows settled now and not at
     `previous` (all settled rows when None: a rebuild), minus, for a moving window, the
     rows that left it."""
+    filters = delta_filters(r, plan, sources, previous, new)
+    rows: exp.Query = feature_rows(r, plan, sources, agg, filters)
+    if previous is not None and moving(agg):
+        leaving = leaving_rows(r, plan, sources, agg, previous)
+        rows = exp.Union(this=rows, expression=leaving, distinct=False)
+    return rows
+
+
+def delta_filters(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    previous: dict[str, Horizon] | None,
+    new: dict[str, Horizon],
+) -> dict[str, exp.Expression]:
+    """Per source, the rows a run adds to a kept feature: settled now and not at
+    `previous` (all settled rows when None: a rebuild)."""
     filters = {}
     for s in sources:
         src = plan.project.sources[s]
@@ -234,11 +251,59 @@ def delta_rows(
         if previous is not None:
             part = and_(paren(part), unsettled(r, src, previous[s]))
         filters[s] = part
-    rows: exp.Query = feature_rows(r, plan, sources, agg, filters)
-    if previous is not None and moving(agg):
-        leaving = leaving_rows(r, plan, sources, agg, previous)
-        rows = exp.Union(this=rows, expression=leaving, distinct=False)
-    return rows
+    return filters
+
+
+def fused_delta(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    aggs: list[Aggregate],
+    previous: dict[str, Horizon] | None,
+    new: dict[str, Horizon],
+) -> tuple[exp.Select, list[dict[str, str]]]:
+    """The rows a run adds to several kept features (not count_distinct) that read the
+    same sources with the same horizons, in ONE scan: (KEY, one column per kept column
+    of each). Returns the query and, per aggregate, kept column -> its column there.
+    (One scan per feature read the events once per feature: on Postgres a sequential
+    scan each.) A moving window's leaving rows are not in it (`leaving_rows`)."""
+    columns: dict[Aggregate, str] = {}
+    for agg in aggs:
+        inner = replace(agg, kind="sum") if agg.kind == "avg" else agg
+        columns.setdefault(inner, f"v{len(columns) + 1}")
+    scan = Scan("t", sources, ScanKind.EVENTS, columns=columns)
+    query = _filtered_scan(r, plan, scan, delta_filters(r, plan, sources, previous, new))
+    sums = {p.alias: p.this for p in query.expressions if isinstance(p, exp.Alias)}
+    names, counted = [], set()
+    for agg in aggs:
+        inner = replace(agg, kind="sum") if agg.kind == "avg" else agg
+        column = columns[inner]
+        if agg.kind != "avg":
+            names.append({KEPT[agg.kind][0]: column})
+            continue
+        count = f"{column}_n"  # the count of the summed values
+        if count not in counted:
+            summed = sums[r.name(column)].this  # the value inside SUM(...)
+            query.append("expressions", r.alias(exp.Count(this=summed.copy()), count))
+            counted.add(count)
+        names.append({"num": column, "n": count})
+    return query, names
+
+
+def fused_rows(r, source: exp.Expression, agg: Aggregate, names: dict[str, str]) -> exp.Select:
+    """One feature's rows (entity_id text, <its kept columns>) from a `fused_delta` query
+    or the table it was stored in: the entities with a value (a count of 0 or a NULL adds
+    nothing to a kept value)."""
+    kept = KEPT[agg.kind]
+    t = "t"
+    columns = [r.alias(r.d.to_text(r.col(KEY, t)), "entity_id")]
+    columns += [r.alias(_cast(r, r.col(names[k], t), k), k) for k in kept]
+    first = r.col(names[kept[-1]] if agg.kind == "avg" else names[kept[0]], t)
+    if agg.kind in ("count", "avg"):
+        test: exp.Expression = exp.NEQ(this=first, expression=exp.Literal.number(0))
+    else:
+        test = exp.Not(this=exp.Is(this=first, expression=exp.Null()))
+    return select(*columns).from_(table_alias(source.copy(), t), copy=False).where(test, copy=False)
 
 
 def _tagged(r, rows: exp.Select, tag: str, kept: tuple[str, ...]) -> exp.Select:

@@ -25,10 +25,17 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..compiler import Renderer, plan_for
-from ..compiler.incremental import delta_rows
+from ..compiler.incremental import delta_rows, fused_delta, fused_rows, leaving_rows
 from ..errors import one_line
 from ..model.types import Project, Segment
-from ..plan.incremental import KEPT, Horizon, StateRef, feature_id, not_kept_because
+from ..plan.incremental import (
+    KEPT,
+    Horizon,
+    StateRef,
+    feature_id,
+    moving,
+    not_kept_because,
+)
 from ..plan.planner import Aggregate
 from ..state import faults
 from ..state.batch import union_all
@@ -61,6 +68,15 @@ class FeatureWrite:
     previous: Kept | None  # None: rebuilt from all events (a new generation)
     horizons: dict[str, Horizon]  # what it covers after this run
 
+    @property
+    def before(self) -> dict[str, Horizon] | None:
+        """What the kept value covered before this run (None: a rebuild)."""
+        return self.previous.horizons if self.previous is not None else None
+
+
+def _key(horizons: dict[str, Horizon] | None) -> tuple | None:
+    return tuple(sorted(horizons.items())) if horizons is not None else None
+
 
 @dataclass
 class EntityIncrement:
@@ -82,14 +98,39 @@ class EntityIncrement:
         d = adapter.dialect
         r = Renderer(d, self.as_of)
         plan = plan_for(self.project, self.entity, {}, d)
-        parts, commits = [], []
+        rows: dict[str, exp.Query] = {}  # feature -> the rows this run adds to it
+        groups: dict[tuple, list[FeatureWrite]] = {}
         for w in self.writes:
             sources, agg = w.key
-            previous = w.previous.horizons if w.previous is not None else None
+            if agg.kind == "count_distinct":  # a row per value: a scan of its own
+                rows[w.feature] = delta_rows(r, plan, sources, agg, w.before, w.horizons)
+            else:
+                groups.setdefault((sources, _key(w.before), _key(w.horizons)), []).append(w)
+        for i, group in enumerate(groups.values()):
+            # the features that read the same rows: one scan (a temp table when several)
+            first = group[0]
+            sources = first.key[0]
+            query, names = fused_delta(
+                r, plan, sources, [w.key[1] for w in group], first.before, first.horizons
+            )
+            source = (
+                adapter.temp_table(f"segsql_delta_{self.entity}_{i}", query)
+                if len(group) > 1
+                else query
+            )
+            for w, columns in zip(group, names, strict=True):
+                agg = w.key[1]
+                added: exp.Query = fused_rows(r, source, agg, columns)
+                if w.before is not None and moving(agg):
+                    leaving = leaving_rows(r, plan, sources, agg, w.before)
+                    added = exp.Union(this=added, expression=leaving, distinct=False)
+                rows[w.feature] = added
+        parts, commits = [], []
+        for w in self.writes:
             generation = w.previous.generation if w.previous is not None else run_id
-            rows = delta_rows(r, plan, sources, agg, previous, w.horizons)
+            kept = KEPT[w.key[1].kind]
             parts.append(
-                value_rows(rows, w.feature, generation, run_id, KEPT[agg.kind], d.column_type)
+                value_rows(rows[w.feature], w.feature, generation, run_id, kept, d.column_type)
             )
             commits.append(
                 log_row(w.feature, self.entity, generation, run_id, self.as_of, w.horizons)
