@@ -259,20 +259,20 @@ def fused_delta(
     plan: EntityPlan,
     sources: tuple[str, ...],
     aggs: list[Aggregate],
-    previous: dict[str, Horizon] | None,
-    new: dict[str, Horizon],
+    filters: dict[str, exp.Expression],
 ) -> tuple[exp.Select, list[dict[str, str]]]:
-    """The rows a run adds to several kept features (not count_distinct) that read the
-    same sources with the same horizons, in ONE scan: (KEY, one column per kept column
-    of each). Returns the query and, per aggregate, kept column -> its column there.
-    (One scan per feature read the events once per feature: on Postgres a sequential
-    scan each.) A moving window's leaving rows are not in it (`leaving_rows`)."""
+    """Several kept features (not count_distinct) over the rows of the same sources that
+    pass `filters` (source -> row filter: the rows a run adds, `delta_filters`, or those
+    not settled yet), in ONE scan: (KEY, one column per kept column of each). Returns
+    the query and, per aggregate, kept column -> its column there. (A scan per feature
+    read the events once per feature: on Postgres a sequential scan each.) A moving
+    window's leaving rows are not in it (`leaving_rows`)."""
     columns: dict[Aggregate, str] = {}
     for agg in aggs:
         inner = replace(agg, kind="sum") if agg.kind == "avg" else agg
         columns.setdefault(inner, f"v{len(columns) + 1}")
     scan = Scan("t", sources, ScanKind.EVENTS, columns=columns)
-    query = _filtered_scan(r, plan, scan, delta_filters(r, plan, sources, previous, new))
+    query = _filtered_scan(r, plan, scan, filters)
     sums = {p.alias: p.this for p in query.expressions if isinstance(p, exp.Alias)}
     names, counted = [], set()
     for agg in aggs:
@@ -351,14 +351,26 @@ def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
     parts: list[exp.Select] = [kept_rows(r, others)] if others else []
     if distinct:
         parts.append(_distinct_counts(r, plan, scan, distinct))
+    # the rows not settled yet: one scan per group of features that read the same rows
+    groups: dict[tuple, list[Aggregate]] = {}
     for agg, ref in others.items():
-        kept = KEPT[agg.kind]
-        read = agg.sources or scan.sources
-        filters = {s: unsettled(r, plan.project.sources[s], ref.horizon(s)) for s in read}
-        parts.append(_tagged(r, feature_rows(r, plan, read, agg, filters), ref.feature, kept))
-        if moving(agg):
-            leaving = leaving_rows(r, plan, read, agg, dict(ref.horizons))
-            parts.append(_tagged(r, leaving, ref.feature, kept))
+        groups.setdefault((agg.sources or scan.sources, ref.horizons), []).append(agg)
+    ctes: list[tuple[str, exp.Select]] = []
+    for (read, horizons), aggs in groups.items():
+        hz = dict(horizons)
+        filters = {s: unsettled(r, plan.project.sources[s], hz[s]) for s in read}
+        query, names = fused_delta(r, plan, read, aggs, filters)
+        source: exp.Expression = query
+        if len(aggs) > 1:  # read by each feature's part: once, as a CTE
+            name = f"segsql_unsettled_{len(ctes) + 1}"
+            ctes.append((name, query))
+            source = exp.Table(this=r.d.ident(name))
+        for agg, columns in zip(aggs, names, strict=True):
+            kept, ref = KEPT[agg.kind], others[agg]
+            parts.append(_tagged(r, fused_rows(r, source, agg, columns), ref.feature, kept))
+            if moving(agg):
+                leaving = leaving_rows(r, plan, read, agg, hz)
+                parts.append(_tagged(r, leaving, ref.feature, kept))
     union: exp.Query = parts[0]
     for part in parts[1:]:
         union = exp.Union(this=union, expression=part, distinct=False)
@@ -381,11 +393,16 @@ def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
         else:
             value = COMBINE[agg.kind](this=of(KEPT[agg.kind][0]))
         columns.append(r.alias(value, column))
-    return (
+    out = (
         select(*columns)
         .from_(table_alias(union, u), copy=False)
         .group_by(r.col("entity_id", u), copy=False)
     )
+    for name, query in ctes:
+        out.with_(
+            r.d.ident(name), as_=query, materialized=r.d.materialized_ctes or None, copy=False
+        )
+    return out
 
 
 def _read_sources(plan: EntityPlan, agg: Aggregate, sources: tuple[str, ...]) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ class Dialect:
     row_store = False  # reads whole rows, no min/max per block: plan one fused scan
     text_allows_nul = True  # False: text cannot hold \x00 (refused at compile time)
     name_bytes: int | None = None  # the longest name (a segment's view and column) it keeps
+    materialized_ctes = False  # WITH x AS MATERIALIZED (...): computed once, however often read
     # Snowflake upper-cases unquoted names, Postgres lower-cases them, ClickHouse keeps
     # them: every name is normalised by the engine's own rule (sqlglot's), then quoted, so
     # that `users` in YAML is the table created the ordinary, unquoted way.

@@ -7,6 +7,7 @@ from .base import Dialect
 
 class DuckDB(Dialect):
     name = "duckdb"
+    materialized_ctes = True
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         """A JSON Pointer path (`/a/b`, `~` and `/` escaped as `~0`, `~1`): sqlglot's

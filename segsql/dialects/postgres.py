@@ -13,6 +13,7 @@ class Postgres(Dialect):
     number_type = "DOUBLE PRECISION"
     text_allows_nul = False  # and libpq cuts a statement at one (Redshift: the same)
     name_bytes = 63  # NAMEDATALEN - 1: longer names are cut, silently
+    materialized_ctes = True  # (12 and later)
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         """`col #>> '{a,b}'`: one operator for both json and jsonb columns (sqlglot's
@@ -48,6 +49,7 @@ class Redshift(Postgres):
     row_store = False  # columnar
     text_type = "VARCHAR(65535)"
     name_bytes = 127
+    materialized_ctes = False
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         # exp.func would map this to a two-argument node and drop every key after the first

@@ -25,7 +25,13 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..compiler import Renderer, plan_for
-from ..compiler.incremental import delta_rows, fused_delta, fused_rows, leaving_rows
+from ..compiler.incremental import (
+    delta_filters,
+    delta_rows,
+    fused_delta,
+    fused_rows,
+    leaving_rows,
+)
 from ..errors import one_line
 from ..model.types import Project, Segment
 from ..plan.incremental import (
@@ -110,9 +116,8 @@ class EntityIncrement:
             # the features that read the same rows: one scan (a temp table when several)
             first = group[0]
             sources = first.key[0]
-            query, names = fused_delta(
-                r, plan, sources, [w.key[1] for w in group], first.before, first.horizons
-            )
+            filters = delta_filters(r, plan, sources, first.before, first.horizons)
+            query, names = fused_delta(r, plan, sources, [w.key[1] for w in group], filters)
             source = (
                 adapter.temp_table(f"segsql_delta_{self.entity}_{i}", query)
                 if len(group) > 1
