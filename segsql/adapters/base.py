@@ -278,7 +278,7 @@ class Adapter:
         """Record the new membership of several segments (of one run) in one transaction,
         with the same few statements however many segments; returns segment -> (members,
         entered, exited). members[segment] selects (entity_id text, holdout). Without
-        transactions: one segment after the other, each its own commit point (see swap.py).
+        transactions: each segment's swap its own commit point (see swap.py).
         `self.state_write()`, when set, writes the kept state of incremental refresh: inside
         the transaction, or, without one, first (it has its own commit point, see
         state/features.py)."""
