@@ -10,11 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlglot import exp
 
+from segsql.adapters import swap
 from segsql.adapters.duckdb import DuckDBAdapter
 from segsql.definitions.profiles import Target
 from segsql.runner import run as runner
 from segsql.runner.run import run_segments
-from segsql.state.tables import MEMBERSHIPS
+from segsql.state.tables import CHANGES, MEMBERSHIPS, RUNS
 
 from .test_engines import PROJECT, T0, fetch_state, reload, replay_matches, run_data
 
@@ -101,3 +102,40 @@ def test_interrupted_write_is_rolled_forward_or_back(tmp_path, point, crash, mon
         assert statuses.count("success") == 3 * len(SEGMENTS) + forward
     reference.close()
     a.close()
+
+
+def test_a_batch_writes_its_change_and_run_rows_in_one_statement_each(tmp_path, monkeypatch):
+    """However many segments: one INSERT of change rows and one of success rows (each
+    segment's swap stays its own step), and the same rows as one segment at a time."""
+    inserts: list[str] = []
+    execute = SwapDuckDB.execute
+
+    def spy(self, expression):
+        if isinstance(expression, exp.Insert):
+            inserts.append(expression.find(exp.Table).name)
+        return execute(self, expression)
+
+    monkeypatch.setattr(SwapDuckDB, "execute", spy)
+    a = adapter(tmp_path, "batched")
+    for day, segments in ((2, SEGMENTS[:1]), (5, SEGMENTS), (9, SEGMENTS)):
+        reload(a, run_data(day))
+        inserts.clear()
+        run_segments(a, PROJECT, segments, T0 + timedelta(days=day))
+        assert inserts.count(CHANGES) == 1 and inserts.count(RUNS) == 1, inserts
+    monkeypatch.undo()
+    single = adapter(tmp_path, "single")
+    monkeypatch.setattr(
+        swap,
+        "write_segments",
+        lambda ad, runs, members, now: {
+            r.segment: swap.write_segment(ad, r, members[r.segment], now) for r in runs
+        },
+    )
+    for day, segments in ((2, SEGMENTS[:1]), (5, SEGMENTS), (9, SEGMENTS)):
+        reload(single, run_data(day))
+        run_segments(single, PROJECT, segments, T0 + timedelta(days=day))
+    replay_matches(a)
+    assert transitions(a) == transitions(single)
+    assert [r[1:] for r in fetch_state(a)[2]] == [r[1:] for r in fetch_state(single)[2]]
+    a.close()
+    single.close()

@@ -11,7 +11,7 @@ writes and crash recovery of swap.py, for which the engine implements
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -278,7 +278,7 @@ class Adapter:
         """Record the new membership of several segments (of one run) in one transaction,
         with the same few statements however many segments; returns segment -> (members,
         entered, exited). members[segment] selects (entity_id text, holdout). Without
-        transactions: one segment after the other, each its own commit point (see swap.py).
+        transactions: each segment's swap its own commit point (see swap.py).
         `self.state_write()`, when set, writes the kept state of incremental refresh: inside
         the transaction, or, without one, first (it has its own commit point, see
         state/features.py)."""
@@ -343,9 +343,10 @@ class Adapter:
     def refresh_table(self, table: exp.Table) -> None:
         """Forget what the session cached about `table` (files written by another process)."""
 
-    def recover(self, failing: tuple[str, str] | None = None) -> list[tuple[str, str, str]]:
-        """Repair refreshes a crash interrupted: (run_id, segment, 'forward'|'back'). Nothing
-        to do where each refresh is one transaction (see swap.py for the others)."""
+    def recover(self, failing: Collection[tuple[str, str]] = ()) -> list[tuple[str, str, str]]:
+        """Repair refreshes a crash interrupted: (run_id, segment, 'forward'|'back'); those
+        in `failing` (failing in this process) get no error row. Nothing to do where each
+        refresh is one transaction (see swap.py for the others)."""
         return [] if self.SUPPORTS_TRANSACTIONS else swap.recover(self, failing)
 
     # -- the hooks of swap.py, for engines without transactions

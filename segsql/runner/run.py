@@ -494,14 +494,17 @@ def _after_failed_batch(
 ) -> dict[str, tuple[int, int, int]]:
     """The counts of the segments of a failed batch that are committed all the same: all
     of them if it failed after its commit; on engines without transactions (swap.py), those
-    written before the failing one, which is repaired here (rolled forward or back)."""
+    whose swap happened: every segment of the batch without a success row is repaired here
+    (rolled forward, or back without an error row: the caller writes it again)."""
+    run_id = runs[0].run_id
     try:
-        done = _committed(adapter, runs[0].run_id)
+        done = _committed(adapter, run_id)
+        pending = {(run_id, run.segment) for run in runs if run.segment not in done}
+        if pending:
+            adapter.recover(failing=pending)
+            done = _committed(adapter, run_id)
     except Exception:  # noqa: BLE001 - the warehouse is gone; the next run recovers
         return {}
-    failing = next((run for run in runs if run.segment not in done), None)
-    if failing is not None and (counts := _repair(adapter, failing)) is not None:
-        done[failing.segment] = counts
     return {run.segment: done[run.segment] for run in runs if run.segment in done}
 
 
@@ -509,7 +512,7 @@ def _repair(adapter: Adapter, run: SegmentRun) -> tuple[int, int, int] | None:
     """After a failed write: let the adapter roll it forward or back; the counts if it
     turned out committed."""
     try:
-        adapter.recover(failing=(run.run_id, run.segment))
+        adapter.recover(failing={(run.run_id, run.segment)})
         return _committed(adapter, run.run_id, run.segment).get(run.segment)
     except Exception:  # noqa: BLE001 - the warehouse is gone; the next run recovers
         return None
