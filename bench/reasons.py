@@ -42,7 +42,7 @@ from warehouse import END, OUT, ensure_warehouse  # noqa: E402
 
 SCHEMA = "segsql_bench"
 KINDS = ("with", "without")
-LONG_FLOAT = re.compile(r"-?\d+\.\d{7,}")
+DECIMAL = re.compile(r"-?\d+\.\d+")
 
 
 def log(message: str) -> None:
@@ -134,7 +134,7 @@ def written(db: Path) -> tuple[set[tuple], int, str, int]:
     finally:
         con.close()
     # a float sum's last digits depend on DuckDB's parallel order: rounded for the digest
-    text = LONG_FLOAT.sub(lambda m: f"{float(m.group()):.6f}", json.dumps(rows))
+    text = DECIMAL.sub(lambda m: repr(round(float(m.group()), 6)), json.dumps(rows))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return found, len(rows), digest, sum(r[3] is not None for r in rows)
 
