@@ -21,7 +21,14 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..clock import utcnow
-from ..compiler import evaluation_query, holdout_expr, reason_expr, view_query
+from ..compiler import (
+    entity_key,
+    evaluation_query,
+    holdout_expr,
+    reason_entity,
+    reason_expr,
+    view_query,
+)
 from ..errors import UsageError, one_line
 from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
@@ -263,7 +270,11 @@ class Run:
     def segment_run(self, seg: Segment, evaluated: exp.Table | None = None) -> SegmentRun:
         """What the segment's write records; `evaluated`: the evaluation table its change
         rows' `reason` is read from (none when the run has reasons off)."""
-        reasons = reasons_of(self.adapter, self.project, seg, evaluated) if self.reasons else None
+        reasons = (
+            reasons_of(self.adapter, self.project, seg, evaluated, self.as_of)
+            if self.reasons
+            else None
+        )
         return SegmentRun(
             self.run_id,
             seg.name,
@@ -437,7 +448,7 @@ class Run:
                     seg.name, "error", seconds=time.perf_counter() - start, error=refusal
                 )
             if self.reasons:
-                run.reasons = reasons_of(adapter, self.project, seg, source)
+                run.reasons = reasons_of(adapter, self.project, seg, source, self.as_of)
             counts = adapter.write_segment(run, members, utcnow)
             return SegmentResult(
                 seg.name, "success", *counts, seconds=time.perf_counter() - start, mode=run.mode
@@ -475,12 +486,24 @@ def _batchable(
 
 
 def reasons_of(
-    adapter: Adapter, project: Project, seg: Segment, evaluated: exp.Table | None
+    adapter: Adapter,
+    project: Project,
+    seg: Segment,
+    evaluated: exp.Table | None,
+    as_of: datetime,
 ) -> Reasons | None:
     """Where the segment's change rows read their `reason` (compiler/reasons.py)."""
     if evaluated is None:
         return None
-    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, project, seg, SOURCE))
+    d = adapter.dialect
+    entity = reason_entity(project, seg, d)
+    return Reasons(
+        evaluated,
+        seg.entity,
+        reason_expr(d, project, seg, SOURCE, as_of),
+        entity,
+        entity_key(project, seg.entity, d) if entity is not None else None,
+    )
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
