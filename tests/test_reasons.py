@@ -187,9 +187,10 @@ def test_reason_of_an_entity_that_left_the_table(adapter):
     assert any(eid not in gone for _, eid, _ in exits)
 
 
-# Parts whose truth value the change-row statement recomputes (stored measures, the entity
-# row), one it reads from its own column (`in_segment`), and the since_nth_last whose NULL
-# measure is ambiguous (`is_null: true`: its own column)
+# Parts whose truth value the change-row statement recomputes from stored measures (event
+# conditions under all / any / not), parts it reads from their own column (properties,
+# `sql`, `in_segment`, a mix), and the since_nth_last whose NULL measure is ambiguous
+# (`is_null: true`: its own column)
 MIXED_PARTS = [
     {"property": "plan", "eq": "trial"},
     {"property": "traits.role", "eq": "admin"},
@@ -201,6 +202,12 @@ MIXED_PARTS = [
         "last": {"is_null": True},
     },
     {"not": {"event": "add_to_cart", "within": "7d"}},
+    {
+        "any": [
+            {"event": "add_to_cart", "within": "1d"},
+            {"not": {"event": "email_opened", "within": "30d", "count": {"gte": 1}}},
+        ]
+    },
     {
         "any": [
             {"event": "add_to_cart", "within": "2d", "count": {"gte": 2}},

@@ -11,18 +11,16 @@ from ..model.guards import guarded
 from ..model.types import Condition, Project, Segment
 from ..plan import EntityPlan, plan_entity
 from .guards import guard_outputs
-from .reasons import ENTITY_MISSING, entity_key, reason_columns, reason_entity, reason_expr
+from .reasons import ENTITY_MISSING, reason_columns, reason_expr
 from .render import ENTITY, EVALUATION_ID, Renderer
 
 __all__ = [
     "ENTITY_MISSING",
     "EVALUATION_ID",
     "Renderer",
-    "entity_key",
     "evaluation_query",
     "holdout_expr",
     "plan_for",
-    "reason_entity",
     "reason_expr",
     "view_query",
 ]

@@ -4,13 +4,12 @@ The evaluation query of a run already computes every feature of every condition;
 `reasons`, it also keeps what the reasons need that the rest of the run does not
 (`reason_columns`): the measure of each event condition directly under a `where` (or
 nested in all / any / not there), one column per aggregate however many parts read it,
-and the truth value of a part that cannot be recomputed later (`in_segment`, sequences,
-`parent`, `members`). The write then builds the JSON text for the changed entities only
-(`reason_expr`), in the same statement that appends the change rows: an event part's
-truth value from its stored measure (the same comparison), a property or `sql` part
-from the entity row (the entity table joined for the changed rows only), a `where` that
-is one condition from the segment's own column. The evaluation table holds each column
-for every entity, so each one it does not need is work saved on every run.
+and the truth value of a part that is not recomputed later (`in_segment`, sequences,
+`parent`, `members`, properties, `sql`). The write then builds the JSON text for the
+changed entities only (`reason_expr`), in the same statement that appends the change
+rows: an event part's truth value from its stored measure (the same comparison), that
+of a `where` of one condition from the segment's own column. The evaluation table holds
+each column for every entity, so each one it does not need is work saved on every run.
 
 `reason_expr` is the one function that builds a reason, suppressions and priority
 groups (a suppressed or displaced member) included.
@@ -21,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlglot import exp
@@ -35,15 +35,13 @@ from ..model.types import (
     EventCond,
     Not,
     Project,
-    PropertyCond,
     Segment,
     SinceNthLast,
-    SqlCond,
 )
 from ..plan.planner import EntityPlan, aggregate_of
 from .conditions import ZERO_WHEN_EMPTY, Conditions
 from .guards import ELIGIBLE, SUPPRESSED
-from .nodes import ENTITY, KEY, coalesce, col, paren, present, table_alias
+from .nodes import KEY, coalesce, paren, present
 
 ENTITY_MISSING = '[{"entity_missing": true}]'
 NUMBER_MEASURES = ("count", "count_distinct", "sum", "avg")
@@ -83,9 +81,11 @@ def single(where: Condition) -> bool:
 
 
 def stored(cond: Condition) -> bool:
-    """The change-row statement can recompute the condition's truth value: it is made of
-    event conditions (from their stored measures), properties and `sql` (from the entity
-    row, joined for the changed entities only), under all / any / not."""
+    """The change-row statement can recompute the condition's truth value from stored
+    measures: it is made of event conditions under all / any / not. (A property or `sql`
+    part keeps its truth value: reading the entity table again in the write, for the
+    changed rows only, measured no cheaper than a boolean column, and could see a row
+    changed since the evaluation.)"""
     if isinstance(cond, (All, AnyOf)):
         return all(stored(c) for c in cond.items)
     if isinstance(cond, Not):
@@ -97,7 +97,7 @@ def stored(cond: Condition) -> bool:
             isinstance(cond.window, SinceNthLast)
             and any(t.op == "is_null" and t.value for t in cond.measure.tests)
         )
-    return isinstance(cond, (PropertyCond, SqlCond))
+    return False  # a property or `sql` part: its own column (see `reason_columns`)
 
 
 def _leaves(cond: Condition) -> Iterator[Condition]:
@@ -109,18 +109,6 @@ def _leaves(cond: Condition) -> Iterator[Condition]:
         yield from _leaves(cond.item)
     else:
         yield cond
-
-
-def reads_entity(segment: Segment) -> bool:
-    """The segment's reason reads the entity row (a property or `sql` part of all / any)."""
-    if single(segment.where):
-        return False
-    return any(
-        isinstance(leaf, (PropertyCond, SqlCond))
-        for _, cond in reason_parts(segment.where)
-        if stored(cond)
-        for leaf in _leaves(cond)
-    )
 
 
 def measure_kind(cond: EventCond) -> str:
@@ -178,7 +166,7 @@ def reason_columns(
 class _Recomputed(Conditions):
     """A part's truth value in the change-row statement: an event condition compares its
     stored measure (a column of the evaluation table `table`) as the evaluation compares
-    the aggregate (the same `tests`); properties and `sql` read the entity row `e`."""
+    the aggregate (the same `tests`)."""
 
     def __init__(self, dialect: Dialect, as_of: datetime, table: str):
         super().__init__(dialect, as_of)
@@ -189,19 +177,6 @@ class _Recomputed(Conditions):
         return paren(self.tests(self.col(measure_column(cond), self.table), cond.measure.tests))
 
     BOOLEANS = {**Conditions.BOOLEANS, EventCond: _stored_event}
-
-
-def reason_entity(project: Project, segment: Segment, d: Dialect) -> exp.Expression | None:
-    """The entity table aliased `e`, for the change-row statement to join (its key as
-    text, `entity_key`) when the segment's reason reads the entity row; else None."""
-    if not reads_entity(segment):
-        return None
-    return table_alias(d.table(*project.entity_source(segment.entity).table), ENTITY)
-
-
-def entity_key(project: Project, entity: str, d: Dialect) -> exp.Expression:
-    """The key of the entity row `e` as text: the evaluation table's id."""
-    return d.to_text(col(d.normalize(project.entity_source(entity).key), ENTITY))
 
 
 def _col(name: str, table: str) -> exp.Column:
@@ -241,9 +216,9 @@ def reason_expr(
     d: Dialect, project: Project, segment: Segment, table: str, as_of: datetime
 ) -> exp.Expression:
     """The `reason` JSON text of one segment's change row at T = `as_of`, from the columns
-    of the evaluation table aliased `table` (see `reason_columns` and guards.py) and, when
-    `reason_entity` says so, the entity row `e`; the caller writes ENTITY_MISSING for an
-    entity that no longer exists at T (no evaluation row). A suppressed entity's reason
+    of the evaluation table aliased `table` (see `reason_columns` and guards.py); the
+    caller writes ENTITY_MISSING for an entity that no longer exists at T (no evaluation
+    row). A suppressed entity's reason
     names the suppression, one that another segment of its priority group took names that
     segment; otherwise the parts under `where`. Those parts are computed only when no
     guard holds: then the segment's own column is its `where`."""
@@ -269,31 +244,80 @@ def reason_expr(
 
 def _truth(
     r: _Recomputed, project: Project, segment: Segment, i: int, cond: Condition, table: str
-) -> exp.Expression:
-    """Part i's truth value as JSON text (`true` / `false`)."""
-    yes, no = exp.Literal.string("true"), exp.Literal.string("false")
+) -> tuple[exp.Expression, str, str]:
+    """Part i's truth value: (a boolean, its JSON when true, when false or NULL)."""
     if single(segment.where):  # the segment's own column: `where`, or `not` of the part
         value: exp.Expression = _col(segment.name, table)
         if isinstance(segment.where, Not):
-            yes, no = no, yes
+            return value, "false", "true"
     elif stored(cond):
         value = r.boolean(EntityPlan(project, segment.entity, {}), cond)
     else:
         value = _col(value_column(segment.name, i), table)
-    return exp.Case(ifs=[exp.If(this=value, true=yes)], default=no)  # NULL: false
+    return value, "true", "false"
+
+
+@dataclass
+class _Truth:
+    """A truth value in a JSON text: the text when it holds, when not (or NULL)."""
+
+    value: exp.Expression
+    yes: str
+    no: str
+
+
+class _Text:
+    """The pieces of a JSON text, concatenated with as few operations as can be: literal
+    text next to a truth value goes into both branches of its CASE (the concatenation
+    is most of what a reason costs per change row)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str | _Truth | exp.Expression] = []
+
+    def text(self, s: str) -> None:
+        last = self.pieces[-1] if self.pieces else None
+        if isinstance(last, str):
+            self.pieces[-1] = last + s
+        elif isinstance(last, _Truth):
+            last.yes += s
+            last.no += s
+        else:
+            self.pieces.append(s)
+
+    def truth(self, value: exp.Expression, yes: str, no: str) -> None:
+        before = self.pieces[-1] if self.pieces else None
+        if isinstance(before, str):  # the text before it goes into the CASE
+            self.pieces.pop()
+        else:
+            before = ""
+        self.pieces.append(_Truth(value, before + yes, before + no))
+
+    def expression(self, node: exp.Expression) -> None:
+        self.pieces.append(node)
+
+    def sql(self) -> exp.Expression:
+        out: list[exp.Expression] = []
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                out.append(exp.Literal.string(piece))
+            elif isinstance(piece, _Truth):
+                yes, no = exp.Literal.string(piece.yes), exp.Literal.string(piece.no)
+                out.append(exp.Case(ifs=[exp.If(this=piece.value, true=yes)], default=no))
+            else:
+                out.append(piece)
+        return _concat(out)
 
 
 def _parts_expr(r: _Recomputed, project: Project, segment: Segment, table: str) -> exp.Expression:
-    d = r.d
-    parts: list[exp.Expression] = [exp.Literal.string("[")]
+    json_text = _Text()
+    json_text.text("[")
     for i, (path, cond) in enumerate(reason_parts(segment.where)):
-        head = ("," if i else "") + "{" + f'"path": {json.dumps(path)}, "value": '
-        parts.append(exp.Literal.string(head))
-        parts.append(_truth(r, project, segment, i, cond, table))
+        json_text.text(("," if i else "") + "{" + f'"path": {json.dumps(path)}, "value": ')
+        json_text.truth(*_truth(r, project, segment, i, cond, table))
         if isinstance(cond, EventCond):
-            parts.append(exp.Literal.string(', "measure": '))
+            json_text.text(', "measure": ')
             value = r.col(measure_column(cond), table)
-            parts.append(_measure_json(d, value, measure_kind(cond)))
-        parts.append(exp.Literal.string("}"))
-    parts.append(exp.Literal.string("]"))
-    return _concat(parts)
+            json_text.expression(_measure_json(r.d, value, measure_kind(cond)))
+        json_text.text("}")
+    json_text.text("]")
+    return json_text.sql()

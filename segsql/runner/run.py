@@ -21,14 +21,7 @@ from sqlglot import exp
 
 from ..adapters.base import Adapter
 from ..clock import utcnow
-from ..compiler import (
-    entity_key,
-    evaluation_query,
-    holdout_expr,
-    reason_entity,
-    reason_expr,
-    view_query,
-)
+from ..compiler import evaluation_query, holdout_expr, reason_expr, view_query
 from ..errors import UsageError, one_line
 from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
@@ -495,15 +488,7 @@ def reasons_of(
     """Where the segment's change rows read their `reason` (compiler/reasons.py)."""
     if evaluated is None:
         return None
-    d = adapter.dialect
-    entity = reason_entity(project, seg, d)
-    return Reasons(
-        evaluated,
-        seg.entity,
-        reason_expr(d, project, seg, SOURCE, as_of),
-        entity,
-        entity_key(project, seg.entity, d) if entity is not None else None,
-    )
+    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, project, seg, SOURCE, as_of))
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:

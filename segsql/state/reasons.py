@@ -2,9 +2,8 @@
 evaluation table for the changed entities only, in the statement that appends them.
 
 A SegmentRun carries its `Reasons`: the evaluation table and the segment's reason
-expression over that table's columns and, for some segments, the entity row's
-(compiler/reasons.py builds it, the runner passes it on), so the writes here only join
-and pick.
+expression over that table's columns (compiler/reasons.py builds it, the runner passes
+it on), so the writes here only join and pick.
 """
 
 from __future__ import annotations
@@ -26,11 +25,7 @@ class Reasons:
 
     evaluated: exp.Table  # the run's evaluation table of the segment's entity type
     entity_type: str
-    expression: exp.Expression  # JSON text over the columns of SOURCE (and of `entity`)
-    # the entity table aliased `e` when `expression` reads the entity row, and its key as
-    # text over `e` (compiler/reasons.py, reason_entity)
-    entity: exp.Expression | None = None
-    entity_key: exp.Expression | None = None
+    expression: exp.Expression  # JSON text over the columns of SOURCE
 
 
 def add_reason(query: exp.Select, alias: str, runs: list, by_segment: bool = True) -> exp.Select:
@@ -53,14 +48,6 @@ def add_reason(query: exp.Select, alias: str, runs: list, by_segment: bool = Tru
         join_type="left",
         copy=False,
     )
-    entity = next((run.reasons for run in with_reasons if run.reasons.entity is not None), None)
-    if entity is not None:  # the entity rows of the changed entities, for property parts
-        query.join(
-            entity.entity.copy(),
-            on=exp.EQ(this=entity.entity_key.copy(), expression=c(EVALUATION_ID, SOURCE)),
-            join_type="left",
-            copy=False,
-        )
     missing = exp.If(this=c(EVALUATION_ID, SOURCE).is_(exp.null()), true=lit(ENTITY_MISSING))
     if not by_segment:  # one segment's rows
         reason = exp.Case(ifs=[missing], default=first.expression.copy())
