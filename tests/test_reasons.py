@@ -12,13 +12,17 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from sqlglot import exp
 
-from segsql.runner.fixtures import load_tables
+from segsql.definitions.project import project_from_docs
+from segsql.definitions.yaml import load_text
+from segsql.runner.fixtures import load_tables, members_at
 from segsql.runner.run import run_segments
 from segsql.state.tables import CHANGES, RUNS, c
 
+from .conftest import CONDITIONS
 from .reference.evaluator import _Evaluator
 from .reference.strategies import cases
 from .test_differential import to_project
@@ -181,6 +185,113 @@ def test_reason_of_an_entity_that_left_the_table(adapter):
             assert doc[0]["path"] == "where" and doc[0]["value"] is False
             assert doc[0]["measure"] < 2
     assert any(eid not in gone for _, eid, _ in exits)
+
+
+# Parts whose truth value the change-row statement recomputes from stored measures (event
+# conditions under all / any / not), parts it reads from their own column (properties,
+# `sql`, `in_segment`, a mix), and the since_nth_last whose NULL measure is ambiguous
+# (`is_null: true`: its own column)
+MIXED_PARTS = [
+    {"property": "plan", "eq": "trial"},
+    {"property": "traits.role", "eq": "admin"},
+    {"sql": "user_id % 2 = 0"},
+    {"event": "email_opened", "since_nth_last": {"event": "email_delivered", "n": 2}},
+    {
+        "event": "email_opened",
+        "since_nth_last": {"event": "email_delivered", "n": 2},
+        "last": {"is_null": True},
+    },
+    {"not": {"event": "add_to_cart", "within": "7d"}},
+    {
+        "any": [
+            {"event": "add_to_cart", "within": "1d"},
+            {"not": {"event": "email_opened", "within": "30d", "count": {"gte": 1}}},
+        ]
+    },
+    {
+        "any": [
+            {"event": "add_to_cart", "within": "2d", "count": {"gte": 2}},
+            {"all": [{"property": "plan", "eq": "pro"}, {"sql": "user_id > 5"}]},
+        ]
+    },
+    {"in_segment": "part_0"},
+    {"event": "add_to_cart", "within": "30d", "last": {"within": "3d"}},
+]
+
+
+def mixed_project(dialect: str):
+    """`mixed` (any of MIXED_PARTS), `every` (all of them), `not_one` (not of one), and
+    `part_<i>`: each part as a segment of its own (the oracle of its truth value)."""
+    sources = yaml.safe_load((CONDITIONS / "segments" / "sources.yml").read_text())
+    segments = [{"name": f"part_{i}", "where": p} for i, p in enumerate(MIXED_PARTS)]
+    segments += [
+        {"name": "mixed", "where": {"any": MIXED_PARTS}},
+        {"name": "every", "where": {"all": MIXED_PARTS[:4] + MIXED_PARTS[5:]}},
+        {"name": "not_one", "where": {"not": MIXED_PARTS[6]}},
+    ]
+    text = yaml.safe_dump({**sources, "segments": segments}, sort_keys=False)
+    return project_from_docs(".", [("mixed.yml", load_text(text, "mixed.yml"))], dialect)
+
+
+def mixed_data() -> dict[str, list[dict]]:
+    users = [
+        {
+            "user_id": i,
+            "plan": ["trial", "pro", "free"][i % 3],
+            "account_id": i % 2,
+            "signup_at": T0 - timedelta(days=90),
+            "traits": {"role": "admin" if i % 4 == 0 else "viewer"},
+        }
+        for i in range(16)
+    ]
+    email = [
+        {"user_id": i, "event_name": name, "ts": T0 - timedelta(days=d)}
+        for i in range(16)
+        for name, d in (
+            [("email_delivered", 6), ("email_delivered", 4)][: i % 3]
+            + ([("email_opened", 3)] if i % 5 < 2 else [])
+        )
+    ]
+    events = [
+        {"user_id": i, "event_name": "add_to_cart", "ts": T0 - timedelta(days=d, hours=i)}
+        for i in range(16)
+        for d in range(i % 4)
+    ]
+    return {
+        "users": users,
+        "accounts": [{"account_id": 0}, {"account_id": 1}],
+        "events": events,
+        "email_events": email,
+    }
+
+
+def test_recomputed_parts_equal_their_own_segments(adapter):
+    """Each part's value in a reason (recomputed in the change-row statement, or read
+    from its own column) is the truth value of that part evaluated as a segment."""
+    project = mixed_project(adapter.dialect.name)
+    load_tables(adapter, project, mixed_data())
+    segments = [s for s in project.segments.values() if s.enabled]
+    results = run_segments(adapter, project, segments, T0)
+    assert {r.status for r in results} == {"success"}, results
+    holds = [members_at(adapter, project, f"part_{i}", T0) for i in range(len(MIXED_PARTS))]
+    users = {str(i) for i in range(16)}
+    assert all(0 < len(h) < 16 for h in holds), holds  # each part tells the users apart
+    rows = {(seg, eid): json.loads(r) for seg, eid, _, r in change_rows(adapter)}
+    assert {eid for seg, eid in rows if seg == "mixed"} == set().union(*holds)
+    for (seg, eid), doc in rows.items():
+        part = MIXED_PARTS[int(seg.removeprefix("part_"))] if seg.startswith("part_") else {}
+        if "any" in part or "all" in part:
+            continue  # its reason has the children
+        if seg == "mixed":
+            expected = [eid in h for h in holds]
+        elif seg == "every":
+            expected = [eid in h for i, h in enumerate(holds) if i != 4]
+        elif seg == "not_one":
+            expected = [eid in holds[6]]
+        else:  # part_<i>: where is that part, and it entered (a `not`: its child is false)
+            expected = ["not" not in part]
+        assert [d["value"] for d in doc] == expected, (seg, eid, doc)
+    assert {eid for seg, eid in rows if seg == "not_one"} == users - holds[6]
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -1,10 +1,15 @@
 """Why an entity entered or exited (SPEC section 12): the `reason` of a change row.
 
 The evaluation query of a run already computes every feature of every condition; with
-`reasons`, it also names, per segment, the truth value of each condition directly under
-`where` and, for an event condition, its measured value (`reason_columns`). The write
-then builds the JSON text for the changed entities only, from those columns of the
-evaluation table (`reason_expr`), in the same statement that appends the change rows.
+`reasons`, it also keeps what the reasons need that the rest of the run does not
+(`reason_columns`): the measure of each event condition directly under a `where` (or
+nested in all / any / not there), one column per aggregate however many parts read it,
+and the truth value of a part that is not recomputed later (`in_segment`, sequences,
+`parent`, `members`, properties, `sql`). The write then builds the JSON text for the
+changed entities only (`reason_expr`), in the same statement that appends the change
+rows: an event part's truth value from its stored measure (the same comparison), that
+of a `where` of one condition from the segment's own column. The evaluation table holds
+each column for every entity, so each one it does not need is work saved on every run.
 
 `reason_expr` is the one function that builds a reason, suppressions and priority
 groups (a suppressed or displaced member) included.
@@ -14,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlglot import exp
@@ -31,10 +38,10 @@ from ..model.types import (
     Segment,
     SinceNthLast,
 )
-from ..plan.planner import EntityPlan
+from ..plan.planner import EntityPlan, aggregate_of
 from .conditions import ZERO_WHEN_EMPTY, Conditions
 from .guards import eligible_column, suppressed_column
-from .nodes import KEY, coalesce, present
+from .nodes import KEY, coalesce, paren, present
 
 ENTITY_MISSING = '[{"entity_missing": true}]'
 NUMBER_MEASURES = ("count", "count_distinct", "sum", "avg")
@@ -51,17 +58,57 @@ def reason_parts(where: Condition) -> list[tuple[str, Condition]]:
     return [("where", where)]
 
 
-def _digest(segment: str) -> str:
-    return hashlib.sha1(segment.encode()).hexdigest()[:10]
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 def value_column(segment: str, i: int) -> str:
-    """The evaluation column of part i's truth value (a `segsql_` name: no segment's)."""
+    """The evaluation column of part i's truth value (a `segsql_` name: no segment's), for
+    a part that the change-row statement cannot recompute (see `stored`)."""
     return f"segsql_rv_{_digest(segment)}_{i}"
 
 
-def measure_column(segment: str, i: int) -> str:
-    return f"segsql_rm_{_digest(segment)}_{i}"
+def measure_column(cond: EventCond) -> str:
+    """The evaluation column of an event condition's measure, named after its aggregate:
+    one column for every condition (of any segment) that measures the same value."""
+    return f"segsql_rm_{_digest(repr((cond.sources, aggregate_of(cond))))}"
+
+
+def single(where: Condition) -> bool:
+    """`where` is one condition, or `not` of one: its part's truth value is the segment's
+    own column (when no guard holds, see `reason_expr`), or its negation."""
+    return not isinstance(where, (All, AnyOf))
+
+
+def stored(cond: Condition) -> bool:
+    """The change-row statement can recompute the condition's truth value from stored
+    measures: it is made of event conditions under all / any / not. (A property or `sql`
+    part keeps its truth value: reading the entity table again in the write, for the
+    changed rows only, measured no cheaper than a boolean column, and could see a row
+    changed since the evaluation.)"""
+    if isinstance(cond, (All, AnyOf)):
+        return all(stored(c) for c in cond.items)
+    if isinstance(cond, Not):
+        return stored(cond.item)
+    if isinstance(cond, EventCond):
+        # the stored measure of a since_nth_last is NULL both without n anchors (false)
+        # and without a value (`is_null: true` holds): that test needs its own column
+        return not (
+            isinstance(cond.window, SinceNthLast)
+            and any(t.op == "is_null" and t.value for t in cond.measure.tests)
+        )
+    return False  # a property or `sql` part: its own column (see `reason_columns`)
+
+
+def _leaves(cond: Condition) -> Iterator[Condition]:
+    """The conditions under all / any / not (not into an event condition's `where`)."""
+    if isinstance(cond, (All, AnyOf)):
+        for c in cond.items:
+            yield from _leaves(c)
+    elif isinstance(cond, Not):
+        yield from _leaves(cond.item)
+    else:
+        yield cond
 
 
 def measure_kind(cond: EventCond) -> str:
@@ -100,15 +147,36 @@ def measure_value(r: Conditions, plan: EntityPlan, cond: EventCond) -> exp.Expre
 def reason_columns(
     r: Conditions, plan: EntityPlan, segments: list[Segment]
 ) -> dict[str, exp.Expression]:
-    """The extra columns of an evaluation query with reasons: per segment and part, its
-    two-valued truth value and, for an event condition, its measure."""
+    """The extra columns of an evaluation query with reasons: each measure that a part
+    reads (once, however many parts read it) and the truth value of each part that the
+    change-row statement cannot recompute. Every column costs: the evaluation table holds
+    it for every entity, where the reasons are built for the changed ones only."""
     out: dict[str, exp.Expression] = {}
     for seg in segments:
         for i, (_, cond) in enumerate(reason_parts(seg.where)):
-            out[value_column(seg.name, i)] = r.boolean(plan, cond, two_valued=True)
-            if isinstance(cond, EventCond):
-                out[measure_column(seg.name, i)] = measure_value(r, plan, cond)
+            recomputed = not single(seg.where) and stored(cond)
+            if not single(seg.where) and not recomputed:
+                out[value_column(seg.name, i)] = r.boolean(plan, cond, two_valued=True)
+            for leaf in _leaves(cond) if recomputed else [cond]:
+                if isinstance(leaf, EventCond) and measure_column(leaf) not in out:
+                    out[measure_column(leaf)] = measure_value(r, plan, leaf)
     return out
+
+
+class _Recomputed(Conditions):
+    """A part's truth value in the change-row statement: an event condition compares its
+    stored measure (a column of the evaluation table `table`) as the evaluation compares
+    the aggregate (the same `tests`)."""
+
+    def __init__(self, dialect: Dialect, as_of: datetime, table: str):
+        super().__init__(dialect, as_of)
+        self.table = table
+
+    def _stored_event(self, plan: EntityPlan, cond: EventCond) -> exp.Expression:
+        # NULL (no n anchors of a since_nth_last) compares as NULL: false, as in `_event`
+        return paren(self.tests(self.col(measure_column(cond), self.table), cond.measure.tests))
+
+    BOOLEANS = {**Conditions.BOOLEANS, EventCond: _stored_event}
 
 
 def _col(name: str, table: str) -> exp.Column:
@@ -144,12 +212,16 @@ def _measure_json(d: Dialect, value: exp.Expression, kind: str) -> exp.Expressio
     return coalesce(text, exp.Literal.string("null"))
 
 
-def reason_expr(d: Dialect, project: Project, segment: Segment, table: str) -> exp.Expression:
-    """The `reason` JSON text of one segment's change row, from the columns of the
-    evaluation table aliased `table` (see `reason_columns` and guards.py); the caller
-    writes ENTITY_MISSING for an entity that no longer exists at T (no evaluation row).
-    A suppressed entity's reason names the suppression, one that another segment of
-    its priority group took names that segment; otherwise the parts under `where`."""
+def reason_expr(
+    d: Dialect, project: Project, segment: Segment, table: str, as_of: datetime
+) -> exp.Expression:
+    """The `reason` JSON text of one segment's change row at T = `as_of`, from the columns
+    of the evaluation table aliased `table` (see `reason_columns` and guards.py); the
+    caller writes ENTITY_MISSING for an entity that no longer exists at T (no evaluation
+    row). A suppressed entity's reason
+    names the suppression, one that another segment of its priority group took names that
+    segment; otherwise the parts under `where`. Those parts are computed only when no
+    guard holds: then the segment's own column is its `where`."""
     guards = [
         (suppressed_column(s.name), [{"suppression": s.name}])
         for s in applied_suppressions(project, segment)
@@ -159,7 +231,7 @@ def reason_expr(d: Dialect, project: Project, segment: Segment, table: str) -> e
         (eligible_column(n), [{"priority_group": segment.priority_group, "member_of": n}])
         for n in rivals
     ]
-    parts = _parts_expr(d, segment, table)
+    parts = _parts_expr(_Recomputed(d, as_of, table), project, segment, table)
     if not guards:
         return parts
     return exp.Case(
@@ -171,24 +243,82 @@ def reason_expr(d: Dialect, project: Project, segment: Segment, table: str) -> e
     )
 
 
-def _parts_expr(d: Dialect, segment: Segment, table: str) -> exp.Expression:
-    parts: list[exp.Expression] = [exp.Literal.string("[")]
+def _truth(
+    r: _Recomputed, project: Project, segment: Segment, i: int, cond: Condition, table: str
+) -> tuple[exp.Expression, str, str]:
+    """Part i's truth value: (a boolean, its JSON when true, when false or NULL)."""
+    if single(segment.where):  # the segment's own column: `where`, or `not` of the part
+        value: exp.Expression = _col(segment.name, table)
+        if isinstance(segment.where, Not):
+            return value, "false", "true"
+    elif stored(cond):
+        value = r.boolean(EntityPlan(project, segment.entity, {}), cond)
+    else:
+        value = _col(value_column(segment.name, i), table)
+    return value, "true", "false"
+
+
+@dataclass
+class _Truth:
+    """A truth value in a JSON text: the text when it holds, when not (or NULL)."""
+
+    value: exp.Expression
+    yes: str
+    no: str
+
+
+class _Text:
+    """The pieces of a JSON text, concatenated with as few operations as can be: literal
+    text next to a truth value goes into both branches of its CASE (the concatenation
+    is most of what a reason costs per change row)."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str | _Truth | exp.Expression] = []
+
+    def text(self, s: str) -> None:
+        last = self.pieces[-1] if self.pieces else None
+        if isinstance(last, str):
+            self.pieces[-1] = last + s
+        elif isinstance(last, _Truth):
+            last.yes += s
+            last.no += s
+        else:
+            self.pieces.append(s)
+
+    def truth(self, value: exp.Expression, yes: str, no: str) -> None:
+        before = self.pieces[-1] if self.pieces else None
+        if isinstance(before, str):  # the text before it goes into the CASE
+            self.pieces.pop()
+        else:
+            before = ""
+        self.pieces.append(_Truth(value, before + yes, before + no))
+
+    def expression(self, node: exp.Expression) -> None:
+        self.pieces.append(node)
+
+    def sql(self) -> exp.Expression:
+        out: list[exp.Expression] = []
+        for piece in self.pieces:
+            if isinstance(piece, str):
+                out.append(exp.Literal.string(piece))
+            elif isinstance(piece, _Truth):
+                yes, no = exp.Literal.string(piece.yes), exp.Literal.string(piece.no)
+                out.append(exp.Case(ifs=[exp.If(this=piece.value, true=yes)], default=no))
+            else:
+                out.append(piece)
+        return _concat(out)
+
+
+def _parts_expr(r: _Recomputed, project: Project, segment: Segment, table: str) -> exp.Expression:
+    json_text = _Text()
+    json_text.text("[")
     for i, (path, cond) in enumerate(reason_parts(segment.where)):
-        head = ("," if i else "") + "{" + f'"path": {json.dumps(path)}, "value": '
-        parts.append(exp.Literal.string(head))
-        truth = exp.Case(
-            ifs=[
-                exp.If(
-                    this=_col(value_column(segment.name, i), table), true=exp.Literal.string("true")
-                )
-            ],
-            default=exp.Literal.string("false"),
-        )
-        parts.append(truth)
+        json_text.text(("," if i else "") + "{" + f'"path": {json.dumps(path)}, "value": ')
+        json_text.truth(*_truth(r, project, segment, i, cond, table))
         if isinstance(cond, EventCond):
-            parts.append(exp.Literal.string(', "measure": '))
-            value = _col(measure_column(segment.name, i), table)
-            parts.append(_measure_json(d, value, measure_kind(cond)))
-        parts.append(exp.Literal.string("}"))
-    parts.append(exp.Literal.string("]"))
-    return _concat(parts)
+            json_text.text(', "measure": ')
+            value = r.col(measure_column(cond), table)
+            json_text.expression(_measure_json(r.d, value, measure_kind(cond)))
+        json_text.text("}")
+    json_text.text("]")
+    return json_text.sql()

@@ -154,6 +154,7 @@ def run_segments(
     report: Callable[[str, SegmentResult | None, int, int], None] | None = None,
     timings: Callable[[str, float], None] | None = None,
     setup: bool = True,
+    reasons: bool = True,
 ) -> list[SegmentResult]:
     """Refresh the due segments among `selected`; returns one result per selected segment
     (`skipped`: not due; `not_run`: --fail-fast stopped before it). Holds the target's run
@@ -164,7 +165,8 @@ def run_segments(
     `max_exit_share` would refuse (runner/guardrails.py). `full_refresh`: evaluate every
     due segment from all events and rebuild its kept state (runner/incremental.py).
     `setup=False` skips creating the state tables and the views (a backfill's later steps:
-    the same run did it at its first)."""
+    the same run did it at its first). `reasons=False` writes the change rows' `reason` as
+    NULL: only for measuring what reasons cost (bench/reasons.py), never from the CLI."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
@@ -182,6 +184,7 @@ def run_segments(
             accept_exits=accept_exits,
             full_refresh=full_refresh,
             setup=setup,
+            reasons=reasons,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -199,6 +202,7 @@ class Run:
     accept_exits: bool = False
     full_refresh: bool = False
     setup: bool = True  # create the state tables and views first (see run_segments)
+    reasons: bool = True  # compute the change rows' `reason` (off: bench/reasons.py only)
     # incremental refresh: per entity type, what it starts from (runner/incremental.py)
     increments: dict[str, EntityIncrement] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # segment -> last definition_hash
@@ -258,7 +262,12 @@ class Run:
 
     def segment_run(self, seg: Segment, evaluated: exp.Table | None = None) -> SegmentRun:
         """What the segment's write records; `evaluated`: the evaluation table its change
-        rows' `reason` is read from."""
+        rows' `reason` is read from (none when the run has reasons off)."""
+        reasons = (
+            reasons_of(self.adapter, self.project, seg, evaluated, self.as_of)
+            if self.reasons
+            else None
+        )
         return SegmentRun(
             self.run_id,
             seg.name,
@@ -267,7 +276,7 @@ class Run:
             utcnow(),
             definition_hash(self.project, seg),
             first_run=seg.name not in self.last,
-            reasons=reasons_of(self.adapter, self.project, seg, evaluated),
+            reasons=reasons,
             mode=self._mode(seg),
         )
 
@@ -366,7 +375,7 @@ class Run:
                     segments,
                     self.adapter.dialect,
                     self.as_of,
-                    reasons=True,
+                    reasons=self.reasons,
                     states=increment.states,
                 ),
             )
@@ -416,7 +425,12 @@ class Run:
                 source = adapter.temp_table(
                     "segsql_eval_one",
                     evaluation_query(
-                        self.project, seg.entity, [seg], adapter.dialect, self.as_of, reasons=True
+                        self.project,
+                        seg.entity,
+                        [seg],
+                        adapter.dialect,
+                        self.as_of,
+                        reasons=self.reasons,
                     ),
                 )
             members = self.members(seg, source)
@@ -426,7 +440,8 @@ class Run:
                 return SegmentResult(
                     seg.name, "error", seconds=time.perf_counter() - start, error=refusal
                 )
-            run.reasons = reasons_of(adapter, self.project, seg, source)
+            if self.reasons:
+                run.reasons = reasons_of(adapter, self.project, seg, source, self.as_of)
             counts = adapter.write_segment(run, members, utcnow)
             return SegmentResult(
                 seg.name, "success", *counts, seconds=time.perf_counter() - start, mode=run.mode
@@ -464,12 +479,16 @@ def _batchable(
 
 
 def reasons_of(
-    adapter: Adapter, project: Project, seg: Segment, evaluated: exp.Table | None
+    adapter: Adapter,
+    project: Project,
+    seg: Segment,
+    evaluated: exp.Table | None,
+    as_of: datetime,
 ) -> Reasons | None:
     """Where the segment's change rows read their `reason` (compiler/reasons.py)."""
     if evaluated is None:
         return None
-    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, project, seg, SOURCE))
+    return Reasons(evaluated, seg.entity, reason_expr(adapter.dialect, project, seg, SOURCE, as_of))
 
 
 def _members(adapter: Adapter, seg: Segment, source: exp.Table) -> exp.Select:
