@@ -344,8 +344,10 @@ def kept_rows(r, states: dict[Aggregate, StateRef]) -> exp.Select:
 def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
     """The STATE scan: per entity (its id as text, as KEY), each kept feature's kept value
     combined with the value of the rows not settled at its state's horizon (and, for a
-    moving window, minus the rows that left it). One read of the state table, one small
-    scan of the unsettled rows per feature, one GROUP BY, one join."""
+    moving window, minus the rows that left it). One read of the state table, one scan of
+    the unsettled rows per group of features that read the same rows (`fused_delta`; a
+    count_distinct and a moving window's leaving rows: one per feature), one GROUP BY,
+    one join."""
     distinct = {a: ref for a, ref in scan.states.items() if a.kind == "count_distinct"}
     others = {a: ref for a, ref in scan.states.items() if a.kind != "count_distinct"}
     parts: list[exp.Select] = [kept_rows(r, others)] if others else []
