@@ -322,14 +322,17 @@ def pg_ctl(info, *args: str) -> subprocess.CompletedProcess:
 
 
 def in_write_transaction(info, tries: int = 600) -> None:
-    """Wait until segsql's connection is idle inside a transaction: the fault point
-    `changes` sleeps there, after the change rows of the first segment are inserted."""
+    """Wait until segsql's connection has been idle inside a transaction for a second:
+    the fault point `changes` sleeps there, after the change rows of the first segment
+    are inserted. (Between two statements of any transaction it is idle for moments: a
+    poll that caught one stopped the server before the write.)"""
     for _ in range(tries):
         con = info.connect()
         try:
             rows = con.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name "
-                "= 'segsql' AND state = 'idle in transaction'"
+                "= 'segsql' AND state = 'idle in transaction' "
+                "AND now() - state_change > interval '1 second'"
             ).fetchall()
         finally:
             con.close()
