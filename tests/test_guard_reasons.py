@@ -1,7 +1,8 @@
 """The `reason` of a change that a suppression or a priority group causes (SPEC sections
 12 and 14) names it, on every executing engine: `{"suppression": NAME}`, or
 `{"priority_group": GROUP, "member_of": SEGMENT}` for a member another segment of its
-group took over."""
+group took over; one whose own `where` no longer holds exits with its parts, suppressed or
+not."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def test_a_suppressed_or_displaced_member_exits_with_the_guard_as_its_reason(ada
     for u in users:
         if u["user_id"] == 1:
             u["opt_out"] = True  # unsubscribes: leaves trial_users
+        if u["user_id"] == 3:  # unsubscribes and upgrades: its `where` explains the exit
+            u.update(opt_out=True, plan="pro")
         if u["user_id"] == 6:
             u["plan"] = "churned"  # winback outranks nurture: 6 moves over
     for seg in segments:  # the views depend on the tables
@@ -44,6 +47,7 @@ def test_a_suppressed_or_displaced_member_exits_with_the_guard_as_its_reason(ada
     exited = reasons(adapter, "exited")
     assert exited == {
         ("trial_users", "1"): [{"suppression": "unsubscribed"}],
+        ("trial_users", "3"): [{"path": "where", "value": False}],
         ("nurture", "6"): [{"priority_group": "lifecycle", "member_of": "winback"}],
     }
     entered = reasons(adapter, "entered")

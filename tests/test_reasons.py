@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from sqlglot import exp
 
 from segsql.definitions.project import project_from_docs
@@ -24,7 +24,7 @@ from segsql.state.tables import CHANGES, RUNS, c
 
 from .conftest import CONDITIONS
 from .reference.evaluator import _Evaluator
-from .reference.strategies import cases
+from .reference.strategies import cases, reproducible
 from .test_differential import to_project
 from .test_engines import PROJECT, T0, reload, run_data
 
@@ -59,9 +59,9 @@ def change_rows(adapter, segment=None):
 
 def guard_reason(ref, defs, seg: str, eid: str, doc: list) -> bool:
     """A reason naming a suppression or a priority rival (an exit they caused, SPEC 14):
-    checked against the reference (the suppression holds for the entity, the rival of
-    the segment's group is eligible for it, when `ref` is given); False for a reason of
-    condition parts."""
+    checked against the reference when `ref` is given (the segment's `where` holds and
+    the suppression does; or the entity is eligible for the segment and for a rival of
+    its group that outranks it); False for a reason of condition parts."""
     if len(doc) != 1 or not ({"suppression", "priority_group"} & doc[0].keys()):
         return False
     if ref is None:  # a row of an earlier run: the reference is at case.as_of
@@ -77,6 +77,7 @@ def guard_reason(ref, defs, seg: str, eid: str, doc: list) -> bool:
             doc[0]["priority_group"] == defs[seg]["priority_group"] == defs[rival]["priority_group"]
         )
         assert defs[rival]["priority"] < defs[seg]["priority"]
+        assert eid in {str(m) for m in ref.eligible_members(seg)}, (seg, eid, doc)
         assert eid in {str(m) for m in ref.eligible_members(rival)}, (seg, eid, doc)
     return True
 
@@ -85,13 +86,7 @@ def test_reasons_equal_the_reference(adapter, engine):
     n = int(os.environ.get("SEGSQL_REASON_EXAMPLES", EXAMPLES[engine]))
     checked = []
 
-    @settings(
-        max_examples=n,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @reproducible(n)
     @given(case=cases())
     def check(case):
         project = to_project(case.project, adapter.dialect.name)

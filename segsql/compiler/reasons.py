@@ -68,6 +68,12 @@ def value_column(segment: str, i: int) -> str:
     return f"segsql_rv_{_digest(segment)}_{i}"
 
 
+def where_column(segment: str) -> str:
+    """The evaluation column of a segment's own `where` (before its guards), kept for a
+    segment with suppressions: its reason names one only when the `where` holds."""
+    return f"segsql_rw_{_digest(segment)}"
+
+
 def measure_column(cond: EventCond) -> str:
     """The evaluation column of an event condition's measure, named after its aggregate:
     one column for every condition (of any segment) that measures the same value."""
@@ -153,6 +159,8 @@ def reason_columns(
     it for every entity, where the reasons are built for the changed ones only."""
     out: dict[str, exp.Expression] = {}
     for seg in segments:
+        if applied_suppressions(plan.project, seg):
+            out[where_column(seg.name)] = r.boolean(plan, seg.where, two_valued=True)
         for i, (_, cond) in enumerate(reason_parts(seg.where)):
             recomputed = not single(seg.where) and stored(cond)
             if not single(seg.where) and not recomputed:
@@ -218,17 +226,22 @@ def reason_expr(
     """The `reason` JSON text of one segment's change row at T = `as_of`, from the columns
     of the evaluation table aliased `table` (see `reason_columns` and guards.py); the
     caller writes ENTITY_MISSING for an entity that no longer exists at T (no evaluation
-    row). A suppressed entity's reason
-    names the suppression, one that another segment of its priority group took names that
-    segment; otherwise the parts under `where`. Those parts are computed only when no
-    guard holds: then the segment's own column is its `where`."""
+    row). The reason names what made the difference: a suppression that holds for an
+    entity whose `where` holds, a segment of its priority group that took an entity
+    eligible for this one; otherwise the parts under `where` (then no guard made the
+    difference, so the segment's own column is its `where`)."""
+    where = _col(where_column(segment.name), table)
     guards = [
-        (suppressed_column(s.name), [{"suppression": s.name}])
+        (exp.and_(where, _col(suppressed_column(s.name), table)), [{"suppression": s.name}])
         for s in applied_suppressions(project, segment)
     ]
     rivals = sorted(segment.outranked_by, key=lambda n: project.segments[n].priority or 0)
+    eligible = _col(eligible_column(segment.name), table)
     guards += [
-        (eligible_column(n), [{"priority_group": segment.priority_group, "member_of": n}])
+        (
+            exp.and_(eligible, _col(eligible_column(n), table)),
+            [{"priority_group": segment.priority_group, "member_of": n}],
+        )
         for n in rivals
     ]
     parts = _parts_expr(_Recomputed(d, as_of, table), project, segment, table)
@@ -236,8 +249,8 @@ def reason_expr(
         return parts
     return exp.Case(
         ifs=[
-            exp.If(this=_col(column, table), true=exp.Literal.string(json.dumps(reason)))
-            for column, reason in guards
+            exp.If(this=held, true=exp.Literal.string(json.dumps(reason)))
+            for held, reason in guards
         ],
         default=parts,
     )
