@@ -12,7 +12,7 @@ import os
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
@@ -20,7 +20,7 @@ from segsql.runner.fixtures import load_tables, members_at
 
 from .reference.evaluator import _Evaluator
 from .reference.evaluator import members as reference_members
-from .reference.strategies import cases
+from .reference.strategies import cases, reproducible
 
 EXAMPLES = {"duckdb": 300, "postgres": 300, "clickhouse": 300, "spark": 60}
 
@@ -49,13 +49,7 @@ def test_differential(adapter, engine):
     checked = []
     guarded = []  # cases where suppressions or a priority group changed the members
 
-    @settings(
-        max_examples=n,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @reproducible(n)
     @given(case=cases())
     def check(case):
         project = to_project(case.project, adapter.dialect.name)
@@ -71,7 +65,9 @@ def test_differential(adapter, engine):
 
     check()
     assert len(checked) >= min(n, 50)
-    if len(checked) >= 50:
+    # a few percent of the cases are changed by guards: enough in 300 (Spark's 60 may
+    # have none; tests/test_guards.py runs them there)
+    if len(checked) >= 200:
         assert sum(guarded) >= 3, "suppressions and priority groups are barely exercised"
     print(
         f"{engine}: {len(checked)} cases, {sum(checked)} with members, "

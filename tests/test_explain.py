@@ -9,7 +9,7 @@ import os
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from segsql.errors import RunFailed
 from segsql.runner.explain import explain
@@ -18,7 +18,7 @@ from segsql.runner.fixtures import load_tables
 from .memory import invoke, project_for, snapshot
 from .reference.evaluator import _Evaluator
 from .reference.evaluator import members as reference_members
-from .reference.strategies import cases
+from .reference.strategies import cases, reproducible
 from .test_differential import to_project
 from .test_engines import T0
 from .test_history import run_days
@@ -54,13 +54,7 @@ def test_explain_equals_the_reference(adapter, engine):
     n = int(os.environ.get("SEGSQL_EXPLAIN_EXAMPLES", EXAMPLES[engine]))
     checked = []
 
-    @settings(
-        max_examples=n,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @reproducible(n)
     @given(case=cases())
     def check(case):
         project = to_project(case.project, adapter.dialect.name)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from segsql.cli import cli
@@ -35,6 +35,8 @@ from segsql.definitions.project import load_project
 from segsql.definitions.segments import FILE_KEYS, SEGMENT_KEYS
 from segsql.errors import DefinitionError
 from segsql.model.types import COMPARISON_OPS, MEASURES, NUMERIC_OPS
+
+from .reference.strategies import reproducible
 
 ROOT = Path(__file__).parent.parent
 REAL_FILES = sorted((ROOT / "segments").glob("*.yml")) + sorted(
@@ -651,13 +653,7 @@ def fuzz(kind: str, check, n: int) -> None:
     """`n` derandomized examples of one kind of input through `check`; prints the count."""
     seen = []
 
-    @settings(
-        max_examples=n,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @reproducible(n)
     @given(KINDS[kind])
     def run(doc):
         seen.append(check(files_of(kind, doc)))

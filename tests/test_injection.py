@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 import yaml
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlglot import exp
 from sqlglot.dialects.spark import Spark as SparkDialect
@@ -41,6 +41,7 @@ from segsql.errors import DefinitionError
 
 from .conftest import write_project
 from .engines import PROFILE_PG
+from .reference.strategies import reproducible
 
 DIALECTS = (
     "duckdb",
@@ -219,13 +220,7 @@ def check_value(v: str) -> None:
         assert re.escape(v) in literals, (dialect, "matches")
 
 
-@settings(
-    max_examples=int(os.environ.get("SEGSQL_INJECTION_EXAMPLES", "60")),
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@reproducible(int(os.environ.get("SEGSQL_INJECTION_EXAMPLES", "60")))
 @given(hostile_text.filter(lambda v: v != ""))
 @example("x'); DROP TABLE users; --")
 @example(LONG)

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from .evaluator import _Evaluator, parse_duration, to_timestamp
@@ -119,6 +120,18 @@ COLUMN_TYPES_BASE: dict[str, dict[str, str]] = {
     },
 }
 COLUMN_TYPES = COLUMN_TYPES_BASE
+
+
+def reproducible(examples: int) -> settings:
+    """Hypothesis settings for CI: `examples` derandomized examples (the same in every run
+    and on every machine), no deadline (engines vary), no example database."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def base_sources(users_created_at: bool) -> dict:
