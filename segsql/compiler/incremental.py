@@ -189,17 +189,11 @@ def _distinct_counts(
     ).from_(table_alias(last, w), copy=False)
 
 
-def leaving_rows(
-    r,
-    plan: EntityPlan,
-    sources: tuple[str, ...],
-    agg: Aggregate,
-    previous: dict[str, Horizon],
-) -> exp.Select:
-    """A moving window's count: minus the kept rows (settled at `previous`) that left the
-    window between the state's T and this run's (timestamp in [T_prev - w, T - w))."""
-    assert isinstance(agg.window, Within)
-    w = agg.window.duration
+def _leaving_filters(
+    r, plan: EntityPlan, sources: tuple[str, ...], w, previous: dict[str, Horizon]
+) -> dict[str, exp.Expression]:
+    """The kept rows (settled at `previous`) that left a `within: w` window between the
+    state's T and this run's: timestamp in [T_prev - w, T - w)."""
     filters = {}
     for s in sources:
         src, hz = plan.project.sources[s], previous[s]
@@ -209,11 +203,49 @@ def leaving_rows(
             exp.GTE(this=ts, expression=r.ago(w, r.d.timestamp(hz.as_of))),
             exp.LT(this=ts.copy(), expression=r.ago(w)),
         )
-    rows = feature_rows(r, plan, sources, replace(agg, window=None), filters)
+    return filters
+
+
+def fused_leaving(
+    r, plan: EntityPlan, sources: tuple[str, ...], aggs: list[Aggregate], previous
+) -> list[tuple[exp.Select, list[tuple[Aggregate, dict[str, str]]]]]:
+    """The rows that left the windows of moving counts `aggs` (over the same sources,
+    kept at `previous`): ONE scan per window width, as `fused_delta` reads the rows a run
+    adds (a scan per feature read the events once per feature: on Postgres a sequential
+    scan each). Returns per width (its query, [(aggregate, its columns there)]): rows to
+    subtract (`subtracted`)."""
+    by_width: dict[object, list[Aggregate]] = {}
+    for agg in aggs:
+        assert moving(agg) and isinstance(agg.window, Within)
+        by_width.setdefault(agg.window.duration, []).append(agg)
+    out = []
+    for w, group in by_width.items():
+        filters = _leaving_filters(r, plan, sources, w, previous)
+        plain = [replace(agg, window=None) for agg in group]
+        query, names = fused_delta(r, plan, sources, plain, filters)
+        out.append((query, list(zip(group, names, strict=True))))
+    return out
+
+
+def subtracted(r, source: exp.Expression, agg: Aggregate, names: dict[str, str]) -> exp.Select:
+    """A moving count's leaving rows (`fused_leaving`) as rows that subtract: -n."""
     q = "l"
+    rows = fused_rows(r, source, replace(agg, window=None), names)
     return select(r.col("entity_id", q), r.alias(exp.Neg(this=r.col("n", q)), "n")).from_(
         rows.subquery(q, copy=False), copy=False
     )
+
+
+def leaving_rows(
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    agg: Aggregate,
+    previous: dict[str, Horizon],
+) -> exp.Select:
+    """One moving count's leaving rows, to subtract (see `fused_leaving`)."""
+    [(query, [(_, names)])] = fused_leaving(r, plan, sources, [agg], previous)
+    return subtracted(r, query, agg, names)
 
 
 def delta_rows(
@@ -358,21 +390,29 @@ def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
     for agg, ref in others.items():
         groups.setdefault((agg.sources or scan.sources, ref.horizons), []).append(agg)
     ctes: list[tuple[str, exp.Select]] = []
+
+    def shared(query: exp.Select, readers: int, prefix: str) -> exp.Expression:
+        """A query that several features' parts read: once, as a CTE."""
+        if readers == 1:
+            return query
+        name = f"{prefix}_{len(ctes) + 1}"
+        ctes.append((name, query))
+        return exp.Table(this=r.d.ident(name))
+
     for (read, horizons), aggs in groups.items():
         hz = dict(horizons)
         filters = {s: unsettled(r, plan.project.sources[s], hz[s]) for s in read}
         query, names = fused_delta(r, plan, read, aggs, filters)
-        source: exp.Expression = query
-        if len(aggs) > 1:  # read by each feature's part: once, as a CTE
-            name = f"segsql_unsettled_{len(ctes) + 1}"
-            ctes.append((name, query))
-            source = exp.Table(this=r.d.ident(name))
+        source = shared(query, len(aggs), "segsql_unsettled")
         for agg, columns in zip(aggs, names, strict=True):
             kept, ref = KEPT[agg.kind], others[agg]
             parts.append(_tagged(r, fused_rows(r, source, agg, columns), ref.feature, kept))
-            if moving(agg):
-                leaving = leaving_rows(r, plan, read, agg, hz)
-                parts.append(_tagged(r, leaving, ref.feature, kept))
+        leaving = [agg for agg in aggs if moving(agg)]
+        for query, members in fused_leaving(r, plan, read, leaving, hz) if leaving else []:
+            source = shared(query, len(members), "segsql_leaving")
+            for agg, columns in members:
+                rows = subtracted(r, source, agg, columns)
+                parts.append(_tagged(r, rows, others[agg].feature, KEPT[agg.kind]))
     union: exp.Query = parts[0]
     for part in parts[1:]:
         union = exp.Union(this=union, expression=part, distinct=False)

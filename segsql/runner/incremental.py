@@ -29,8 +29,9 @@ from ..compiler.incremental import (
     delta_filters,
     delta_rows,
     fused_delta,
+    fused_leaving,
     fused_rows,
-    leaving_rows,
+    subtracted,
 )
 from ..errors import one_line
 from ..model.types import Project, Segment
@@ -124,12 +125,26 @@ class EntityIncrement:
                 else query
             )
             for w, columns in zip(group, names, strict=True):
-                agg = w.key[1]
-                added: exp.Query = fused_rows(r, source, agg, columns)
-                if w.before is not None and moving(agg):
-                    leaving = leaving_rows(r, plan, sources, agg, w.before)
-                    added = exp.Union(this=added, expression=leaving, distinct=False)
-                rows[w.feature] = added
+                rows[w.feature] = fused_rows(r, source, w.key[1], columns)
+            moving_ = {w.key[1]: w for w in group if w.before is not None and moving(w.key[1])}
+            if not moving_:
+                continue
+            # the rows that left the moving windows: one scan per window width
+            for j, (query, members) in enumerate(
+                fused_leaving(r, plan, sources, list(moving_), first.before)
+            ):
+                left = (
+                    adapter.temp_table(f"segsql_leaving_{self.entity}_{i}_{j}", query)
+                    if len(members) > 1
+                    else query
+                )
+                for agg, columns in members:
+                    feature = moving_[agg].feature
+                    rows[feature] = exp.Union(
+                        this=rows[feature],
+                        expression=subtracted(r, left, agg, columns),
+                        distinct=False,
+                    )
         parts, commits = [], []
         for w in self.writes:
             generation = w.previous.generation if w.previous is not None else run_id
