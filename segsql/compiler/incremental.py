@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from ..model.types import All, PropertyCond, Source, Test, Within
+from ..model.types import All, Duration, PropertyCond, Source, Test, Within
 from ..plan.incremental import KEPT, Horizon, StateRef, moving
 from ..plan.planner import Aggregate, EntityPlan, Scan, ScanKind
 from .nodes import EV, KEY, and_, or_, paren, select, table_alias
@@ -190,7 +190,7 @@ def _distinct_counts(
 
 
 def _leaving_filters(
-    r, plan: EntityPlan, sources: tuple[str, ...], w, previous: dict[str, Horizon]
+    r, plan: EntityPlan, sources: tuple[str, ...], w: Duration, previous: dict[str, Horizon]
 ) -> dict[str, exp.Expression]:
     """The kept rows (settled at `previous`) that left a `within: w` window between the
     state's T and this run's: timestamp in [T_prev - w, T - w)."""
@@ -207,14 +207,18 @@ def _leaving_filters(
 
 
 def fused_leaving(
-    r, plan: EntityPlan, sources: tuple[str, ...], aggs: list[Aggregate], previous
+    r,
+    plan: EntityPlan,
+    sources: tuple[str, ...],
+    aggs: list[Aggregate],
+    previous: dict[str, Horizon],
 ) -> list[tuple[exp.Select, list[tuple[Aggregate, dict[str, str]]]]]:
     """The rows that left the windows of moving counts `aggs` (over the same sources,
     kept at `previous`): ONE scan per window width, as `fused_delta` reads the rows a run
     adds (a scan per feature read the events once per feature: on Postgres a sequential
     scan each). Returns per width (its query, [(aggregate, its columns there)]): rows to
     subtract (`subtracted`)."""
-    by_width: dict[object, list[Aggregate]] = {}
+    by_width: dict[Duration, list[Aggregate]] = {}
     for agg in aggs:
         assert moving(agg) and isinstance(agg.window, Within)
         by_width.setdefault(agg.window.duration, []).append(agg)

@@ -126,12 +126,12 @@ class EntityIncrement:
             )
             for w, columns in zip(group, names, strict=True):
                 rows[w.feature] = fused_rows(r, source, w.key[1], columns)
-            moving_ = {w.key[1]: w for w in group if w.before is not None and moving(w.key[1])}
-            if not moving_:
+            windows = {w.key[1]: w for w in group if w.before is not None and moving(w.key[1])}
+            if not windows:
                 continue
             # the rows that left the moving windows: one scan per window width
             for j, (query, members) in enumerate(
-                fused_leaving(r, plan, sources, list(moving_), first.before)
+                fused_leaving(r, plan, sources, list(windows), first.before)
             ):
                 left = (
                     adapter.temp_table(f"segsql_leaving_{self.entity}_{i}_{j}", query)
@@ -139,7 +139,7 @@ class EntityIncrement:
                     else query
                 )
                 for agg, columns in members:
-                    feature = moving_[agg].feature
+                    feature = windows[agg].feature
                     rows[feature] = exp.Union(
                         this=rows[feature],
                         expression=subtracted(r, left, agg, columns),
