@@ -16,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from sqlglot import exp
 
 from . import engines
 from .conftest import require, write_project
@@ -321,6 +322,20 @@ def pg_ctl(info, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+IDLE_IN_WRITE = (
+    exp.select(exp.func("count", exp.Star()))
+    .from_("pg_stat_activity")
+    .where(
+        exp.column("application_name").eq(exp.Literal.string("segsql")),
+        exp.column("state").eq(exp.Literal.string("idle in transaction")),
+        exp.GT(
+            this=exp.Sub(this=exp.func("now"), expression=exp.column("state_change")),
+            expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("second")),
+        ),
+    )
+)
+
+
 def in_write_transaction(info, tries: int = 600) -> None:
     """Wait until segsql's connection has been idle inside a transaction for a second:
     the fault point `changes` sleeps there, after the change rows of the first segment
@@ -329,11 +344,7 @@ def in_write_transaction(info, tries: int = 600) -> None:
     for _ in range(tries):
         con = info.connect()
         try:
-            rows = con.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name "
-                "= 'segsql' AND state = 'idle in transaction' "
-                "AND now() - state_change > interval '1 second'"
-            ).fetchall()
+            rows = con.execute(IDLE_IN_WRITE.sql("postgres")).fetchall()
         finally:
             con.close()
         if rows[0][0]:

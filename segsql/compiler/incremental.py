@@ -240,18 +240,6 @@ def subtracted(r, source: exp.Expression, agg: Aggregate, names: dict[str, str])
     )
 
 
-def leaving_rows(
-    r,
-    plan: EntityPlan,
-    sources: tuple[str, ...],
-    agg: Aggregate,
-    previous: dict[str, Horizon],
-) -> exp.Select:
-    """One moving count's leaving rows, to subtract (see `fused_leaving`)."""
-    [(query, [(_, names)])] = fused_leaving(r, plan, sources, [agg], previous)
-    return subtracted(r, query, agg, names)
-
-
 def delta_rows(
     r,
     plan: EntityPlan,
@@ -260,15 +248,11 @@ def delta_rows(
     previous: dict[str, Horizon] | None,
     new: dict[str, Horizon],
 ) -> exp.Query:
-    """What a run adds to a kept feature: its value over the rows settled now and not at
-    `previous` (all settled rows when None: a rebuild), minus, for a moving window, the
-    rows that left it."""
+    """What a run adds to a kept count_distinct (a row per value: a scan of its own): its
+    rows settled now and not at `previous` (all settled rows when None: a rebuild). The
+    other kept features read theirs together (`fused_delta`, `fused_leaving`)."""
     filters = delta_filters(r, plan, sources, previous, new)
-    rows: exp.Query = feature_rows(r, plan, sources, agg, filters)
-    if previous is not None and moving(agg):
-        leaving = leaving_rows(r, plan, sources, agg, previous)
-        rows = exp.Union(this=rows, expression=leaving, distinct=False)
-    return rows
+    return feature_rows(r, plan, sources, agg, filters)
 
 
 def delta_filters(
@@ -302,7 +286,7 @@ def fused_delta(
     not settled yet), in ONE scan: (KEY, one column per kept column of each). Returns
     the query and, per aggregate, kept column -> its column there. (A scan per feature
     read the events once per feature: on Postgres a sequential scan each.) A moving
-    window's leaving rows are not in it (`leaving_rows`)."""
+    window's leaving rows are not in it (`fused_leaving`)."""
     columns: dict[Aggregate, str] = {}
     for agg in aggs:
         inner = replace(agg, kind="sum") if agg.kind == "avg" else agg
