@@ -2,6 +2,11 @@
 
     python bench/profile.py                 # 1M users, 50M events (the default warehouse)
     python bench/profile.py --entity user --repeat 3
+    python bench/profile.py --users 100000 --events 5000000 --incremental 1d
+
+With `--incremental STEP`, on a copy of the warehouse after a `segsql run` at T - STEP,
+the parts of the incremental evaluation at T (the STATE scan: kept rows, the rows since,
+the recomputed features).
 
 For each entity type: the floor (one 365-day scan grouped by entity), then every joined
 part of the evaluation query (each scan, sequence, parent, members) materialized on its
@@ -18,6 +23,7 @@ import json
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,20 +41,27 @@ def main() -> None:
     from segsql.compiler import evaluation_query
     from segsql.compiler.render import alias, col
     from segsql.definitions.project import load_project
+    from segsql.definitions.values import parse_duration
     from segsql.dialects import get_dialect
     from segsql.plan import plan_entity
-    from segsql.plan.planner import scan_text
+    from segsql.plan.explain import scan_text
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=50_000_000)
     parser.add_argument("--entity", action="append", help="default: every entity type")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--incremental", metavar="STEP", help="e.g. 1d, 15m: after a run then")
     args = parser.parse_args()
 
     d = get_dialect("duckdb")
     project = load_project(PROJECT, "duckdb")
     path = ensure_warehouse(args.users, args.events)
+    as_of = END  # the benchmark's T
+    states: dict[str, dict] = {}
+    if args.incremental:
+        step = parse_duration(args.incremental, None, "--incremental")
+        path, states = previous_run(project, path, as_of, step)
     con = duckdb.connect(str(path), read_only=True, config={"threads": "2"})
     profile = Path(tempfile.mkdtemp()) / "profile.json"
     for name, value in (("enable_profiling", "json"), ("profiling_output", str(profile))):
@@ -63,7 +76,6 @@ def main() -> None:
                 )
             )
         )
-    as_of = END  # the benchmark's T
 
     def timed(query: exp.Expression) -> tuple[float, float]:
         best_wall = best_cpu = float("inf")
@@ -91,9 +103,10 @@ def main() -> None:
     print(f"DuckDB {duckdb.__version__}, {path.name}, T = {as_of}, best of {args.repeat}\n")
     for entity in entities:
         segments = [s for s in project.enabled.values() if s.entity == entity]
-        query = evaluation_query(project, entity, segments, d, as_of)
-        plan = plan_entity(project, entity, {s.name: s.where for s in segments})
-        what = {scan.alias: scan_text(scan) for scan in plan.scans.values()}
+        kept = states.get(entity)
+        query = evaluation_query(project, entity, segments, d, as_of, states=kept)
+        plan = plan_entity(project, entity, {s.name: s.where for s in segments}, states=kept)
+        what = {scan.alias: scan_text(plan, scan) for scan in plan.scans.values()}
         what.update({alias: "sequence" for alias in plan.sequences.values()})
         what.update({alias: "parent" for alias, _ in plan.parents.values()})
         what.update({alias: "members" for alias, _ in plan.members.values()})
@@ -120,6 +133,33 @@ def main() -> None:
         line("joined, without the final projection", *timed(joined))
         line("whole evaluation query", *timed(query))
         print()
+
+
+def previous_run(project, path: Path, as_of, step) -> tuple[Path, dict[str, dict]]:
+    """A copy of the warehouse after `segsql run --all` at T - step, and per entity type
+    the kept features an incremental run at T starts from."""
+    import os
+    import shutil
+
+    from segsql.adapters import connect
+    from segsql.definitions.profiles import load_target
+    from segsql.runner.incremental import prepare_entity
+    from segsql.runner.run import run_segments
+
+    copy = Path(tempfile.mkdtemp()) / "warehouse.duckdb"
+    shutil.copyfile(path, copy)
+    os.environ["SEGSQL_BENCH_DB"] = str(copy)
+    os.environ.setdefault("SEGSQL_BENCH_SCHEMA", "segsql_bench")
+    adapter = connect(load_target(PROJECT, None, None, "dev"))
+    segments = list(project.enabled.values())
+    run_segments(adapter, project, segments, as_of - timedelta(seconds=step.seconds), force=True)
+    states = {}
+    for entity in sorted({s.entity for s in segments}):
+        mine = [s for s in segments if s.entity == entity]
+        increment = prepare_entity(adapter, project, entity, mine, as_of, full=lambda s: False)
+        states[entity] = increment.states
+    adapter.close()
+    return copy, states
 
 
 if __name__ == "__main__":
