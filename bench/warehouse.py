@@ -8,6 +8,8 @@ renamed when complete: an interrupted generation never leaves a file that looks 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -23,11 +25,23 @@ def warehouse_path(users: int, events: int, seed: int = 42, end: datetime = END)
 
 
 def ensure_warehouse(
-    users: int, events: int, seed: int = 42, end: datetime = END, log=print
+    users: int,
+    events: int,
+    seed: int = 42,
+    end: datetime = END,
+    log=print,
+    in_child: bool = True,
 ) -> Path:
-    """The path of the cached warehouse, generating it first when missing."""
+    """The path of the cached warehouse, generating it first when missing: in a child
+    process (`in_child`), because generating 50M events leaves a process at ~10 GB of
+    RSS, and every process it starts after that reports it as its own peak (ru_maxrss
+    counts the pages a forked child shares until it execs)."""
     path = warehouse_path(users, events, seed, end)
     if path.exists():
+        return path
+    if in_child and end == END:
+        command = [sys.executable, __file__, "--users", str(users), "--events", str(events)]
+        subprocess.run([*command, "--seed", str(seed)], check=True, stdout=sys.stderr)
         return path
     OUT.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
@@ -53,4 +67,4 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=50_000_000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    print(ensure_warehouse(args.users, args.events, args.seed))
+    print(ensure_warehouse(args.users, args.events, args.seed, in_child=False))
