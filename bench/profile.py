@@ -116,10 +116,14 @@ def main() -> None:
             floor = floor_query(project, entity, d, as_of).args["from_"].this.this
             line(f"floor ({WIDEST}-day scan grouped by entity)", *timed(floor))
         total = 0.0
+        states = {scan.alias for scan in plan.scans.values() if scan.states}
         for join in query.args.get("joins", []):
             wall, cpu = timed(join.this.this)
             total += wall
             line(join.this.alias, wall, cpu, what.get(join.this.alias, ""))
+            if join.this.alias in states:  # the STATE scan: its rows, then its GROUP BY
+                for name, part in state_parts(join.this.this, d):
+                    line(f"{join.this.alias}: {name}", *timed(part), "(inside the line above)")
         print(f"| sum of the parts | {total:.2f} | | |")
         joined = query.copy()
         joined.set(
@@ -133,6 +137,22 @@ def main() -> None:
         line("joined, without the final projection", *timed(joined))
         line("whole evaluation query", *timed(query))
         print()
+
+
+def state_parts(scan, d) -> list[tuple[str, object]]:
+    """A STATE scan's own parts: the kept rows it reads (the first branch of its union),
+    and its whole union (kept rows, the rows since, the rows that left), before the GROUP BY
+    that makes them one row per entity."""
+    from sqlglot import exp
+
+    union = scan.args["from"].this.this if "from" in scan.args else scan.args["from_"].this.this
+    first = union
+    while isinstance(first, exp.Union):
+        first = first.this
+    rows = exp.select(exp.Star()).from_(union.subquery("u", copy=True))
+    for cte in scan.ctes:
+        rows = rows.with_(cte.alias, as_=cte.this.copy(), materialized=d.materialized_ctes or None)
+    return [("its kept rows", first.copy()), ("its rows, before the GROUP BY", rows)]
 
 
 def previous_run(project, path: Path, as_of, step) -> tuple[Path, dict[str, dict]]:
