@@ -7,13 +7,14 @@
 
 On the benchmark's catalogue (bench/segments, DuckDB), each `--repeat` times, side by
 side in one run (median, min-max), all at the same T = the end of the generated data:
-- day: `segsql run --all` one day after a previous run (incremental), and
-  `--full-refresh` after the same previous run (a copy of the same warehouse file);
+- day: `segsql run --all` one day after a previous run (incremental), `--full-refresh`
+  after the same previous run (a copy of the same warehouse file; it rebuilds the kept
+  state), and a full refresh that keeps no state (`run_segments(state=False)`: what a
+  run cost before incremental refresh);
 - 15 min: the same, fifteen minutes after a previous run;
 each in a child process (wall time; `run_segments` alone, without the start-up; the
-runner's phases; peak RSS from wait4); the
-memberships of the incremental run must equal those of the full refresh. Plus the size
-of the kept state per entity.
+runner's phases; peak RSS from wait4); the memberships of the three runs must be equal.
+Plus the size of the kept state per entity.
 
 `--engine postgres` loads the same warehouse into a throw-away cluster (bench/pgcluster.py)
 and measures the one-day step only; each measured run starts from a copy of the database
@@ -45,15 +46,19 @@ from warehouse import END, OUT, ensure_warehouse  # noqa: E402
 SCHEMA = "segsql_bench"
 BLOCK_BYTES = 256 * 1024
 STEPS = {"day": timedelta(days=1), "15min": timedelta(minutes=15)}
+# incremental: `run --all`; full: `run --all --full-refresh` (rebuilds the kept state);
+# stateless: a full refresh that keeps no state (run_segments(state=False)), what a run
+# cost before incremental refresh
+KINDS = ("incremental", "full", "stateless")
 
 
 def log(message: str) -> None:
     print(f"{datetime.now():%H:%M:%S}  {message}", file=sys.stderr, flush=True)
 
 
-def child(db: str, as_of: datetime, full_refresh: bool, target: str) -> None:
-    """In a child process: one `segsql run --all` (with --full-refresh or not); JSON out.
-    `db`: the DuckDB file, or the Postgres database (target `postgres`)."""
+def child(db: str, as_of: datetime, kind: str, target: str) -> None:
+    """In a child process: one `segsql run --all` of `kind` (KINDS); JSON out. `db`: the
+    DuckDB file, or the Postgres database (target `postgres`)."""
     os.environ["SEGSQL_BENCH_DB" if target == "dev" else "PGDATABASE"] = db
     os.environ.setdefault("SEGSQL_BENCH_SCHEMA", SCHEMA)
     from segsql.adapters import connect
@@ -75,8 +80,9 @@ def child(db: str, as_of: datetime, full_refresh: bool, target: str) -> None:
         list(project.enabled.values()),
         as_of,
         force=True,
-        full_refresh=full_refresh,
+        full_refresh=kind != "incremental",
         timings=timings,
+        state=kind != "stateless",
     )
     total = time.perf_counter() - start
     from segsql.state.tables import RUNS, c
@@ -88,11 +94,9 @@ def child(db: str, as_of: datetime, full_refresh: bool, target: str) -> None:
     print(json.dumps({"total": total, **phases, "failed": failed, "modes": modes}))
 
 
-def run_child(db: Path | str, as_of: datetime, full_refresh: bool, target: str = "dev") -> dict:
+def run_child(db: Path | str, as_of: datetime, kind: str, target: str = "dev") -> dict:
     cmd = [sys.executable, __file__, "--child", str(db), "--as-of", as_of.isoformat()]
-    cmd += ["--target", target]
-    if full_refresh:
-        cmd.append("--full-refresh")
+    cmd += ["--target", target, "--kind", kind]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
@@ -177,19 +181,18 @@ def duckdb_runs(args) -> tuple[dict, dict]:
             base = work / f"base-{step}.duckdb"
             shutil.copy(source, base)
             log(f"{step}: the previous run at T - {step}")
-            run_child(base, END - delta, False)
+            run_child(base, END - delta, "incremental")
             sizes[step] = state_size(base)
             for i in range(args.repeat):
-                for kind in ("incremental", "full"):
+                for kind in KINDS:
                     db = work / f"{step}-{kind}.duckdb"
                     shutil.copy(base, db)
-                    r = run_child(db, END, kind == "full")
+                    r = run_child(db, END, kind)
                     results.setdefault(step, {}).setdefault(kind, []).append(r)
                     log(f"{step} {kind} #{i + 1}: {r['process_wall']:.2f} s")
-                if memberships(work / f"{step}-incremental.duckdb") != memberships(
-                    work / f"{step}-full.duckdb"
-                ):
-                    raise SystemExit(f"{step}: incremental members differ from the full refresh")
+                found = {kind: memberships(work / f"{step}-{kind}.duckdb") for kind in KINDS}
+                if any(found[kind] != found["incremental"] for kind in KINDS):
+                    raise SystemExit(f"{step}: the members of the three runs differ")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results, sizes
@@ -210,16 +213,16 @@ def postgres_runs(args) -> tuple[dict, dict]:
             index_timestamps(pg)
         os.environ.update(pg.environ())
         log("day: the previous run at T - day")
-        run_child(pg.dbname, END - STEPS["day"], False, "postgres")
+        run_child(pg.dbname, END - STEPS["day"], "incremental", "postgres")
         sizes = {"day": pg_state_size(pg)}
         ours: dict[str, set[tuple]] = {}
         for i in range(args.repeat):
-            for kind in ("incremental", "full"):
+            for kind in KINDS:
                 schema = f"{SCHEMA}_{kind}"
                 copy_schema(pg, SCHEMA, schema)
                 os.environ["SEGSQL_BENCH_SCHEMA"] = schema
                 try:
-                    r = run_child(pg.dbname, END, kind == "full", "postgres")
+                    r = run_child(pg.dbname, END, kind, "postgres")
                 finally:
                     os.environ["SEGSQL_BENCH_SCHEMA"] = SCHEMA
                 results["day"].setdefault(kind, []).append(r)
@@ -229,8 +232,8 @@ def postgres_runs(args) -> tuple[dict, dict]:
                 )
                 with pg.connect() as con:
                     ours[kind] = {tuple(row) for row in con.execute(_pg(query)).fetchall()}
-            if ours["incremental"] != ours["full"]:
-                raise SystemExit("day: incremental members differ from the full refresh")
+            if any(ours[kind] != ours["incremental"] for kind in KINDS):
+                raise SystemExit("day: the members of the three runs differ")
     return results, sizes
 
 
@@ -315,10 +318,10 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     parser.add_argument("--target", default="dev", help=argparse.SUPPRESS)
-    parser.add_argument("--full-refresh", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--kind", choices=KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, datetime.fromisoformat(args.as_of), args.full_refresh, args.target)
+        child(args.child, datetime.fromisoformat(args.as_of), args.kind, args.target)
         return
     runs = postgres_runs if args.engine == "postgres" else duckdb_runs
     results, sizes = runs(args)
@@ -329,13 +332,13 @@ def main() -> None:
         f"Incremental refresh, {engine}, {args.users:,} users, {args.events:,} events, "
         f"median of {args.repeat} (min-max), T = {END:%Y-%m-%d}",
         "",
-        "| step | incremental run | full refresh | ratio | in-process: incremental / full "
-        "(ratio) | incremental: evaluate / write | segments incremental | peak RSS incr / full |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| step | incremental run | full refresh | ratio | full, no state (ratio) "
+        "| in-process: incremental / full / no state | incremental: evaluate / write "
+        "| segments incremental | peak RSS incr / full |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for step, by in results.items():
-        inc = [r["process_wall"] for r in by["incremental"]]
-        full = [r["process_wall"] for r in by["full"]]
+        inc, full, bare = ([r["process_wall"] for r in by[kind]] for kind in KINDS)
         ev = statistics.median(r["evaluate"] for r in by["incremental"])
         wr = statistics.median(r["write"] for r in by["incremental"])
         modes = by["incremental"][0]["modes"]
@@ -345,11 +348,14 @@ def main() -> None:
             f"{max(r['peak_rss_mib'] for r in by['full']):.0f} MiB"
         )
         ratio = statistics.median(inc) / statistics.median(full)
+        bare_ratio = statistics.median(inc) / statistics.median(bare)
         # run_segments alone, without the process start-up (Python, sqlglot, the engine)
-        inside = [statistics.median(r["total"] for r in by[m]) for m in ("incremental", "full")]
+        inside = [statistics.median(r["total"] for r in by[kind]) for kind in KINDS]
         lines.append(
             f"| {step} | {summary(inc)} | {summary(full)} | {ratio:.0%} "
-            f"| {inside[0]:.2f} / {inside[1]:.2f} s ({inside[0] / inside[1]:.0%}) "
+            f"| {summary(bare)} ({bare_ratio:.0%}) "
+            f"| {inside[0]:.2f} / {inside[1]:.2f} / {inside[2]:.2f} s "
+            f"({inside[0] / inside[1]:.0%}, {inside[0] / inside[2]:.0%}) "
             f"| {ev:.2f} / {wr:.2f} s "
             f"| {n_inc} of {len(modes)} | {rss} |"
         )

@@ -440,6 +440,26 @@ def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
     assert modes(adapter, T4) == {"buyers": "incremental"} and stored(adapter, "buyers") == {"1"}
 
 
+def test_a_run_without_state_reads_and_writes_none(adapter, engine):
+    """run_segments(state=False), what bench/incremental.py compares with: every segment
+    full, no kept rows written, the same members."""
+    project = to_project(BREAK, adapter.dialect.name)
+    tables = {
+        "users": [{"user_id": 1, "plan": "pro"}],
+        "events": [{"user_id": 1, "event_name": "buy", "ts": T0, "loaded_at": T0}],
+        "late_events": [],
+    }
+    load_tables(adapter, project, tables, types=TYPES)
+    segments = list(project.segments.values())
+    run_segments(adapter, project, segments, T0 + timedelta(days=1))
+    values = exp.select(exp.func("COUNT", exp.Star())).from_(adapter.table("segsql_feature_values"))
+    kept = adapter.fetch(values)[0][0]
+    T2 = T0 + timedelta(days=2)
+    run_segments(adapter, project, segments, T2, state=False)
+    assert modes(adapter, T2) == {"buyers": "full"} and stored(adapter, "buyers") == {"1"}
+    assert adapter.fetch(values)[0][0] == kept
+
+
 # ---------------------------------------------------------------- the command line
 
 CLI_PROJECT = """

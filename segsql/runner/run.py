@@ -155,6 +155,7 @@ def run_segments(
     timings: Callable[[str, float], None] | None = None,
     setup: bool = True,
     reasons: bool = True,
+    state: bool = True,
 ) -> list[SegmentResult]:
     """Refresh the due segments among `selected`; returns one result per selected segment
     (`skipped`: not due; `not_run`: --fail-fast stopped before it). Holds the target's run
@@ -166,7 +167,9 @@ def run_segments(
     due segment from all events and rebuild its kept state (runner/incremental.py).
     `setup=False` skips creating the state tables and the views (a backfill's later steps:
     the same run did it at its first). `reasons=False` writes the change rows' `reason` as
-    NULL: only for measuring what reasons cost (bench/reasons.py), never from the CLI."""
+    NULL: only for measuring what reasons cost (bench/reasons.py), never from the CLI;
+    `state=False` neither reads nor writes kept state (every segment is `full`): only for
+    measuring what keeping it costs (bench/incremental.py), never from the CLI."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
@@ -185,6 +188,7 @@ def run_segments(
             full_refresh=full_refresh,
             setup=setup,
             reasons=reasons,
+            keep_state=state,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -203,6 +207,7 @@ class Run:
     full_refresh: bool = False
     setup: bool = True  # create the state tables and views first (see run_segments)
     reasons: bool = True  # compute the change rows' `reason` (off: bench/reasons.py only)
+    keep_state: bool = True  # read and write kept state (off: bench/incremental.py only)
     # incremental refresh: per entity type, what it starts from (runner/incremental.py)
     increments: dict[str, EntityIncrement] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # segment -> last definition_hash
@@ -302,7 +307,7 @@ class Run:
                     "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
                 )
             view_errors = self.timed("views", replace_views, adapter, self.project, selected)
-        self.stateful = prepare_tables(adapter)
+        self.stateful = self.keep_state and prepare_tables(adapter)
         self.hashes = last_hashes(adapter)
         results = {
             s.name: SegmentResult(
