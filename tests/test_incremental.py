@@ -473,20 +473,27 @@ segments:
 """
 
 
+def cli_warehouse(root, profiles: str | None = None) -> None:
+    """CLI_PROJECT in `root` with its DuckDB warehouse: user 1 bought twice."""
+    import duckdb
+
+    from .conftest import write_project
+
+    write_project(root, CLI_PROJECT, profiles)
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    con.execute("CREATE TABLE users AS SELECT range AS user_id FROM range(3)")
+    con.execute("CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP)")
+    con.execute("INSERT INTO events VALUES (1, 'buy', '2026-01-01'), (1, 'buy', '2026-01-02')")
+    con.close()
+
+
 def test_run_full_refresh_on_the_command_line(tmp_path):
     import duckdb
     from click.testing import CliRunner
 
     from segsql.cli import cli
 
-    from .conftest import write_project
-
-    write_project(tmp_path, CLI_PROJECT)
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("CREATE TABLE users AS SELECT range AS user_id FROM range(3)")
-    con.execute("CREATE TABLE events (user_id BIGINT, event_name VARCHAR, ts TIMESTAMP)")
-    con.execute("INSERT INTO events VALUES (1, 'buy', '2026-01-01'), (1, 'buy', '2026-01-02')")
-    con.close()
+    cli_warehouse(tmp_path)
 
     def run(*args):
         result = CliRunner().invoke(cli, ["run", *args, "--project-dir", str(tmp_path)])
@@ -503,6 +510,54 @@ def test_run_full_refresh_on_the_command_line(tmp_path):
     con.close()
     assert [m for (m,) in modes] == ["full", "incremental", "full"]
     assert members == [("1",)]
+
+
+NOT_INCREMENTAL = """
+segsql:
+  outputs:
+    dev: {type: duckdb, path: warehouse.duckdb, threads: 1, incremental: %s}
+"""
+
+
+def test_a_target_with_incremental_false_keeps_no_state(tmp_path):
+    """`incremental: false` in profiles.yml: every run is full and no state table is
+    made; the members are those of an incremental target."""
+    import duckdb
+    from click.testing import CliRunner
+
+    from segsql.cli import cli
+
+    cli_warehouse(tmp_path, NOT_INCREMENTAL % "false")
+    for day in ("2026-01-03", "2026-01-04"):
+        result = CliRunner().invoke(cli, ["run", "--as-of", day, "--project-dir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    modes = con.execute("SELECT mode FROM segsql.segsql_runs ORDER BY run_id").fetchall()
+    members = con.execute("SELECT entity_id FROM segsql.segsql_memberships").fetchall()
+    state = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'segsql_feature%'"
+    ).fetchall()
+    con.close()
+    assert modes == [("full",), ("full",)] and members == [("1",)] and state == []
+    plan = CliRunner().invoke(cli, ["compile", "--plan", "--project-dir", str(tmp_path)])
+    assert "target 'dev' has `incremental: false`: no feature is kept" in plan.output
+
+
+def test_a_bad_incremental_option_is_a_profile_error(tmp_path):
+    import duckdb
+    from click.testing import CliRunner
+
+    from segsql.cli import cli
+
+    cli_warehouse(tmp_path, NOT_INCREMENTAL % "sometimes")
+    result = CliRunner().invoke(cli, ["run", "--project-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "target 'dev' has `incremental: 'sometimes'`; expected true" in result.output
+    assert "Traceback" not in result.output
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    schemas = con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()
+    con.close()
+    assert ("segsql",) not in schemas  # nothing written
 
 
 @pytest.mark.parametrize(

@@ -32,8 +32,10 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     from ..plan import explain
     from .artifacts import write_artifacts
 
+    stateless = False  # the plan of a target with `incremental: false` says so
     if dialect is None:
         dialect = ctx.target().type if ctx.has_profile() else "duckdb"
+        stateless = ctx.has_profile() and not ctx.target().incremental
     d = get_dialect(dialect)
     project = ctx.project()
     segments = pick(project, select)
@@ -41,12 +43,16 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
         by_entity: dict[str, dict] = {}
         for seg in segments:
             by_entity.setdefault(seg.entity, {})[seg.name] = guarded(project, seg)
-        output(
-            "\n".join(
-                explain(plan_for(project, entity, outputs, d))
-                for entity, outputs in by_entity.items()
+        plans = [
+            explain(plan_for(project, entity, outputs, d)) for entity, outputs in by_entity.items()
+        ]
+        if stateless:
+            plans.insert(
+                0,
+                f"target '{ctx.target().name}' has `incremental: false`: no feature is kept, "
+                "every run evaluates in full",
             )
-        )
+        output("\n".join(plans))
         return
     out_dir = ctx.project_dir / "target" / "compiled"
     out_dir.mkdir(parents=True, exist_ok=True)

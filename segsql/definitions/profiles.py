@@ -26,6 +26,7 @@ class Target:
     project_dir: str
     options: dict[str, Any] = field(repr=False)
     profile: str = DEFAULT_PROFILE
+    incremental: bool = True  # keep feature state between runs (`incremental: false`: never)
 
     def secrets(self) -> list[str]:
         """Values that must never appear in output (for redaction)."""
@@ -151,6 +152,12 @@ def load_target(
             f"{did_you_mean(str(kind), TARGETS)}; expected one of: " + ", ".join(TARGETS)
         )
     schema = str(options.get("schema") or "segsql")
+    incremental = options.get("incremental", True)
+    if not isinstance(incremental, bool):
+        raise ProfileError(
+            f"{path}: target '{chosen}' has `incremental: {incremental!r}`; expected true "
+            "(keep feature state between runs, the default) or false (every run is full)"
+        )
     return Target(
         name=chosen,
         type=kind,
@@ -158,4 +165,5 @@ def load_target(
         project_dir=str(project_dir),
         options=options,
         profile=name,
+        incremental=incremental,
     )

@@ -168,8 +168,8 @@ def run_segments(
     `setup=False` skips creating the state tables and the views (a backfill's later steps:
     the same run did it at its first). `reasons=False` writes the change rows' `reason` as
     NULL: only for measuring what reasons cost (bench/reasons.py), never from the CLI;
-    `state=False` neither reads nor writes kept state (every segment is `full`): only for
-    measuring what keeping it costs (bench/incremental.py), never from the CLI."""
+    `state=False` neither reads nor writes kept state (every segment is `full`), and
+    neither does a target with `incremental: false` (profiles.yml)."""
     with adapter.run_lock():
         last = read_last_success(adapter)
         due = due_segments(selected, last, as_of, force)
@@ -188,7 +188,7 @@ def run_segments(
             full_refresh=full_refresh,
             setup=setup,
             reasons=reasons,
-            keep_state=state,
+            keep_state=state and adapter.target.incremental,
         )
         return run.refresh(selected, due, fail_fast, report or (lambda *_: None))
 
@@ -207,7 +207,7 @@ class Run:
     full_refresh: bool = False
     setup: bool = True  # create the state tables and views first (see run_segments)
     reasons: bool = True  # compute the change rows' `reason` (off: bench/reasons.py only)
-    keep_state: bool = True  # read and write kept state (off: bench/incremental.py only)
+    keep_state: bool = True  # read and write kept state (see run_segments)
     # incremental refresh: per entity type, what it starts from (runner/incremental.py)
     increments: dict[str, EntityIncrement] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # segment -> last definition_hash
