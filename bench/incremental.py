@@ -4,6 +4,7 @@
     python bench/incremental.py --users 1000000 --events 50000000
     python bench/incremental.py --engine postgres                # the same on Postgres
     python bench/incremental.py --engine postgres --ts-index     # ... with ts indexed
+    python bench/incremental.py --memory-limit 1GB               # DuckDB held to 1 GB
 
 On the benchmark's catalogue (bench/segments, DuckDB), each `--repeat` times, side by
 side in one run (median, min-max), all at the same T = the end of the generated data:
@@ -50,6 +51,7 @@ STEPS = {"day": timedelta(days=1), "15min": timedelta(minutes=15)}
 # stateless: a full refresh that keeps no state (run_segments(state=False)), what a run
 # cost before incremental refresh
 KINDS = ("incremental", "full", "stateless")
+MEMORY_LIMIT = "SEGSQL_BENCH_MEMORY_LIMIT"  # set by --memory-limit, read by the children
 
 
 def log(message: str) -> None:
@@ -71,7 +73,10 @@ def child(db: str, as_of: datetime, kind: str, target: str) -> None:
     def timings(phase: str, seconds: float) -> None:
         phases[phase] = phases.get(phase, 0.0) + seconds
 
-    adapter = connect(load_target(PROJECT, None, None, target))
+    profile = load_target(PROJECT, None, None, target)
+    if os.environ.get(MEMORY_LIMIT):  # --memory-limit: the DuckDB option of the runs measured
+        profile.options["memory_limit"] = os.environ[MEMORY_LIMIT]
+    adapter = connect(profile)
     project = load_project(PROJECT, adapter.dialect.name)
     start = time.perf_counter()
     results = run_segments(
@@ -315,6 +320,9 @@ def main() -> None:
     parser.add_argument(
         "--ts-index", action="store_true", help="postgres: index each event table's timestamp"
     )
+    parser.add_argument(
+        "--memory-limit", help="duckdb: the target's memory_limit in every run (e.g. 1GB)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     parser.add_argument("--target", default="dev", help=argparse.SUPPRESS)
@@ -323,11 +331,15 @@ def main() -> None:
     if args.child:
         child(args.child, datetime.fromisoformat(args.as_of), args.kind, args.target)
         return
+    if args.memory_limit:
+        os.environ[MEMORY_LIMIT] = args.memory_limit
     runs = postgres_runs if args.engine == "postgres" else duckdb_runs
     results, sizes = runs(args)
     engine = {"duckdb": "DuckDB", "postgres": "Postgres"}[args.engine]
     if args.ts_index:
         engine += " (a b-tree index on each event table's timestamp)"
+    if args.memory_limit:
+        engine += f" (memory_limit {args.memory_limit})"
     lines = [
         f"Incremental refresh, {engine}, {args.users:,} users, {args.events:,} events, "
         f"median of {args.repeat} (min-max), T = {END:%Y-%m-%d}",
