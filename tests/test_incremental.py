@@ -441,8 +441,9 @@ def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
 
 
 def test_a_run_without_state_reads_and_writes_none(adapter, engine):
-    """run_segments(state=False), what bench/incremental.py compares with: every segment
-    full, no kept rows written, the same members."""
+    """run_segments(state=False), what bench/incremental.py and `incremental: false`
+    run: every segment full, no kept rows written, the same members; turned back on, the
+    state starts from its own horizon (T1), so the rows of the runs without it are seen."""
     project = to_project(BREAK, adapter.dialect.name)
     tables = {
         "users": [{"user_id": 1, "plan": "pro"}],
@@ -458,6 +459,16 @@ def test_a_run_without_state_reads_and_writes_none(adapter, engine):
     run_segments(adapter, project, segments, T2, state=False)
     assert modes(adapter, T2) == {"buyers": "full"} and stored(adapter, "buyers") == {"1"}
     assert adapter.fetch(values)[0][0] == kept
+    insert(adapter, "users", [{"user_id": 2, "plan": "pro"}])
+    insert(adapter, "events", [{"user_id": 2, "event_name": "buy", "ts": T2, "loaded_at": T2}])
+    T3 = T0 + timedelta(days=3)
+    run_segments(adapter, project, segments, T3, state=False)  # sees user 2, keeps nothing
+    T4 = T0 + timedelta(days=4)
+    run_segments(adapter, project, segments, T4)
+    assert modes(adapter, T4) == {"buyers": "incremental"}
+    assert (
+        stored(adapter, "buyers") == {"1", "2"} == full_evaluation(adapter, project, T4)["buyers"]
+    )
 
 
 # ---------------------------------------------------------------- the command line
