@@ -419,7 +419,8 @@ def test_a_row_older_than_lookback_is_seen_after_full_refresh(adapter, engine):
     assert stored(adapter, "buyers") == {"1", "2", "4"}
 
 
-def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
+def one_buyer(adapter):
+    """BREAK over one pro user who bought at T0: the project and its segments."""
     project = to_project(BREAK, adapter.dialect.name)
     tables = {
         "users": [{"user_id": 1, "plan": "pro"}],
@@ -427,7 +428,11 @@ def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
         "late_events": [],
     }
     load_tables(adapter, project, tables, types=TYPES)
-    segments = list(project.segments.values())
+    return project, list(project.segments.values())
+
+
+def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
+    project, segments = one_buyer(adapter)
     for day in (1, 2):
         run_segments(adapter, project, segments, T0 + timedelta(days=day))
     assert modes(adapter, T0 + timedelta(days=2)) == {"buyers": "incremental"}
@@ -444,14 +449,7 @@ def test_a_run_without_state_reads_and_writes_none(adapter, engine):
     """run_segments(state=False), what bench/incremental.py and `incremental: false`
     run: every segment full, no kept rows written, the same members; turned back on, the
     state starts from its own horizon (T1), so the rows of the runs without it are seen."""
-    project = to_project(BREAK, adapter.dialect.name)
-    tables = {
-        "users": [{"user_id": 1, "plan": "pro"}],
-        "events": [{"user_id": 1, "event_name": "buy", "ts": T0, "loaded_at": T0}],
-        "late_events": [],
-    }
-    load_tables(adapter, project, tables, types=TYPES)
-    segments = list(project.segments.values())
+    project, segments = one_buyer(adapter)
     run_segments(adapter, project, segments, T0 + timedelta(days=1))
     values = exp.select(exp.func("COUNT", exp.Star())).from_(adapter.table("segsql_feature_values"))
     kept = adapter.fetch(values)[0][0]
