@@ -87,28 +87,27 @@ class RowLock:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.table = adapter.table(LOCKS)
 
-    def _prepare(self, attempts: int = 3) -> None:
+    def _prepare(self) -> None:
         """The schema and the lock table; another run creating them at the same moment
         is fine. The engine may refuse one of two concurrent CREATE ... IF NOT EXISTS
         (Postgres: a unique violation in pg_namespace) before the other run has made the
         lock table too, so a refused creation is tried again."""
+        self._retried(self._create)
+
+    def _create(self) -> None:
         a = self.adapter
-        for attempt in range(1, attempts + 1):
-            try:
-                a.create_schema()
-                if a.relation_columns((a.schema, LOCKS)) is None:
-                    a.create_table(self.table, COLUMNS)
-                return
-            except Exception:
-                if a.relation_columns((a.schema, LOCKS)) is not None:
-                    return
-                if attempt == attempts:
-                    raise
-                time.sleep(0.2 * attempt)
+        try:
+            a.create_schema()
+            if a.relation_columns((a.schema, LOCKS)) is None:
+                a.create_table(self.table, COLUMNS)
+        except Exception:
+            if a.relation_columns((a.schema, LOCKS)) is None:
+                raise
 
     def _retried(self, fn, *args):
         """fn(*args), tried again a few times: on Spark a read that meets another run's
-        partition swap, or a write that meets its commit, can fail once."""
+        partition swap, or a write that meets its commit, can fail once; so can a
+        concurrent creation of the lock table (_prepare)."""
         for attempt in range(RETRIES):
             try:
                 return fn(*args)
