@@ -136,6 +136,20 @@ class Adapter:
         )
         return {name: kind for name, kind in self.fetch(query)} or None
 
+    def view_names(self) -> set[str]:
+        """The names (as the engine stores them) of the views in segsql's schema."""
+        query = (
+            exp.select(exp.column("table_name"))
+            .from_(exp.table_("tables", db="information_schema"))
+            .where(
+                exp.and_(
+                    exp.column("table_schema").eq(lit(self.dialect.normalize(self.schema))),
+                    exp.column("table_type").eq(lit("VIEW")),
+                )
+            )
+        )
+        return {name for (name,) in self.fetch(query)}
+
     def schema_exists(self) -> bool:
         query = (
             exp.select(exp.column("schema_name"))

@@ -68,6 +68,19 @@ class ClickHouseAdapter(Adapter):
         self.session.close()
 
     # -- DDL
+    def view_names(self) -> set[str]:
+        query = (
+            exp.select(exp.column("name"))
+            .from_(exp.table_("tables", db="system"))
+            .where(
+                exp.and_(
+                    exp.column("database").eq(exp.Literal.string(self.schema)),
+                    exp.column("engine").eq(exp.Literal.string("View")),
+                )
+            )
+        )
+        return {name for (name,) in self.fetch(query)}
+
     def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
         *rest, name = parts
         schema = rest[-1] if rest else self.default_schema

@@ -102,6 +102,12 @@ class SparkAdapter(_SparkSQL):
     def schema_exists(self) -> bool:
         return self.spark.catalog.databaseExists(self.schema)
 
+    def view_names(self) -> set[str]:
+        if not self.schema_exists():
+            return set()
+        tables = self.spark.catalog.listTables(self.schema)
+        return {t.name for t in tables if t.tableType == "VIEW" and not t.isTemporary}
+
     def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
         name = ".".join(self.sql(self.dialect.ident(p)) for p in parts)
         if not self.spark.catalog.tableExists(name):
@@ -283,6 +289,11 @@ class DatabricksAdapter(_SparkSQL):
         """Unknown without Unity Catalog's information_schema: CREATE SCHEMA IF NOT EXISTS
         runs every time, as it always did on Databricks."""
         return False
+
+    def view_names(self) -> set[str]:
+        """Unknown without Unity Catalog's information_schema: none, so that every run
+        replaces every view, as it always did on Databricks."""
+        return set()
 
     def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
         name = self.dialect.table(*parts)

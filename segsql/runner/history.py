@@ -17,6 +17,7 @@ from ..state.history import (
     typed_memberships_view,
 )
 from ..state.tables import CHANGES, MEMBERSHIPS
+from .views import replace_changed_views
 
 log = logging.getLogger("segsql.run")
 
@@ -38,18 +39,19 @@ def key_type(adapter: Adapter, project: Project, entity: str) -> exp.DataType | 
         return None
 
 
-def replace_state_views(adapter: Adapter, project: Project | None = None) -> None:
+def replace_state_views(
+    adapter: Adapter, project: Project | None = None, force: bool = False
+) -> None:
     """segsql_membership_history, and each entity type's typed memberships and history
-    views (when its entity table exists)."""
+    views (when its entity table exists); each only when it changed (runner/views.py)."""
     changes = adapter.table(CHANGES)
-    adapter.replace_view(HISTORY, history_query(changes))
-    if project is None:
-        return
-    entities = sorted({s.entity for s in project.sources.values() if s.entity})
+    views: dict[str, exp.Query] = {HISTORY: history_query(changes)}
+    entities = sorted({s.entity for s in project.sources.values() if s.entity}) if project else []
     for entity in entities:
         kind = key_type(adapter, project, entity)
-        adapter.replace_view(
-            typed_memberships_view(entity),
-            typed_memberships_query(adapter.table(MEMBERSHIPS), entity, kind),
+        views[typed_memberships_view(entity)] = typed_memberships_query(
+            adapter.table(MEMBERSHIPS), entity, kind
         )
-        adapter.replace_view(typed_history_view(entity), history_query(changes, entity, kind))
+        views[typed_history_view(entity)] = history_query(changes, entity, kind)
+    for error in replace_changed_views(adapter, views, force).values():
+        raise error

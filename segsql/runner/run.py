@@ -28,6 +28,7 @@ from ..model.types import Project, Segment
 from ..model.walk import dependencies
 from ..state.reasons import SOURCE, Reasons
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
+from ..state.views import VIEW_TABLE
 from ..state.writes import last_success, run_row
 from .checks import check_sources
 from .guardrails import (
@@ -40,6 +41,7 @@ from .guardrails import (
 )
 from .history import replace_state_views
 from .incremental import EntityIncrement, last_hashes, prepare_entity, prepare_tables
+from .views import replace_changed_views
 
 log = logging.getLogger("segsql.run")
 
@@ -117,28 +119,28 @@ def check_as_of(due: list[Segment], last: dict[str, datetime], as_of: datetime) 
         )
 
 
-def prepare(adapter: Adapter, project: Project | None = None) -> None:
+def prepare(adapter: Adapter, project: Project | None = None, force: bool = False) -> None:
     """segsql's schema and state tables, created or upgraded in place, and the views over
-    them: the history and the typed views of `project`'s entity types (docs/tables.md)."""
+    them: the history and the typed views of `project`'s entity types (docs/tables.md);
+    `force`: the views replaced even where unchanged."""
     adapter.create_schema()
-    for name, columns in TABLES.items():
+    for name, columns in {**TABLES, **VIEW_TABLE}.items():
         found = adapter.relation_columns((adapter.schema, name))
         if found is None:
             adapter.create_table(adapter.table(name), columns)
         else:
             adapter.upgrade_table(adapter.table(name), columns, found)
-    replace_state_views(adapter, project)
+    replace_state_views(adapter, project, force)
 
 
-def replace_views(adapter: Adapter, project: Project, segments: list[Segment]) -> dict[str, str]:
-    """(Re)create the live view of each segment; returns segment -> error for failures."""
-    failed = {}
-    for seg in segments:
-        try:
-            adapter.replace_view(seg.name, view_query(project, seg, adapter.dialect))
-        except Exception as err:  # noqa: BLE001 - that segment fails, the others go on
-            failed[seg.name] = f"cannot create view: {one_line(err)}"
-    return failed
+def replace_views(
+    adapter: Adapter, project: Project, segments: list[Segment], force: bool = False
+) -> dict[str, str]:
+    """(Re)create the live view of each segment where it changed (`force`: all of them);
+    returns segment -> error for failures (that segment fails, the others go on)."""
+    views = {seg.name: view_query(project, seg, adapter.dialect) for seg in segments}
+    failed = replace_changed_views(adapter, views, force)
+    return {name: f"cannot create view: {one_line(err)}" for name, err in failed.items()}
 
 
 def run_segments(
@@ -301,12 +303,14 @@ class Run:
         adapter = self.adapter
         view_errors: dict[str, str] = {}
         if self.setup:
-            prepare(adapter, self.project)
+            prepare(adapter, self.project, self.full_refresh)
             for run_id, segment, way in adapter.recover():
                 log.warning(
                     "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
                 )
-            view_errors = self.timed("views", replace_views, adapter, self.project, selected)
+            view_errors = self.timed(
+                "views", replace_views, adapter, self.project, selected, self.full_refresh
+            )
         self.stateful = self.keep_state and prepare_tables(adapter)
         self.hashes = last_hashes(adapter)
         results = {
