@@ -11,6 +11,7 @@ from sqlglot import exp
 from segsql.runner.run import run_segments
 from segsql.state.history import HISTORY
 from segsql.state.tables import c
+from segsql.state.views import VIEWS
 
 from .test_engines import PROJECT, RUN_SEGMENTS, T0, reload, run_data
 
@@ -63,3 +64,8 @@ def test_views_are_replaced_only_when_they_change(adapter):
     # --full-refresh replaces every one of them
     again = replaced_views(adapter, edited, 7, force=True, full_refresh=True)
     assert sorted(again) == sorted(first)
+
+    # without the record (segsql_views dropped) every view is made again, then recorded
+    adapter.execute(exp.Drop(tables=[adapter.table(VIEWS)], kind="TABLE", exists=True))
+    assert sorted(replaced_views(adapter, edited, 8, force=True)) == sorted(first)
+    assert replaced_views(adapter, edited, 9, force=True) == []
