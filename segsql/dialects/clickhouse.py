@@ -40,7 +40,7 @@ class ClickHouse(Dialect):
                     exp.EQ(this=exp.column("join_use_nulls"), expression=exp.Literal.number(1))
                 )
                 query.set("settings", settings)
-        return tree.sql(dialect=self.sqlglot, pretty=pretty, copy=False)  # a copy already
+        return tree.sql(dialect=self.sqlglot, pretty=pretty, copy=False)  # transform() copied
 
     def column_type(self, kind: str) -> exp.DataType:
         """Table columns may hold NULL (a ClickHouse type without Nullable cannot)."""
