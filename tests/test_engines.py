@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlglot import exp
 
-from segsql.definitions.project import load_project
+from segsql.definitions.project import load_project, project_from_docs
+from segsql.definitions.yaml import load_text
 from segsql.errors import UsageError
 from segsql.runner.fixtures import load_tables, members_at
 from segsql.runner.run import run_segments
@@ -123,6 +124,42 @@ def test_run_invariants(adapter):
     with pytest.raises(UsageError):
         run_segments(adapter, PROJECT, segments, T0)
     assert fetch_state(adapter) == before
+
+
+THREE_SOURCES = """
+sources:
+  users: {table: users, entity: user, key: user_id}
+  web: {table: web, events_of: user, key: user_id, event: name, timestamp: ts}
+  mobile: {table: mobile, events_of: user, key: user_id, event: name, timestamp: ts}
+  shop: {table: shop, events_of: user, key: user_id, event: name, timestamp: ts}
+segments:
+  - name: big_or_busy
+    where:
+      any:
+        - {event: buy, source: shop, sum: {of: amount, gte: 10}}
+        - {event: buy, count: {gte: 3}}
+"""
+
+
+def test_a_column_of_one_source_in_a_union_of_three(adapter):
+    """A union of three event sources where only the last reads a column: Postgres types
+    a union pair by pair (NULL UNION NULL is text), so the first NULL carries the type."""
+    project = project_from_docs(".", [("p.yml", load_text(THREE_SOURCES, "p.yml"))])
+    buy = {"name": "buy", "ts": T0 - timedelta(days=1)}
+    tables = {
+        "users": [{"user_id": i} for i in (1, 2, 3)],
+        "web": [{"user_id": 2, **buy}, {"user_id": 2, **buy}],
+        "mobile": [{"user_id": 2, **buy}],
+        "shop": [{"user_id": 1, "amount": 12.5, **buy}, {"user_id": 3, "amount": 2.0, **buy}],
+    }
+    types = {t: {"user_id": "BIGINT", "name": "TEXT", "ts": "TIMESTAMP"} for t in tables}
+    types["users"] = {"user_id": "BIGINT"}
+    types["shop"]["amount"] = "DOUBLE"
+    load_tables(adapter, project, tables, types=types)
+    results = run_segments(adapter, project, list(project.segments.values()), T0)
+    assert {r.status for r in results} == {"success"}, results
+    rows = adapter.fetch(exp.select(exp.column("entity_id")).from_(adapter.table(MEMBERSHIPS)))
+    assert sorted(str(r[0]) for r in rows) == ["1", "2"]
 
 
 @pytest.mark.parametrize("point", ["changes", "memberships", "runs_row"])

@@ -62,7 +62,7 @@ class Relations(Conditions):
                 *(
                     self._read(s, c)
                     if isinstance(columns, set) or s.name in columns[c]
-                    else self.alias(exp.Null(), c)
+                    else self.alias(self._absent(plan, c, columns[c], srcs, i), c)
                     for c in sorted(columns)
                 ),
                 *([self.alias(exp.Literal.number(i), SRC)] if tagged else []),
@@ -74,6 +74,20 @@ class Relations(Conditions):
         for p in parts[1:]:
             union = exp.Union(this=union, expression=p, distinct=False)
         return table_alias(union, EV)
+
+    def _absent(
+        self, plan: EntityPlan, column: str, readers: set[str], srcs: list[Source], i: int
+    ) -> exp.Expression:
+        """NULL for a column that the rows of source `i` of a union do not read. Where the
+        engine types a union pair by pair and the next source does not read it either,
+        the first source's NULL has the column's own type: an empty scalar subquery of a
+        source that reads it (evaluated once)."""
+        later = srcs[i + 1].name in readers if i + 1 < len(srcs) else True
+        if i > 0 or later or not self.d.pairwise_union_types:
+            return exp.Null()
+        reader = next(s for s in srcs if s.name in readers)
+        empty = select(self.read(reader, column)).from_(self._table(reader), copy=False)
+        return exp.Subquery(this=empty.where(exp.false(), copy=False))
 
     def _filtered(self, src: Source) -> exp.Select:
         """The rows of `src` that pass its row filter, with all its columns."""

@@ -40,6 +40,9 @@ class Dialect:
     text_allows_nul = True  # False: text cannot hold \x00 (refused at compile time)
     name_bytes: int | None = None  # the longest name (a segment's view and column) it keeps
     materialized_ctes = False  # WITH x AS MATERIALIZED (...): computed once, however often read
+    # a UNION of three or more SELECTs is typed pair by pair, left to right: NULL UNION
+    # NULL is text, and text does not unite with a number later (Postgres)
+    pairwise_union_types = False
     # Snowflake upper-cases unquoted names, Postgres lower-cases them, ClickHouse keeps
     # them: every name is normalised by the engine's own rule (sqlglot's), then quoted, so
     # that `users` in YAML is the table created the ordinary, unquoted way.

@@ -14,6 +14,7 @@ class Postgres(Dialect):
     text_allows_nul = False  # and libpq cuts a statement at one (Redshift: the same)
     name_bytes = 63  # NAMEDATALEN - 1: longer names are cut, silently
     materialized_ctes = True  # (12 and later)
+    pairwise_union_types = True
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         """`col #>> '{a,b}'`: one operator for both json and jsonb columns (sqlglot's
