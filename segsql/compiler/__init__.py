@@ -18,10 +18,12 @@ __all__ = [
     "ENTITY_MISSING",
     "EVALUATION_ID",
     "Renderer",
+    "evaluation_plan",
     "evaluation_query",
     "holdout_expr",
     "plan_for",
     "reason_expr",
+    "scan_queries",
     "view_query",
 ]
 
@@ -64,6 +66,20 @@ def view_query(
     return renderer.select(plan, outputs={}, columns={"holdout": holdout}, where=where)
 
 
+def evaluation_plan(
+    project: Project,
+    entity: str,
+    segments: list[Segment],
+    d: Dialect,
+    states: dict | None = None,
+) -> EntityPlan:
+    """The plan of an evaluation query (`evaluation_query`): the same plan for the same
+    arguments, so that its scans can be named by their aliases (`stored`)."""
+    outputs = {s.name: guarded(project, s) for s in segments}
+    outputs.update(guard_outputs(project, segments))
+    return plan_for(project, entity, outputs, d, states)
+
+
 def evaluation_query(
     project: Project,
     entity: str,
@@ -72,16 +88,25 @@ def evaluation_query(
     as_of: datetime,
     reasons: bool = False,
     states: dict | None = None,
+    stored: dict[str, exp.Table] | None = None,
 ) -> exp.Select:
     """One row per existing entity: its id as text (`segsql_entity_id`, a name no segment
     can take) and one boolean per segment, named after it (its guarded condition:
     suppressions and priority groups apply), plus the guard columns of `guards.py`; with
     `reasons`, the columns that the change rows' `reason` is built from (reasons.py).
-    `states`: the kept features to start from (an incremental run, runner/incremental.py)."""
+    `states`: the kept features to start from (an incremental run, runner/incremental.py);
+    `stored`: scan alias -> a table holding that scan of the plan at T (`scan_queries`),
+    read instead of the events."""
     d.check_text(project, segments)
-    outputs = {s.name: guarded(project, s) for s in segments}
-    outputs.update(guard_outputs(project, segments))
-    plan = plan_for(project, entity, outputs, d, states)
+    plan = evaluation_plan(project, entity, segments, d, states)
     renderer = Renderer(d, as_of)
     columns = reason_columns(renderer, plan, segments) if reasons else None
-    return renderer.select(plan, key_as_text=True, columns=columns)
+    return renderer.select(plan, key_as_text=True, columns=columns, stored=stored)
+
+
+def scan_queries(plan: EntityPlan, d: Dialect, as_of: datetime, aliases: set[str]) -> dict:
+    """alias -> the query of that scan of `plan` at T: KEY (the entity key in its own
+    type) and one column per aggregate (`Scan.columns`), grouped by entity over all the
+    events of the scan's rows, whether or not the entity exists."""
+    renderer = Renderer(d, as_of)
+    return {s.alias: renderer.scan(plan, s) for s in plan.scans.values() if s.alias in aliases}

@@ -34,12 +34,14 @@ class Entities(Sequences):
         key_alias: str | None = None,
         columns: dict[str, exp.Expression] | None = None,
         where: exp.Expression | None = None,
+        stored: dict[str, exp.Table] | None = None,
     ) -> exp.Select:
         """SELECT <key>, <each output as a two-valued boolean>, <columns> FROM entities.
 
         `outputs` defaults to the plan's; the key is named `key_alias`, by default
         `entity_id` in its own type, or, `key_as_text`, `segsql_entity_id` as text (an
-        evaluation: no segment output can take that name)."""
+        evaluation: no segment output can take that name). `stored`: scan alias -> a
+        table that holds the scan (of this plan, not of its sub-plans), joined instead."""
         src = plan.project.entity_source(plan.entity)
         key = self.col(src.key, ENTITY)
         if key_alias is None:
@@ -53,7 +55,9 @@ class Entities(Sequences):
         for scan in plan.scans.values():
             # a STATE scan's key is the entity id as text (kept in segsql's own table)
             text = bool(scan.states)
-            self._left_join(query, self.scan(plan, scan), scan.alias, src.key, text)
+            table = (stored or {}).get(scan.alias)
+            sub = table.copy() if table is not None else self.scan(plan, scan)
+            self._left_join(query, sub, scan.alias, src.key, text)
         for seq, name in plan.sequences.items():
             self._left_join(query, self.sequence(plan, seq), name, src.key)
         for cond, parent in plan.parents.items():
@@ -77,7 +81,7 @@ class Entities(Sequences):
         return and_(keyed, paren(or_(is_null(created), exp.LTE(this=at, expression=self.T))))
 
     def _left_join(
-        self, query: exp.Select, sub: exp.Select, name: str, column: str, text: bool = False
+        self, query: exp.Select, sub: exp.Expression, name: str, column: str, text: bool = False
     ) -> None:
         key: exp.Expression = self.col(column, ENTITY)
         on = exp.EQ(this=self.col(KEY, name), expression=self.d.to_text(key) if text else key)

@@ -24,8 +24,9 @@ from datetime import datetime
 from sqlglot import exp
 
 from ..adapters.base import Adapter
-from ..compiler import Renderer, plan_for
+from ..compiler import Renderer, evaluation_plan, plan_for, scan_queries
 from ..compiler.incremental import (
+    COMBINE,
     delta_filters,
     delta_rows,
     fused_delta,
@@ -95,6 +96,27 @@ class EntityIncrement:
     states: dict[FeatureKey, StateRef] = field(default_factory=dict)
     modes: dict[str, str] = field(default_factory=dict)  # segment -> full | incremental
     writes: list[FeatureWrite] = field(default_factory=list)
+    # feature -> (the table holding the evaluation's scan of it, its column there)
+    stored: dict[str, tuple[exp.Table, str]] = field(default_factory=dict)
+
+    def store_scans(self, adapter: Adapter, segments: list[Segment]) -> dict[str, exp.Table]:
+        """Materialize the evaluation's scans that compute a feature this run rebuilds
+        from exactly the rows its state keeps (`from_evaluation`), so that the evaluation
+        and the state write read them there: the events are scanned once for both.
+        Returns scan alias -> table, for `evaluation_query(..., stored=...)`."""
+        rebuilt = [w for w in self.writes if from_evaluation(self.project, w)]
+        if not rebuilt:
+            return {}
+        d = adapter.dialect
+        plan = evaluation_plan(self.project, self.entity, segments, d, self.states)
+        refs = {w.feature: plan.features[w.key] for w in rebuilt}
+        queries = scan_queries(plan, d, self.as_of, {ref.scan for ref in refs.values()})
+        tables = {
+            alias: adapter.temp_table(f"segsql_scan_{self.entity}_{i}", query)
+            for i, (alias, query) in enumerate(queries.items(), start=1)
+        }
+        self.stored = {feature: (tables[ref.scan], ref.column) for feature, ref in refs.items()}
+        return tables
 
     def write(self, adapter: Adapter, run_id: str) -> None:
         """Add this run's rows to each kept feature, then its commit row (same transaction
@@ -109,7 +131,10 @@ class EntityIncrement:
         groups: dict[tuple, list[FeatureWrite]] = {}
         for w in self.writes:
             sources, agg = w.key
-            if agg.kind == "count_distinct":  # a row per value: a scan of its own
+            if w.feature in self.stored:  # the evaluation's scan of it (`store_scans`)
+                table, column = self.stored[w.feature]
+                rows[w.feature] = fused_rows(r, table, agg, {KEPT[agg.kind][0]: column})
+            elif agg.kind == "count_distinct":  # a row per value: a scan of its own
                 rows[w.feature] = delta_rows(r, plan, sources, agg, w.before, w.horizons)
             else:
                 groups.setdefault((sources, _key(w.before), _key(w.horizons)), []).append(w)
@@ -172,6 +197,18 @@ class EntityIncrement:
             )
         )
         faults.checkpoint("state")
+
+
+def from_evaluation(project: Project, w: FeatureWrite) -> bool:
+    """A feature this run rebuilds whose state is its value at T in the evaluation: one
+    column of a kept kind (not avg: its state is a sum and a count; not count_distinct:
+    a row per value), over sources whose rows settle at T (no `lookback`, no
+    `loaded_at`), so its settled rows are exactly the rows the evaluation aggregates."""
+    return (
+        w.previous is None
+        and w.key[1].kind in COMBINE
+        and all(project.sources[s].loaded_at is None and _lookback(project, s) == 0 for s in w.read)
+    )
 
 
 def prepare_tables(adapter: Adapter) -> bool:

@@ -386,6 +386,7 @@ class Run:
                     self.as_of,
                     reasons=self.reasons,
                     states=increment.states,
+                    stored=increment.store_scans(self.adapter, segments),
                 ),
             )
         except Exception as err:  # noqa: BLE001 - retried per segment, where the error is reported
