@@ -115,13 +115,14 @@ def _value_rows(
     filters: dict[str, exp.Expression],
 ) -> exp.Select:
     """count_distinct: (entity_id, val, ts) - each value's last time among the rows that
-    pass `filters` (and the condition's filters; a `within` window is not applied: the
-    values counted at T are those last seen in it)."""
-    window = None if isinstance(agg.window, Within) else agg.window
+    pass `filters` and the condition's own filters, its window included: the values
+    counted at T' >= T are those last seen at or after T' - w, so a value whose rows at T
+    are all older than T - w counts again only after a new row, which brings its new last
+    time (a rebuild reads the window, not all history)."""
     # rows with a value only; the filter also makes a union of sources carry the column
     present = PropertyCond(agg.of, (Test("is_null", False),))  # type: ignore[arg-type]
     where = present if agg.where is None else All((agg.where, present))
-    last = replace(agg, kind="last", of=None, window=window, where=where)
+    last = replace(agg, kind="last", of=None, where=where)
     scan = Scan("t", sources, ScanKind.EVENTS, columns={last: VALUE})
     inner = _filtered_scan(r, plan, scan, filters)
     single = r._single(plan, sources)

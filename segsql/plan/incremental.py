@@ -7,9 +7,9 @@ a set of rows is a combination of its values over any split of those rows: count
 sum add, min/first take the least, max/last the greatest, avg is a kept sum over a kept
 count; or a count over a moving `within` window, from which the rows that left the
 window since the last run are subtracted (read by their timestamp: a range of the step's
-width at the window's far end); or a count_distinct, kept as each value's last time (over
-all time for a `within` window: the values counted at T are those last seen at or after
-T - w). Between runs
+width at the window's far end); or a count_distinct, kept as each value's last time (the
+values counted at T are those last seen at or after T - w for a `within` window; a value
+last seen before can count again only with a new row). Between runs
 the state holds its value over the *settled* rows of each source: for a source without
 `loaded_at`, the rows with `timestamp <= T - lookback` (rows inserted later have a later
 timestamp, by contract); with `loaded_at`, the rows with `loaded_at <= L` (the greatest
