@@ -35,6 +35,7 @@ from segsql.runner.fixtures import load_tables
 from segsql.runner.incremental import EntityIncrement
 from segsql.runner.run import run_segments
 from segsql.state import faults
+from segsql.state.features import VALUES
 from segsql.state.tables import MEMBERSHIPS, RUNS, c
 
 from .reference.evaluator import members as reference_members
@@ -340,14 +341,10 @@ def run_sequence(
 def test_run_sequences_equal_full_evaluation(adapter, engine, monkeypatch):
     warehouses, count = SEQUENCES[engine]
     n = int(os.environ.get("SEGSQL_INCREMENTAL_WAREHOUSES", warehouses))
-    stored_scans, store_scans = [], EntityIncrement.store_scans
-
-    def spy(self, *args):
-        tables = store_scans(self, *args)
-        stored_scans.append(len(self.stored))
-        return tables
-
-    monkeypatch.setattr(EntityIncrement, "store_scans", spy)
+    stored_scans: list[int] = []
+    monkeypatch.setattr(
+        EntityIncrement, "store_scans", _spied(EntityIncrement.store_scans, stored_scans)
+    )
     seen = []
     for seed in range(n):
         _reset(adapter)
@@ -381,6 +378,54 @@ def test_a_failed_state_write_leaves_the_next_runs_exact(adapter, engine, point,
         seen = run_sequence(adapter, seed, 5, point, monkeypatch)
         assert "incremental" in seen[15:]  # runs after the failed one start from state
     assert len(hit) == len(seeds)  # the fault did happen, in every history
+
+
+def test_state_from_the_evaluation_equals_state_from_the_events(adapter, engine, monkeypatch):
+    """A rebuild writes a feature of a source without lookback or loaded_at from the
+    evaluation's own scan; the rows it writes are those a scan of the events writes."""
+    rng = random.Random(7)
+    measures = [
+        ("buy", {"count": {"gte": 1}}),
+        ("view", {"within": "3d", "count": {"gte": 2}}),
+        ("buy", {"sum": {"of": "amount", "gte": 3}}),
+        ("open", {"min": {"of": "amount", "lt": 2}}),
+        ("view", {"max": {"of": "amount", "gte": 3}}),
+        ("buy", {"first": {"older_than": "5d"}}),
+        ("open", {"last": {"within": "3d"}}),
+    ]
+    segments = [
+        {"name": f"seg_{i}", "where": {"event": name, "source": "ontime_events", **measure}}
+        for i, (name, measure) in enumerate(measures)
+    ]
+    house = Warehouse(rng, users=6)
+    house.append(T0, T0, history=True)
+    project = to_project(segments, adapter.dialect.name)
+    house.load(adapter, project, segments)
+
+    def state() -> list[tuple]:
+        columns = ["feature", "entity_id", "n", "num", "ts", "val"]
+        rows = adapter.fetch(exp.select(*(c(n) for n in columns)).from_(adapter.table(VALUES)))
+        return sorted(tuple(str(v) for v in row) for row in rows)
+
+    seen: list[int] = []
+    monkeypatch.setattr(EntityIncrement, "store_scans", _spied(EntityIncrement.store_scans, seen))
+    _reset(adapter)
+    run_segments(adapter, project, list(project.segments.values()), T0)
+    ours = state()
+    _reset(adapter)
+    monkeypatch.setattr("segsql.runner.incremental.from_evaluation", lambda *_: False)
+    run_segments(adapter, project, list(project.segments.values()), T0)
+    assert seen == [len(measures), 0]  # the first run wrote every feature from its scan
+    assert ours == state() and len(ours) > 10
+
+
+def _spied(store_scans, seen: list[int]):
+    def spy(self, *args):
+        tables = store_scans(self, *args)
+        seen.append(len(self.stored))
+        return tables
+
+    return spy
 
 
 def _reset(adapter) -> None:
