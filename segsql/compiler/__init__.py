@@ -104,7 +104,9 @@ def evaluation_query(
     return renderer.select(plan, key_as_text=True, columns=columns, stored=stored)
 
 
-def scan_queries(plan: EntityPlan, d: Dialect, as_of: datetime, aliases: set[str]) -> dict:
+def scan_queries(
+    plan: EntityPlan, d: Dialect, as_of: datetime, aliases: set[str]
+) -> dict[str, exp.Select]:
     """alias -> the query of that scan of `plan` at T: KEY (the entity key in its own
     type) and one column per aggregate (`Scan.columns`), grouped by entity over all the
     events of the scan's rows, whether or not the entity exists."""
