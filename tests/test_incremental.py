@@ -196,7 +196,7 @@ class Warehouse:
                 ts = now - timedelta(seconds=rng.randint(0, 50 * 86400))
             else:
                 ts = prev + timedelta(seconds=rng.randint(1, int(span)))
-            # ontime_events: after the previous run (no lookback)
+            # ontime_events: at that time, never late (no lookback, no loaded_at)
             self.new["ontime_events"].append(self.event(ts))
             self.loaded += timedelta(seconds=rng.randint(1, 100))
             # events: any timestamp (even long before prev) as long as loaded_at is later

@@ -82,8 +82,8 @@ class Relations(Conditions):
         engine types a union pair by pair and the next source does not read it either,
         the first source's NULL has the column's own type: an empty scalar subquery of a
         source that reads it (evaluated once)."""
-        later = srcs[i + 1].name in readers if i + 1 < len(srcs) else True
-        if i > 0 or later or not self.d.pairwise_union_types:
+        next_reads = i + 1 == len(srcs) or srcs[i + 1].name in readers
+        if i > 0 or next_reads or not self.d.pairwise_union_types:
             return exp.Null()
         reader = next(s for s in srcs if s.name in readers)
         empty = select(self.read(reader, column)).from_(self._table(reader), copy=False)
