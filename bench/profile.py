@@ -171,6 +171,7 @@ def previous_run(project, path: Path, as_of, step) -> tuple[Path, dict[str, dict
     os.environ["SEGSQL_BENCH_DB"] = str(copy)
     os.environ.setdefault("SEGSQL_BENCH_SCHEMA", "segsql_bench")
     adapter = connect(load_target(PROJECT, None, None, "dev"))
+    adapter.drop_schema(os.environ["SEGSQL_BENCH_SCHEMA"])  # bench/run.py leaves its runs
     segments = list(project.enabled.values())
     run_segments(adapter, project, segments, as_of - timedelta(seconds=step.seconds), force=True)
     states = {}
