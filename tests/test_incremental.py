@@ -31,11 +31,12 @@ from sqlglot import exp
 from segsql.compiler import evaluation_query
 from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
+from segsql.runner import incremental
 from segsql.runner.fixtures import load_tables
 from segsql.runner.incremental import EntityIncrement
 from segsql.runner.run import run_segments
 from segsql.state import faults
-from segsql.state.features import VALUES
+from segsql.state.features import COMPACT_AFTER, LOG, VALUES
 from segsql.state.tables import MEMBERSHIPS, RUNS, c
 
 from .reference.evaluator import members as reference_members
@@ -345,15 +346,21 @@ def test_run_sequences_equal_full_evaluation(adapter, engine, monkeypatch):
     monkeypatch.setattr(
         EntityIncrement, "store_scans", _spied(EntityIncrement.store_scans, stored_scans)
     )
+    compacted: list[int] = []
+    monkeypatch.setattr(incremental, "compacted_rows", _counted(compacted))
     seen = []
     for seed in range(n):
         _reset(adapter)
+        # every other history compacts a generation after 2 runs: its later runs start
+        # from a compacted state (and, where DELETE is in place, older rows are deleted)
+        monkeypatch.setattr(incremental, "COMPACT_AFTER", 2 if seed % 2 else COMPACT_AFTER)
         seen += run_sequence(adapter, seed, count)
     # the incremental path is exercised (first runs, edits and --full-refresh are full)
     assert seen.count("incremental") >= max(3, len(seen) // 8), (
         seen.count("incremental"),
         len(seen),
     )
+    assert len(compacted) >= max(2, n // 4), compacted
     # so is a rebuild from the evaluation's own scans (ontime_events: no lookback, no
     # loaded_at); the other sources rebuild from a scan of their settled rows
     assert sum(n > 0 for n in stored_scans) >= max(2, len(stored_scans) // 10), stored_scans
@@ -372,6 +379,8 @@ def test_a_failed_state_write_leaves_the_next_runs_exact(adapter, engine, point,
         checkpoint(name)
 
     monkeypatch.setattr(faults, "checkpoint", spy)
+    # a generation compacts after 2 runs: the fault at step 2 hits a compacting write too
+    monkeypatch.setattr(incremental, "COMPACT_AFTER", 2)
     seeds = (1, 2) if engine in ("duckdb", "postgres") else (1,)  # Spark: ~2 min a history
     for seed in seeds:
         _reset(adapter)
@@ -417,6 +426,17 @@ def test_state_from_the_evaluation_equals_state_from_the_events(adapter, engine,
     run_segments(adapter, project, list(project.segments.values()), T0)
     assert seen == [len(measures), 0]  # the first run wrote every feature from its scan
     assert ours == state() and len(ours) > 10
+
+
+def _counted(calls: list[int]):
+    """`compacted_rows`, counting its calls."""
+    real = incremental.compacted_rows
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    return spy
 
 
 def _spied(store_scans, seen: list[int]):
@@ -518,6 +538,26 @@ def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
     T4 = T0 + timedelta(days=4)
     run_segments(adapter, project, segments, T4)
     assert modes(adapter, T4) == {"buyers": "incremental"} and stored(adapter, "buyers") == {"1"}
+
+
+def test_a_compacted_generation_replaces_the_older_rows(adapter, engine, monkeypatch):
+    """After COMPACT_AFTER runs on a generation, a run writes the feature's value per
+    entity as a new generation (from the state, staying incremental); the older
+    generations' rows are deleted where DELETE is in place, and the members stay exact."""
+    monkeypatch.setattr(incremental, "COMPACT_AFTER", 2)
+    project, segments = one_buyer(adapter)
+    for day in range(1, 6):
+        run_segments(adapter, project, segments, T0 + timedelta(days=day))
+        assert stored(adapter, "buyers") == {"1"}
+    assert set(modes(adapter, T0 + timedelta(days=5)).values()) == {"incremental"}
+    columns = (c("feature"), c("generation"))
+    committed = adapter.fetch(exp.select(*columns, c("run_id")).from_(adapter.table(LOG)))
+    generations = {g for _, g, _ in committed}
+    # runs 1 (rebuild), 3 and 5 (each a compaction of a generation of 2 runs) start one
+    assert len(generations) == 3 and len({f for f, _, _ in committed}) == 1
+    kept = {g for _, g in adapter.fetch(exp.select(*columns).from_(adapter.table(VALUES)))}
+    latest = max(committed, key=lambda row: row[2])[1]
+    assert kept == ({latest} if adapter.DELETES_IN_PLACE else generations)
 
 
 def test_a_run_without_state_reads_and_writes_none(adapter, engine):

@@ -56,6 +56,9 @@ def set_statement(name: str, value: Any) -> exp.Set:
 class Adapter:
     default_schema = "main"  # where an unqualified source table lives
     SUPPORTS_TRANSACTIONS = True  # multi-statement transactions with DELETE
+    # DELETE removes rows in place: interrupted, it loses no row it does not match (not
+    # so where a table is rewritten whole: Spark's parquet tables, see spark.py)
+    DELETES_IN_PLACE = True
     # set by the runner around a batched write: writes the kept state (runner/incremental.py)
     state_write: Callable[[], None] | None = None
 
@@ -369,7 +372,7 @@ class Adapter:
         raise NotImplementedError
 
     def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
-        raise NotImplementedError
+        self.execute(exp.delete(table.copy(), where=where))
 
     def change_counts(self, run: SegmentRun, staged: exp.Table) -> tuple[int, int, int]:
         members = self.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(staged.copy()))

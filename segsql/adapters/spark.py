@@ -49,6 +49,8 @@ class _SparkSQL(Adapter):
 class SparkAdapter(_SparkSQL):
     """pyspark: `master` (e.g. local[4], yarn; default: the active session's), `conf`."""
 
+    DELETES_IN_PLACE = False  # `delete_rows` rewrites an unpartitioned table from a snapshot
+
     def __init__(self, target: Any, lock_timeout: float = 0):
         super().__init__(target, lock_timeout)
         from pyspark.sql import SparkSession
@@ -326,6 +328,3 @@ class DatabricksAdapter(_SparkSQL):
         )
         insert.set("where", c("segment").eq(exp.Literal.string(segment)))
         self.execute(insert)
-
-    def delete_rows(self, table: exp.Table, where: exp.Expression) -> None:
-        self.execute(exp.delete(table.copy(), where=where.copy()))

@@ -362,6 +362,46 @@ def kept_rows(r, states: dict[Aggregate, StateRef]) -> exp.Select:
     )
 
 
+def compacted_rows(r, agg: Aggregate, ref: StateRef, new: exp.Query) -> exp.Select:
+    """One feature's kept value per entity: its committed rows (`ref`) and the rows a run
+    adds to it (`new`: entity_id and its kept columns) combined, as rows of a new
+    generation (runner/incremental.py). An entity whose value adds nothing is left out
+    (a count of 0, a moving count whose rows all left), and so is a count_distinct value
+    last seen before T - w (it counts again only with a new row)."""
+    kept = KEPT[agg.kind]
+    u = "u"
+    committed = kept_rows(r, {agg: ref})
+    parts = [
+        select(r.col("entity_id", q), *(r.col(k, q) for k in kept)).from_(
+            part.subquery(q, copy=False), copy=False
+        )
+        for q, part in (("k", committed), ("d", new))
+    ]
+    union = exp.Union(this=parts[0], expression=parts[1], distinct=False)
+    keys = [r.col("entity_id", u)]
+    if agg.kind == "count_distinct":
+        keys.append(r.col("val", u))
+        values = [r.alias(exp.Max(this=r.col("ts", u)), "ts")]
+    else:
+        values = [
+            r.alias((exp.Sum if agg.kind == "avg" else COMBINE[agg.kind])(this=r.col(k, u)), k)
+            for k in kept
+        ]
+    first = values[-1].this if agg.kind == "avg" else values[0].this
+    if agg.kind in ("count", "avg"):
+        having: exp.Expression = exp.NEQ(this=first.copy(), expression=exp.Literal.number(0))
+    else:
+        having = exp.Not(this=exp.Is(this=first.copy(), expression=exp.Null()))
+    if agg.kind == "count_distinct" and isinstance(agg.window, Within):
+        having = exp.GTE(this=first.copy(), expression=r.ago(agg.window.duration))
+    return (
+        select(*(k.copy() for k in keys), *values)
+        .from_(table_alias(union, u), copy=False)
+        .group_by(*keys, copy=False)
+        .having(having, copy=False)
+    )
+
+
 def state_scan(r, plan: EntityPlan, scan: Scan) -> exp.Select:
     """The STATE scan: per entity (its id as text, as KEY), each kept feature's kept value
     combined with the value of the rows not settled at its state's horizon (and, for a

@@ -9,9 +9,10 @@ A segment is refreshed in full (mode `full`) on its first run, with `--full-refr
 when its `definition_hash` differs from its last successful run's, and when none of its
 features could start from kept state; a feature starts from kept state only if no
 segment that needs it is refreshed in full, its state is committed, was written at or
-before T, covers the same sources (a change to a source's definition changes the
-feature's id) and has fewer than MAX_RUNS_PER_GENERATION runs. A feature computed in
-full is rebuilt (a new generation). Dropping the state tables is always safe.
+before T and covers the same sources (a change to a source's definition changes the
+feature's id). A feature computed in full is rebuilt (a new generation); one whose
+generation has COMPACT_AFTER runs is compacted (a new generation, from the state).
+Dropping the state tables is always safe.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ..adapters.base import Adapter
 from ..compiler import Renderer, evaluation_plan, plan_for, scan_queries
 from ..compiler.incremental import (
     COMBINE,
+    compacted_rows,
     delta_filters,
     delta_rows,
     fused_delta,
@@ -48,9 +50,9 @@ from ..plan.planner import Aggregate
 from ..state import faults
 from ..state.batch import union_all
 from ..state.features import (
+    COMPACT_AFTER,
     FEATURE_TABLES,
     LOG,
-    MAX_RUNS_PER_GENERATION,
     VALUES,
     Kept,
     log_query,
@@ -58,7 +60,7 @@ from ..state.features import (
     read_log,
     value_rows,
 )
-from ..state.tables import RUNS
+from ..state.tables import RUNS, c
 from ..state.writes import latest_success
 
 log = logging.getLogger("segsql.run")
@@ -80,6 +82,17 @@ class FeatureWrite:
     def before(self) -> dict[str, Horizon] | None:
         """What the kept value covered before this run (None: a rebuild)."""
         return self.previous.horizons if self.previous is not None else None
+
+    @property
+    def compacts(self) -> bool:
+        """Its generation has COMPACT_AFTER runs: this run writes the feature's value per
+        entity (the generation's rows combined with its own) as a new generation."""
+        return self.previous is not None and len(self.previous.run_ids) >= COMPACT_AFTER
+
+    def generation(self, run_id: str) -> str:
+        """The generation this run's rows belong to: a new one (this run's id) when it
+        rebuilds or compacts the feature, else the one it adds to."""
+        return run_id if self.previous is None or self.compacts else self.previous.generation
 
 
 def _key(horizons: dict[str, Horizon] | None) -> tuple | None:
@@ -172,10 +185,13 @@ class EntityIncrement:
                     )
         parts, commits = [], []
         for w in self.writes:
-            generation = w.previous.generation if w.previous is not None else run_id
-            kept = KEPT[w.key[1].kind]
+            agg, generation = w.key[1], w.generation(run_id)
+            if w.compacts:
+                rows[w.feature] = compacted_rows(r, agg, self.states[w.key], rows[w.feature])
             parts.append(
-                value_rows(rows[w.feature], w.feature, generation, run_id, kept, d.column_type)
+                value_rows(
+                    rows[w.feature], w.feature, generation, run_id, KEPT[agg.kind], d.column_type
+                )
             )
             commits.append(
                 log_row(w.feature, self.entity, generation, run_id, self.as_of, w.horizons)
@@ -197,6 +213,24 @@ class EntityIncrement:
             )
         )
         faults.checkpoint("state")
+        self._drop_old_generations(adapter, run_id)
+
+    def _drop_old_generations(self, adapter: Adapter, run_id: str) -> None:
+        """Delete the rows of the generations that this run's rebuilt and compacted
+        features left behind: never read again (committed rows of older generations are
+        not either). After the commit rows, so a run that dies before this leaves rows
+        that the feature's next new generation deletes. Not where a DELETE rewrites the
+        table (Spark's parquet tables: a crash could lose rows still read), so they stay."""
+        new = [w.feature for w in self.writes if w.generation(run_id) == run_id]
+        if not new or not adapter.DELETES_IN_PLACE:
+            return
+        adapter.delete_rows(
+            adapter.table(VALUES),
+            exp.and_(
+                c("feature").isin(*(exp.Literal.string(f) for f in new)),
+                exp.NEQ(this=c("generation"), expression=exp.Literal.string(run_id)),
+            ),
+        )
 
 
 def from_evaluation(project: Project, w: FeatureWrite) -> bool:
@@ -282,7 +316,6 @@ def prepare_entity(
             and not any(forced[n] for n in names)
             and kept.as_of <= as_of
             and set(kept.horizons) == set(read)
-            and len(kept.run_ids) < MAX_RUNS_PER_GENERATION
             else None
         )
         if start_from is not None:

@@ -47,9 +47,10 @@ FEATURE_TABLES: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-# after this many incremental runs on one generation, a feature is rebuilt (its reads
-# would otherwise grow with the number of runs)
-MAX_RUNS_PER_GENERATION = 40
+# a run that finds this many runs on a feature's generation compacts it: it writes the
+# feature's value per entity from the state (not the events) as a new generation, and
+# the older generations' rows are deleted (otherwise its reads grow with every run)
+COMPACT_AFTER = 8
 
 
 @dataclass(frozen=True)
