@@ -8,7 +8,9 @@ bench/out/. Each measurement starts from a fresh copy of it: *refresh* is one
 `run --all` of every demo segment at END (the first run: everybody enters), *backfill*
 is `segsql backfill` of the same segments from END - (days - 1) to END, every 1d (that
 is `days` steps, each a forced run through `run_segments`). Reported: both wall times,
-the ratio (target <= 5x for 90 steps) and the mean time of a step.
+the ratio (target <= 5x for 90 steps), the mean time of a step (overall and per tenth
+of the steps: how it changes as the history and the kept state grow), and the rows of
+kept state at the end.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT)]
 
+from sqlglot import exp  # noqa: E402
+
 from segsql.adapters import connect  # noqa: E402
 from segsql.definitions.profiles import Target  # noqa: E402
 from segsql.definitions.project import load_project  # noqa: E402
@@ -33,6 +37,7 @@ from segsql.model.types import Duration  # noqa: E402
 from segsql.runner.backfill import backfill, steps  # noqa: E402
 from segsql.runner.demo import generate  # noqa: E402
 from segsql.runner.run import run_segments  # noqa: E402
+from segsql.state.features import VALUES  # noqa: E402
 
 END = datetime(2026, 10, 1)
 
@@ -75,9 +80,12 @@ def main() -> None:
             assert {r.status for r in results} == {"success"}, results
         times = steps(END - timedelta(days=args.days - 1), END, Duration(1, "d"))
         adapter = fresh(source, Path(tmp), "backfill")
-        start = time.perf_counter()
-        done = backfill(adapter, project, segments, times)
-        elapsed = time.perf_counter() - start
+        stamps = [time.perf_counter()]
+        done = backfill(
+            adapter, project, segments, times, lambda *_: stamps.append(time.perf_counter())
+        )
+        elapsed = stamps[-1] - stamps[0]
+        state = adapter.fetch(exp.select(exp.Count(this=exp.Star())).from_(adapter.table(VALUES)))
         adapter.close()
         assert len(done) == len(times)
     refresh = statistics.median(refreshes)
@@ -88,6 +96,11 @@ def main() -> None:
         f"backfill, {len(times)} daily steps: {elapsed:.2f} s ({elapsed / len(times):.2f} s a step)"
     )
     print(f"ratio: {elapsed / refresh:.1f}x one full refresh (target <= 5x)")
+    step = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    tenth = max(1, len(step) // 10)
+    means = [statistics.mean(step[i : i + tenth]) for i in range(0, len(step), tenth)]
+    print(f"mean step per {tenth} steps: " + " ".join(f"{m:.2f}" for m in means) + " s")
+    print(f"state rows after the backfill (segsql_feature_values): {state[0][0]:,}")
 
 
 if __name__ == "__main__":

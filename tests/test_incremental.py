@@ -351,8 +351,9 @@ def test_run_sequences_equal_full_evaluation(adapter, engine, monkeypatch):
     seen = []
     for seed in range(n):
         _reset(adapter)
-        # every other history compacts a generation after 2 runs: its later runs start
-        # from a compacted state (and, where DELETE is in place, older rows are deleted)
+        # every other history compacts a generation after 2 runs (all of them do after
+        # 7 days of T): later runs start from a compacted state (and, where DELETE is in
+        # place, the older rows are deleted)
         monkeypatch.setattr(incremental, "COMPACT_AFTER", 2 if seed % 2 else COMPACT_AFTER)
         seen += run_sequence(adapter, seed, count)
     # the incremental path is exercised (first runs, edits and --full-refresh are full)
@@ -541,9 +542,10 @@ def test_dropping_the_state_tables_makes_the_next_run_full(adapter, engine):
 
 
 def test_a_compacted_generation_replaces_the_older_rows(adapter, engine, monkeypatch):
-    """After COMPACT_AFTER runs on a generation, a run writes the feature's value per
-    entity as a new generation (from the state, staying incremental); the older
-    generations' rows are deleted where DELETE is in place, and the members stay exact."""
+    """After COMPACT_AFTER runs on a generation (or COMPACT_SPAN of T), a run writes the
+    feature's value per entity as a new generation (from the state, staying
+    incremental); the older generations' rows are deleted where DELETE is in place, and
+    the members stay exact."""
     monkeypatch.setattr(incremental, "COMPACT_AFTER", 2)
     project, segments = one_buyer(adapter)
     for day in range(1, 6):
@@ -558,6 +560,12 @@ def test_a_compacted_generation_replaces_the_older_rows(adapter, engine, monkeyp
     kept = {g for _, g in adapter.fetch(exp.select(*columns).from_(adapter.table(VALUES)))}
     latest = max(committed, key=lambda row: row[2])[1]
     assert kept == ({latest} if adapter.DELETES_IN_PLACE else generations)
+    # a generation of one run whose T is COMPACT_SPAN (7 days) later compacts too
+    run_segments(adapter, project, segments, T0 + timedelta(days=13))
+    assert stored(adapter, "buyers") == {"1"}
+    assert modes(adapter, T0 + timedelta(days=13)) == {"buyers": "incremental"}
+    committed = adapter.fetch(exp.select(*columns, c("run_id")).from_(adapter.table(LOG)))
+    assert len({g for _, g, _ in committed}) == 4
 
 
 def test_a_run_without_state_reads_and_writes_none(adapter, engine):

@@ -11,7 +11,8 @@ features could start from kept state; a feature starts from kept state only if n
 segment that needs it is refreshed in full, its state is committed, was written at or
 before T and covers the same sources (a change to a source's definition changes the
 feature's id). A feature computed in full is rebuilt (a new generation); one whose
-generation has COMPACT_AFTER runs is compacted (a new generation, from the state).
+generation has COMPACT_AFTER runs or spans COMPACT_SPAN is compacted (a new
+generation, from the state).
 Dropping the state tables is always safe.
 """
 
@@ -51,6 +52,7 @@ from ..state import faults
 from ..state.batch import union_all
 from ..state.features import (
     COMPACT_AFTER,
+    COMPACT_SPAN,
     FEATURE_TABLES,
     LOG,
     VALUES,
@@ -83,16 +85,21 @@ class FeatureWrite:
         """What the kept value covered before this run (None: a rebuild)."""
         return self.previous.horizons if self.previous is not None else None
 
-    @property
-    def compacts(self) -> bool:
-        """Its generation has COMPACT_AFTER runs: this run writes the feature's value per
-        entity (the generation's rows combined with its own) as a new generation."""
-        return self.previous is not None and len(self.previous.run_ids) >= COMPACT_AFTER
+    def compacts(self, as_of: datetime) -> bool:
+        """Its generation has COMPACT_AFTER runs or spans COMPACT_SPAN by T: the run at
+        `as_of` writes the feature's value per entity (the generation's rows combined
+        with its own) as a new generation."""
+        kept = self.previous
+        return kept is not None and (
+            len(kept.run_ids) >= COMPACT_AFTER or as_of - kept.since >= COMPACT_SPAN
+        )
 
-    def generation(self, run_id: str) -> str:
-        """The generation this run's rows belong to: a new one (this run's id) when it
-        rebuilds or compacts the feature, else the one it adds to."""
-        return run_id if self.previous is None or self.compacts else self.previous.generation
+    def generation(self, run_id: str, as_of: datetime) -> str:
+        """The generation the rows of run `run_id` at `as_of` belong to: a new one (the
+        run's id) when it rebuilds or compacts the feature, else the one it adds to."""
+        if self.previous is None or self.compacts(as_of):
+            return run_id
+        return self.previous.generation
 
 
 def _key(horizons: dict[str, Horizon] | None) -> tuple | None:
@@ -185,8 +192,8 @@ class EntityIncrement:
                     )
         parts, commits = [], []
         for w in self.writes:
-            agg, generation = w.key[1], w.generation(run_id)
-            if w.compacts:
+            agg, generation = w.key[1], w.generation(run_id, self.as_of)
+            if w.compacts(self.as_of):
                 rows[w.feature] = compacted_rows(r, agg, self.states[w.key], rows[w.feature])
             parts.append(
                 value_rows(
@@ -221,7 +228,7 @@ class EntityIncrement:
         not either). After the commit rows, so a run that dies before this leaves rows
         that the feature's next new generation deletes. Not where a DELETE rewrites the
         table (Spark's parquet tables: a crash could lose rows still read), so they stay."""
-        new = [w.feature for w in self.writes if w.generation(run_id) == run_id]
+        new = [w.feature for w in self.writes if w.generation(run_id, self.as_of) == run_id]
         if not new or not adapter.DELETES_IN_PLACE:
             return
         adapter.delete_rows(
