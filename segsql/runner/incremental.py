@@ -79,6 +79,7 @@ class FeatureWrite:
     read: tuple[str, ...]  # the sources its rows come from
     previous: Kept | None  # None: rebuilt from all events (a new generation)
     horizons: dict[str, Horizon]  # what it covers after this run
+    replaces: bool = False  # it has committed state (a generation that a new one replaces)
 
     @property
     def before(self) -> dict[str, Horizon] | None:
@@ -209,6 +210,7 @@ class EntityIncrement:
                 union_all(parts),
                 adapter.table(VALUES),
                 columns=[d.ident(n) for n, _ in FEATURE_TABLES[VALUES]],
+                copy=False,
             )
         )
         faults.checkpoint("state_values")
@@ -217,6 +219,7 @@ class EntityIncrement:
                 exp.values([tuple(row) for row in commits]),
                 adapter.table(LOG),
                 columns=[d.ident(n) for n, _ in FEATURE_TABLES[LOG]],
+                copy=False,
             )
         )
         faults.checkpoint("state")
@@ -224,11 +227,15 @@ class EntityIncrement:
 
     def _drop_old_generations(self, adapter: Adapter, run_id: str) -> None:
         """Delete the rows of the generations that this run's rebuilt and compacted
-        features left behind: never read again (committed rows of older generations are
-        not either). After the commit rows, so a run that dies before this leaves rows
-        that the feature's next new generation deletes. Not where a DELETE rewrites the
-        table (Spark's parquet tables: a crash could lose rows still read), so they stay."""
-        new = [w.feature for w in self.writes if w.generation(run_id, self.as_of) == run_id]
+        features replace (those that had committed state): never read again. After the
+        commit rows, so a run that dies before this leaves rows that the feature's next
+        new generation deletes. Not where a DELETE rewrites the table (Spark's parquet
+        tables: a crash could lose rows still read), so they stay there."""
+        new = [
+            w.feature
+            for w in self.writes
+            if w.replaces and w.generation(run_id, self.as_of) == run_id
+        ]
         if not new or not adapter.DELETES_IN_PLACE:
             return
         adapter.delete_rows(
@@ -335,7 +342,9 @@ def prepare_entity(
             )
         if usable:
             horizons = {s: Horizon(as_of, _lookback(project, s), loaded.get(s)) for s in read}
-            out.writes.append(FeatureWrite(key, fid, read, start_from, horizons))
+            out.writes.append(
+                FeatureWrite(key, fid, read, start_from, horizons, replaces=kept is not None)
+            )
     for seg in segments:
         incremental = not forced[seg.name] and any(
             key in out.states for key in owners if seg.name in owners[key]

@@ -64,4 +64,4 @@ def add_reason(query: exp.Select, alias: str, runs: list, by_segment: bool = Tru
                 ),
             ]
         )
-    return query.select(exp.alias_(reason, "reason", quoted=True), copy=False)
+    return query.select(exp.alias_(reason, "reason", quoted=True, copy=False), copy=False)

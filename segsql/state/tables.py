@@ -79,7 +79,12 @@ def columns_of(table: str) -> list[str]:
     return [name for name, _ in TABLES[table]]
 
 
-def insert(table: exp.Table, query: exp.Select, name: str) -> exp.Insert:
+def insert(table: exp.Table, query: exp.Query, name: str) -> exp.Insert:
+    """INSERT INTO table (its columns) `query`; the query becomes part of the statement
+    (not copied: callers build it for this statement)."""
     return exp.insert(
-        query, table.copy(), columns=[exp.to_identifier(n, quoted=True) for n in columns_of(name)]
+        query,
+        table.copy(),
+        columns=[exp.to_identifier(n, quoted=True) for n in columns_of(name)],
+        copy=False,
     )
