@@ -11,9 +11,8 @@ features could start from kept state; a feature starts from kept state only if n
 segment that needs it is refreshed in full, its state is committed, was written at or
 before T and covers the same sources (a change to a source's definition changes the
 feature's id). A feature computed in full is rebuilt (a new generation); one whose
-generation has COMPACT_AFTER runs or spans COMPACT_SPAN is compacted (a new
-generation, from the state).
-Dropping the state tables is always safe.
+generation has COMPACT_AFTER runs or spans COMPACT_SPAN of T is compacted (a new
+generation, written from the state). Dropping the state tables is always safe.
 """
 
 from __future__ import annotations
@@ -80,25 +79,19 @@ class FeatureWrite:
     previous: Kept | None  # None: rebuilt from all events (a new generation)
     horizons: dict[str, Horizon]  # what it covers after this run
     replaces: bool = False  # it has committed state (a generation that a new one replaces)
+    # its generation has COMPACT_AFTER runs or spans COMPACT_SPAN: this run writes its
+    # value per entity (the generation's rows combined with its own) as a new generation
+    compacts: bool = False
 
     @property
     def before(self) -> dict[str, Horizon] | None:
         """What the kept value covered before this run (None: a rebuild)."""
         return self.previous.horizons if self.previous is not None else None
 
-    def compacts(self, as_of: datetime) -> bool:
-        """Its generation has COMPACT_AFTER runs or spans COMPACT_SPAN by T: the run at
-        `as_of` writes the feature's value per entity (the generation's rows combined
-        with its own) as a new generation."""
-        kept = self.previous
-        return kept is not None and (
-            len(kept.run_ids) >= COMPACT_AFTER or as_of - kept.since >= COMPACT_SPAN
-        )
-
-    def generation(self, run_id: str, as_of: datetime) -> str:
-        """The generation the rows of run `run_id` at `as_of` belong to: a new one (the
-        run's id) when it rebuilds or compacts the feature, else the one it adds to."""
-        if self.previous is None or self.compacts(as_of):
+    def generation(self, run_id: str) -> str:
+        """The generation the rows of run `run_id` belong to: a new one (the run's id)
+        when it rebuilds or compacts the feature, else the one it adds to."""
+        if self.previous is None or self.compacts:
             return run_id
         return self.previous.generation
 
@@ -193,8 +186,8 @@ class EntityIncrement:
                     )
         parts, commits = [], []
         for w in self.writes:
-            agg, generation = w.key[1], w.generation(run_id, self.as_of)
-            if w.compacts(self.as_of):
+            agg, generation = w.key[1], w.generation(run_id)
+            if w.compacts:
                 rows[w.feature] = compacted_rows(r, agg, self.states[w.key], rows[w.feature])
             parts.append(
                 value_rows(
@@ -231,11 +224,7 @@ class EntityIncrement:
         commit rows, so a run that dies before this leaves rows that the feature's next
         new generation deletes. Not where a DELETE rewrites the table (Spark's parquet
         tables: a crash could lose rows still read), so they stay there."""
-        new = [
-            w.feature
-            for w in self.writes
-            if w.replaces and w.generation(run_id, self.as_of) == run_id
-        ]
+        new = [w.feature for w in self.writes if w.replaces and w.generation(run_id) == run_id]
         if not new or not adapter.DELETES_IN_PLACE:
             return
         adapter.delete_rows(
@@ -342,9 +331,11 @@ def prepare_entity(
             )
         if usable:
             horizons = {s: Horizon(as_of, _lookback(project, s), loaded.get(s)) for s in read}
-            out.writes.append(
-                FeatureWrite(key, fid, read, start_from, horizons, replaces=kept is not None)
+            compacts = start_from is not None and (
+                len(start_from.run_ids) >= COMPACT_AFTER or as_of - start_from.since >= COMPACT_SPAN
             )
+            write = FeatureWrite(key, fid, read, start_from, horizons, kept is not None, compacts)
+            out.writes.append(write)
     for seg in segments:
         incremental = not forced[seg.name] and any(
             key in out.states for key in owners if seg.name in owners[key]
