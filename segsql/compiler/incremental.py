@@ -319,12 +319,17 @@ def fused_rows(r, source: exp.Expression, agg: Aggregate, names: dict[str, str])
     t = "t"
     columns = [r.alias(r.d.to_text(r.col(KEY, t)), "entity_id")]
     columns += [r.alias(_cast(r, r.col(names[k], t), k), k) for k in kept]
-    first = r.col(names[kept[-1]] if agg.kind == "avg" else names[kept[0]], t)
-    if agg.kind in ("count", "avg"):
-        test: exp.Expression = exp.NEQ(this=first, expression=exp.Literal.number(0))
-    else:
-        test = exp.Not(this=exp.Is(this=first, expression=exp.Null()))
+    test = adds_something(agg, lambda k: r.col(names[k], t))
     return select(*columns).from_(table_alias(source.copy(), t), copy=False).where(test, copy=False)
+
+
+def adds_something(agg: Aggregate, column) -> exp.Expression:
+    """Whether a row of a kept feature adds to its value: a count (an avg's count) that
+    is not 0, a value that is not NULL. `column(kept column name)` reads that column."""
+    kept = KEPT[agg.kind]
+    if agg.kind in ("count", "avg"):
+        return exp.NEQ(this=column(kept[-1]), expression=exp.Literal.number(0))
+    return exp.Not(this=exp.Is(this=column(kept[0]), expression=exp.Null()))
 
 
 def _tagged(r, rows: exp.Select, tag: str, kept: tuple[str, ...]) -> exp.Select:
@@ -381,19 +386,16 @@ def compacted_rows(r, agg: Aggregate, ref: StateRef, new: exp.Query) -> exp.Sele
     keys = [r.col("entity_id", u)]
     if agg.kind == "count_distinct":
         keys.append(r.col("val", u))
-        values = [r.alias(exp.Max(this=r.col("ts", u)), "ts")]
+        combined = {"ts": exp.Max(this=r.col("ts", u))}
     else:
-        values = [
-            r.alias((exp.Sum if agg.kind == "avg" else COMBINE[agg.kind])(this=r.col(k, u)), k)
-            for k in kept
-        ]
-    first = values[-1].this if agg.kind == "avg" else values[0].this
-    if agg.kind in ("count", "avg"):
-        having: exp.Expression = exp.NEQ(this=first.copy(), expression=exp.Literal.number(0))
-    else:
-        having = exp.Not(this=exp.Is(this=first.copy(), expression=exp.Null()))
+        combine = exp.Sum if agg.kind == "avg" else COMBINE[agg.kind]
+        combined = {k: combine(this=r.col(k, u)) for k in kept}
+    values = [r.alias(value, k) for k, value in combined.items()]
     if agg.kind == "count_distinct" and isinstance(agg.window, Within):
-        having = exp.GTE(this=first.copy(), expression=r.ago(agg.window.duration))
+        having = exp.GTE(this=combined["ts"].copy(), expression=r.ago(agg.window.duration))
+    else:
+        # a count_distinct's value is a group key, not a combined column
+        having = adds_something(agg, lambda k: combined.get(k, r.col(k, u)).copy())
     return (
         select(*(k.copy() for k in keys), *values)
         .from_(table_alias(union, u), copy=False)

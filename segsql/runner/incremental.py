@@ -334,8 +334,17 @@ def prepare_entity(
             compacts = start_from is not None and (
                 len(start_from.run_ids) >= COMPACT_AFTER or as_of - start_from.since >= COMPACT_SPAN
             )
-            write = FeatureWrite(key, fid, read, start_from, horizons, kept is not None, compacts)
-            out.writes.append(write)
+            out.writes.append(
+                FeatureWrite(
+                    key,
+                    fid,
+                    read,
+                    start_from,
+                    horizons,
+                    replaces=kept is not None,
+                    compacts=compacts,
+                )
+            )
     for seg in segments:
         incremental = not forced[seg.name] and any(
             key in out.states for key in owners if seg.name in owners[key]

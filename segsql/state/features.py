@@ -52,7 +52,7 @@ FEATURE_TABLES: dict[str, list[tuple[str, str]]] = {
 # events) as a new generation, and the older generations' rows are deleted. Otherwise
 # every run reads the rows of every run before it. By span, so that the rows read stay
 # within about a week of events more than the compacted value: at 1M users, a day of
-# the benchmark's events adds ~7% to its 4.8M rows, and a compaction costs ~1.5 s
+# the benchmark's events adds ~7% to its 4.8M rows, and a compaction costs ~1.3 s
 # (bench/README.md); by count, so that a frequent cadence keeps a short list of runs.
 COMPACT_AFTER = 40
 COMPACT_SPAN = timedelta(days=7)
