@@ -42,7 +42,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 from catalogue import PROJECT  # noqa: E402
 from sqlglot import exp  # noqa: E402
-from warehouse import END, OUT, ensure_warehouse  # noqa: E402
+from warehouse import END, OUT, ensure_warehouse, fresh_copy  # noqa: E402
 
 SCHEMA = "segsql_bench"
 BLOCK_BYTES = 256 * 1024
@@ -100,8 +100,16 @@ def child(db: str, as_of: datetime, kind: str, target: str) -> None:
 
 
 def run_child(db: Path | str, as_of: datetime, kind: str, target: str = "dev") -> dict:
-    cmd = [sys.executable, __file__, "--child", str(db), "--as-of", as_of.isoformat()]
-    cmd += ["--target", target, "--kind", kind]
+    return run_child_of(__file__, db, as_of, kind, ["--target", target])
+
+
+def run_child_of(
+    script: str, db: Path | str, as_of: datetime, kind: str, extra: list[str] = ()
+) -> dict:
+    """`script --child db --as-of T --kind kind *extra` in a child process: its last line
+    of JSON, with its wall time and peak RSS (from wait4)."""
+    cmd = [sys.executable, script, "--child", str(db), "--as-of", as_of.isoformat()]
+    cmd += ["--kind", kind, *extra]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
@@ -184,7 +192,7 @@ def duckdb_runs(args) -> tuple[dict, dict]:
     try:
         for step, delta in STEPS.items():
             base = work / f"base-{step}.duckdb"
-            shutil.copy(source, base)
+            fresh_copy(source, base, SCHEMA)
             log(f"{step}: the previous run at T - {step}")
             run_child(base, END - delta, "incremental")
             sizes[step] = state_size(base)

@@ -8,13 +8,16 @@ renamed when complete: an interrupted generation never leaves a file that looks 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-from segsql.runner.demo import generate
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+
+from segsql.runner.demo import generate  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 END = datetime(2026, 10, 1)  # fixed: the benchmark's T, and the end of the generated year
@@ -22,6 +25,21 @@ END = datetime(2026, 10, 1)  # fixed: the benchmark's T, and the end of the gene
 
 def warehouse_path(users: int, events: int, seed: int = 42, end: datetime = END) -> Path:
     return OUT / f"warehouse-u{users}-e{events}-s{seed}-{end:%Y%m%d}.duckdb"
+
+
+def fresh_copy(source: Path, target: Path, schema: str) -> None:
+    """Copy the cached warehouse to `target` without segsql's `schema` in it: bench/run.py
+    leaves its runs there, and a run at T - step after them is refused."""
+    import duckdb
+    from sqlglot import exp
+
+    shutil.copy(source, target)
+    con = duckdb.connect(str(target))
+    try:
+        tables = [exp.Table(db=exp.to_identifier(schema))]
+        con.execute(exp.Drop(tables=tables, kind="SCHEMA", exists=True, cascade=True).sql("duckdb"))
+    finally:
+        con.close()
 
 
 def ensure_warehouse(
