@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def run_child(db: Path | str, as_of: datetime, kind: str, target: str = "dev") -
 
 
 def run_child_of(
-    script: str, db: Path | str, as_of: datetime, kind: str, extra: list[str] = ()
+    script: str, db: Path | str, as_of: datetime, kind: str, extra: Sequence[str] = ()
 ) -> dict:
     """`script --child db --as-of T --kind kind *extra` in a child process: its last line
     of JSON, with its wall time and peak RSS (from wait4)."""

@@ -46,7 +46,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
 from catalogue import PROJECT  # noqa: E402
-from incremental import STEPS, run_child_of, summary  # noqa: E402
+from incremental import STEPS, _table, run_child_of, summary  # noqa: E402
 from reasons import DECIMAL  # noqa: E402
 from sqlglot import exp  # noqa: E402
 from warehouse import END, OUT, ensure_warehouse, fresh_copy  # noqa: E402
@@ -197,12 +197,9 @@ def written(db: Path) -> tuple[set, set]:
     """The memberships, and the change rows (without run ids and times)."""
     import duckdb
 
-    def table(name: str) -> exp.Table:
-        return exp.table_(exp.to_identifier(name, quoted=True), db=exp.to_identifier(SCHEMA))
-
-    members = exp.select("segment", "entity_id", "holdout").from_(table("segsql_memberships"))
+    members = exp.select("segment", "entity_id", "holdout").from_(_table("segsql_memberships"))
     changes = exp.select("segment", "entity_id", "change", "holdout", "initial", "reason").from_(
-        table("segsql_membership_changes")
+        _table("segsql_membership_changes")
     )
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -244,26 +241,24 @@ def main() -> None:
             fresh_copy(source, base, SCHEMA)
             log(f"{step}: the previous run at T - {step}")
             previous = END - delta
-            run_child_of(
-                __file__, base, previous, "incremental", ["--previous", previous.isoformat()]
-            )
+            extra = ["--previous", previous.isoformat()]
+            run_child_of(__file__, base, previous, "incremental", extra)
             for i in range(args.repeat):
                 kinds = KINDS if i % 2 == 0 else KINDS[::-1]
                 for kind in kinds:
                     db = work / f"{step}-{kind}.duckdb"
                     shutil.copy(base, db)
-                    extra = ["--previous", previous.isoformat()]
                     r = run_child_of(__file__, db, END, kind, extra)
                     results.setdefault(step, {}).setdefault(kind, []).append(r)
                     log(f"{step} {kind} #{i + 1}: {r['total']:.2f} s")
                 found = {kind: written(work / f"{step}-{kind}.duckdb") for kind in KINDS}
-                if found["narrowed"] != found["incremental"]:
-                    a, b = found["narrowed"], found["incremental"]
-                    extra = [
-                        sorted(x - y)[:4]
-                        for x, y in ((a[0], b[0]), (b[0], a[0]), (a[1], b[1]), (b[1], a[1]))
+                narrowed, incremental = found["narrowed"], found["incremental"]
+                if narrowed != incremental:
+                    differ = [
+                        sorted(a ^ b, key=str)[:4]
+                        for a, b in zip(narrowed, incremental, strict=True)
                     ]
-                    raise SystemExit(f"{step}: the narrowed run wrote other rows: {extra}")
+                    raise SystemExit(f"{step}: the narrowed run wrote other rows: {differ}")
                 if found["full"][0] != found["incremental"][0]:
                     raise SystemExit(f"{step}: the full refresh has other members")
     finally:
