@@ -269,11 +269,11 @@ def prepare_tables(adapter: Adapter) -> bool:
         return False
 
 
-def last_hashes(adapter: Adapter) -> dict[str, str]:
-    """segment -> definition_hash of its last successful run."""
+def last_hashes(adapter: Adapter, column: str = "definition_hash") -> dict[str, str]:
+    """segment -> `column` (its definition_hash) of its last successful run."""
     if adapter.relation_columns((adapter.schema, RUNS)) is None:
         return {}
-    return dict(adapter.fetch(latest_success(adapter.table(RUNS), "definition_hash")))
+    return dict(adapter.fetch(latest_success(adapter.table(RUNS), column)))
 
 
 def kept_features(
@@ -307,7 +307,7 @@ def prepare_entity(
         out.modes = {s.name: "full" for s in segments}
         return out
     committed = read_log(adapter.fetch(log_query(adapter.table(LOG), entity))) if usable else {}
-    loaded = _loaded_max(adapter, project, {s for k in owners for s in _read(project, k)})
+    loaded = loaded_max(adapter, project, {s for k in owners for s in _read(project, k)})
     for key, names in owners.items():
         read = _read(project, key)
         fid = feature_id(project, entity, key[0], key[1], read)
@@ -362,7 +362,7 @@ def _lookback(project: Project, source: str) -> int:
     return lookback.seconds if lookback is not None else 0
 
 
-def _loaded_max(adapter: Adapter, project: Project, sources: set[str]) -> dict[str, datetime]:
+def loaded_max(adapter: Adapter, project: Project, sources: set[str]) -> dict[str, datetime]:
     """The greatest `loaded_at` of each source that declares one (read before the
     evaluation: rows landing after it are not settled by this run)."""
     d = adapter.dialect

@@ -41,6 +41,7 @@ from .guardrails import (
 )
 from .history import replace_state_views
 from .incremental import EntityIncrement, last_hashes, prepare_entity, prepare_tables
+from .narrow import Narrowing, prepare_narrowing
 from .views import replace_changed_views
 
 log = logging.getLogger("segsql.run")
@@ -213,6 +214,9 @@ class Run:
     # incremental refresh: per entity type, what it starts from (runner/incremental.py)
     increments: dict[str, EntityIncrement] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # segment -> last definition_hash
+    last_runs: dict[str, str] = field(default_factory=dict)  # segment -> last success run_id
+    # per entity type, its narrowing (runner/narrow.py), and the table it was evaluated into
+    narrowings: dict[str, tuple[Narrowing, exp.Table]] = field(default_factory=dict)
     stateful: bool = False  # the state tables are usable
     _guarded: dict[tuple[str, str], exp.Select] = field(default_factory=dict)
 
@@ -224,7 +228,11 @@ class Run:
         key = (seg.name, source.sql())
         if key in self._guarded:
             return self._guarded[key].copy()
-        query = guarded_members(self.adapter, seg, _members(self.adapter, seg, source), self.as_of)
+        members: exp.Query = _members(self.adapter, seg, source)
+        narrowing, evaluated = self.narrowings.get(seg.entity, (None, None))
+        if narrowing is not None and evaluated == source:
+            members = narrowing.members(self.adapter, seg, members)
+        query = guarded_members(self.adapter, seg, members, self.as_of)
         if has_run_rules(seg) and exit_share_limit(self.adapter, seg) is not None:
             table = self.adapter.temp_table(f"segsql_guarded_{len(self._guarded) + 1}", query)
             query = exp.select(c("entity_id"), c("holdout")).from_(table)
@@ -288,6 +296,9 @@ class Run:
         )
 
     def _mode(self, seg: Segment) -> str:
+        narrowing, _ = self.narrowings.get(seg.entity, (None, None))
+        if narrowing is not None and narrowing.affected is not None:
+            return "incremental"
         increment = self.increments.get(seg.entity)
         return increment.modes.get(seg.name, "full") if increment is not None else "full"
 
@@ -313,6 +324,7 @@ class Run:
             )
         self.stateful = self.keep_state and prepare_tables(adapter)
         self.hashes = last_hashes(adapter)
+        self.last_runs = last_hashes(adapter, "run_id")
         results = {
             s.name: SegmentResult(
                 s.name,
@@ -376,22 +388,42 @@ class Run:
                 usable=self.stateful,
             )
             self.increments[entity] = increment
-            return self.adapter.temp_table(
-                f"segsql_eval_{entity}",
-                evaluation_query(
+            narrowing = (
+                prepare_narrowing(
+                    self.adapter,
                     self.project,
                     entity,
                     segments,
-                    self.adapter.dialect,
                     self.as_of,
-                    reasons=self.reasons,
-                    states=increment.states,
-                    stored=increment.store_scans(self.adapter, segments),
-                ),
+                    last_runs=self.last_runs,
+                    full=self.must_be_full,
+                )
+                if self.stateful
+                else None
             )
+            narrowed = narrowing is not None and narrowing.affected is not None
+            # a narrowed evaluation's scans hold the affected entities only: not state
+            stored = {} if narrowed else increment.store_scans(self.adapter, segments)
+            query = evaluation_query(
+                self.project,
+                entity,
+                segments,
+                self.adapter.dialect,
+                self.as_of,
+                reasons=self.reasons,
+                states=increment.states,
+                stored=stored,
+            )
+            if narrowing is not None:
+                query = narrowing.evaluation(self.adapter, self.project, query)
+            table = self.adapter.temp_table(f"segsql_eval_{entity}", query)
+            if narrowing is not None:
+                self.narrowings[entity] = (narrowing, table)
+            return table
         except Exception as err:  # noqa: BLE001 - retried per segment, where the error is reported
             log.debug("evaluating %s together failed: %s", entity, one_line(err))
             self.increments.pop(entity, None)  # evaluated in full, one by one; no state
+            self.narrowings.pop(entity, None)
             return None
 
     def write_batch(
@@ -405,9 +437,18 @@ class Run:
         start = time.perf_counter()
         runs = [self.segment_run(seg, evaluated) for seg in segments]
         members = {seg.name: self.members(seg, evaluated) for seg in segments}
-        increment = self.increments.get(segments[0].entity)
-        if increment is not None:
-            self.adapter.state_write = lambda: increment.write(self.adapter, self.run_id)
+        entity = segments[0].entity
+        increment = self.increments.get(entity)
+        narrowing, _ = self.narrowings.get(entity, (None, None))
+
+        def write_state() -> None:
+            if increment is not None:
+                increment.write(self.adapter, self.run_id)
+            if narrowing is not None:  # after the features: see state/signatures.py
+                narrowing.write(self.adapter, self.run_id, self.as_of)
+
+        if increment is not None or narrowing is not None:
+            self.adapter.state_write = write_state
         try:
             counts = self.adapter.write_segments(runs, members, utcnow)
         except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported

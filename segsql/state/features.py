@@ -25,6 +25,7 @@ from .tables import c
 
 VALUES = "segsql_feature_values"
 LOG = "segsql_feature_state"
+SIGNATURES = "segsql_entity_signatures"  # of entity-table rows (state/signatures.py)
 
 FEATURE_TABLES: dict[str, list[tuple[str, str]]] = {
     VALUES: [
@@ -45,6 +46,7 @@ FEATURE_TABLES: dict[str, list[tuple[str, str]]] = {
         ("as_of", "TEXT"),  # ISO, UTC: the run's T
         ("horizons", "TEXT"),  # JSON: source -> [lookback seconds, greatest loaded_at | null]
     ],
+    SIGNATURES: [("entity_type", "TEXT"), ("entity_id", "TEXT"), ("signature", "TEXT")],
 }
 
 # A run compacts a feature whose generation has this many runs, or whose runs cover

@@ -1,0 +1,152 @@
+"""Narrowing in SQL (plan/narrow.py says when and why it is exact): the ids of the
+entities that can have changed between runs at P and T, a signature of each entity-table
+row, and an evaluation query restricted to those ids."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlglot import exp
+
+from ..dialects.base import Dialect
+from ..model.types import Project
+from ..plan.incremental import Horizon
+from ..plan.narrow import Edges
+from .incremental import unsettled
+from .nodes import ENTITY, and_, coalesce, or_, present, select, table_alias
+from .render import Renderer
+
+AFFECTED_ID = "entity_id"  # the column of the affected ids (text)
+SIGNATURE = "signature"
+NULL_MARK = "-"  # a NULL column in a signature (a value is spelled as length:text)
+
+
+def affected_query(
+    project: Project,
+    entity: str,
+    d: Dialect,
+    edges: Edges,
+    horizons: dict[str, Horizon],
+    previous: datetime,
+    as_of: datetime,
+    changed: exp.Table,
+) -> exp.Query:
+    """The ids (as text, never NULL) of the `entity` entities whose membership can differ
+    at `previous` and at `as_of`: events at an edge, events at or before T that are not
+    settled at the previous run's `horizons` (source -> what it saw), entity rows whose
+    test relative to T differs, and the ids in `changed` (rows whose signature changed:
+    `signature_rows`)."""
+    at_p, at_t = Renderer(d, previous), Renderer(d, as_of)
+    parts: list[exp.Query] = []
+    for src in project.event_sources(entity):
+        ts = at_t.read(src, src.timestamp)  # type: ignore[arg-type]
+        hits = [
+            exp.Between(
+                this=ts.copy(),
+                low=d.timestamp(previous - _s(s)),
+                high=d.timestamp(as_of - _s(s)),
+            )
+            for s in edges.shifts
+        ]
+        new = and_(
+            unsettled(at_t, src, horizons.get(src.name)), exp.LTE(this=ts, expression=at_t.T)
+        )
+        parts.append(_ids(at_t, d, src.table, src.key, None, or_(*hits, new)))
+    src = project.entity_source(entity)
+    flips = []
+    if src.created_at:  # entities that exist at T but not at P
+        flips.append((at_p.exists(src), at_t.exists(src)))
+    for cond in edges.timed:
+        flips += [
+            tuple(
+                r.property_tests(cond.prop, cond.tests, ENTITY, src.zone_aware)
+                for r in (at_p, at_t)
+            )
+        ]
+    if flips:
+        differ = [
+            exp.NEQ(this=coalesce(a, exp.false()), expression=coalesce(b, exp.false()))
+            for a, b in flips
+        ]
+        parts.append(_ids(at_t, d, src.table, src.key, ENTITY, or_(*differ)))
+    parts.append(select(exp.column(d.ident(AFFECTED_ID))).from_(changed.copy(), copy=False))
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.Union(this=out, expression=part, distinct=True)
+    return out
+
+
+def _s(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def _ids(
+    r: Renderer,
+    d: Dialect,
+    table: tuple[str, ...],
+    key: str,
+    alias: str | None,
+    where: exp.Expression,
+) -> exp.Select:
+    column = r.col(key, alias)
+    rel = table_alias(d.table(*table), alias) if alias else d.table(*table)
+    return (
+        select(r.alias(d.to_text(column), AFFECTED_ID))
+        .from_(rel, copy=False)
+        .where(and_(present(column.copy()), where), copy=False)
+    )
+
+
+def signature_rows(project: Project, entity: str, d: Dialect, columns: list[str], basis: str):
+    """(entity_id text, signature) per keyed row of the entity table: an md5 of `basis`
+    (the definitions the signatures depend on) and every column in `columns`, each
+    spelled length:text or NULL_MARK, so that different rows never spell alike."""
+    src = project.entity_source(entity)
+    r = Renderer(d, None)
+    spelled: exp.Expression = exp.Literal.string(f"{len(basis)}:{basis}")
+    for name in columns:
+        text = d.to_text(r.col(name, ENTITY))
+        value = exp.DPipe(
+            this=exp.DPipe(
+                this=d.to_text(exp.Length(this=text)),
+                expression=exp.Literal.string(":"),
+                safe=True,
+            ),
+            expression=text.copy(),
+            safe=True,
+        )
+        spelled = exp.DPipe(
+            this=spelled, expression=coalesce(value, exp.Literal.string(NULL_MARK)), safe=True
+        )
+    key = r.col(src.key, ENTITY)
+    return (
+        select(r.alias(d.to_text(key), AFFECTED_ID), r.alias(d.md5_hex(spelled), SIGNATURE))
+        .from_(table_alias(d.table(*src.table), ENTITY), copy=False)
+        .where(present(key.copy()), copy=False)
+    )
+
+
+def restrict(
+    query: exp.Query, d: Dialect, reads: dict[tuple[str, ...], str], ids: exp.Table
+) -> exp.Query:
+    """`query` with every read of a table of `reads` (its parts, as `Dialect.table` takes
+    them -> its key column) restricted to the rows whose key, as text, is in `ids`."""
+    wanted = {_parts(d.table(*parts)): key for parts, key in reads.items()}
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table) or _parts(node) not in wanted:
+            return node
+        inner = exp.Table(
+            this=node.this.copy(), db=node.args.get("db"), catalog=node.args.get("catalog")
+        )
+        key = d.to_text(exp.column(d.ident(wanted[_parts(node)])))
+        ours = select(exp.column(d.ident(AFFECTED_ID))).from_(ids.copy(), copy=False)
+        rows = select(exp.Star()).from_(inner, copy=False).where(key.isin(query=ours), copy=False)
+        name = node.alias or node.name
+        return exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier(name)))
+
+    return query.transform(rewrite, copy=False)
+
+
+def _parts(table: exp.Table) -> tuple[str, ...]:
+    return tuple(p.name for p in (table.args.get("catalog"), table.args.get("db"), table.this) if p)

@@ -1,0 +1,219 @@
+"""Narrowing (plan/narrow.py, runner/narrow.py): a run evaluates only the entities that
+can have changed since the last one, and the members it writes are a full evaluation's.
+Each way an entity can change without a new event is shown on its own: a property
+changed, a row deleted or added, a `created_at` after the last run, a property test
+relative to T, an event leaving a window. The run sequences of test_incremental.py are
+the differential proof over generated data (they narrow too)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import yaml
+from sqlglot import exp
+
+from segsql.compiler import evaluation_query
+from segsql.definitions.project import project_from_docs
+from segsql.definitions.yaml import load_text
+from segsql.plan.narrow import edges
+from segsql.runner import narrow, run
+from segsql.runner.fixtures import load_tables
+from segsql.runner.run import run_segments
+from segsql.state.features import SIGNATURES
+from segsql.state.tables import MEMBERSHIPS, RUNS, c
+
+T1 = datetime(2026, 3, 10, 12)
+T2 = T1 + timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+SOURCES = {
+    "users": {"table": "users", "entity": "user", "key": "user_id", "created_at": "created_at"},
+    "events": {
+        "table": "events",
+        "events_of": "user",
+        "key": "user_id",
+        "event": "event_name",
+        "timestamp": "ts",
+    },
+}
+SEGMENTS = [
+    {"name": "buyers", "entity": "user", "where": {"event": "buy", "within": "3d"}},
+    {"name": "pros", "entity": "user", "where": {"property": "plan", "eq": "pro"}},
+    {"name": "recent", "entity": "user", "where": {"property": "signup_at", "within": "2d"}},
+]
+TYPES = {
+    "users": {
+        "user_id": "BIGINT",
+        "plan": "TEXT",
+        "signup_at": "TIMESTAMP",
+        "created_at": "TIMESTAMP",
+    },
+    "events": {"user_id": "BIGINT", "event_name": "TEXT", "ts": "TIMESTAMP"},
+}
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def engine(request):
+    """Narrowing needs the memberships' transaction (the signatures are written in it)."""
+    return request.param
+
+
+def project_of(segments: list[dict], dialect: str):
+    text = yaml.safe_dump({"sources": SOURCES, "segments": segments}, sort_keys=False)
+    return project_from_docs(".", [("case.yml", load_text(text, "case.yml"))], dialect)
+
+
+def user(i: int, plan: str = "free", signup: datetime | None = None, created=None) -> dict:
+    return {
+        "user_id": i,
+        "plan": plan,
+        "signup_at": signup or T1 - timedelta(days=30),
+        "created_at": created,
+    }
+
+
+def load(adapter, project, users: list[dict], events: list[dict]) -> None:
+    for name in project.segments:  # the views read the tables that are made again
+        adapter.execute(exp.Drop(tables=[adapter.table(name)], kind="VIEW", exists=True))
+    load_tables(adapter, project, {"users": users, "events": events}, types=TYPES)
+
+
+@pytest.fixture
+def spied(monkeypatch):
+    """The narrowing of each run's user evaluation, as prepared."""
+    seen: list = []
+    real = narrow.prepare_narrowing
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(run, "prepare_narrowing", spy)
+    return seen
+
+
+def stored(adapter) -> dict[str, set[str]]:
+    rows = adapter.fetch(exp.select(c("segment"), c("entity_id")).from_(adapter.table(MEMBERSHIPS)))
+    out: dict[str, set[str]] = {}
+    for segment, entity in rows:
+        out.setdefault(segment, set()).add(str(entity))
+    return out
+
+
+def full(adapter, project, T) -> dict[str, set[str]]:
+    segments = list(project.segments.values())
+    rows = adapter.fetch(evaluation_query(project, "user", segments, adapter.dialect, T))
+    return {s.name: {str(r[0]) for r in rows if r[i + 1]} for i, s in enumerate(segments)}
+
+
+def affected(adapter, narrowing) -> set[str]:
+    return {str(r[0]) for r in adapter.fetch(exp.select(c("entity_id")).from_(narrowing.affected))}
+
+
+def modes(adapter, T) -> set[str]:
+    rows = adapter.fetch(exp.select(c("mode"), c("as_of")).from_(adapter.table(RUNS)))
+    return {m for m, at in rows if at == T}
+
+
+def test_each_way_an_entity_changes_is_seen(adapter, spied):
+    project = project_of(SEGMENTS, adapter.dialect.name)
+    segments = list(project.segments.values())
+    users = [
+        user(1),
+        user(2),  # becomes pro
+        user(3, "pro"),  # deleted
+        user(5, signup=T1 - timedelta(days=1, hours=12)),  # recent at T1, not at T2
+        user(6),  # bought at T1 - 2.5 days: a buyer at T1, not at T2
+        user(7, "pro", created=T1 + HOUR),  # exists only after T1
+        user(8, "pro"),  # untouched
+        user(9),  # bought long ago, untouched
+    ]
+    events = [
+        {"user_id": 6, "event_name": "buy", "ts": T1 - timedelta(days=2, hours=12)},
+        {"user_id": 9, "event_name": "buy", "ts": T1 - timedelta(days=20)},
+    ]
+    load(adapter, project, users, events)
+    run_segments(adapter, project, segments, T1)
+    assert spied[-1].affected is None  # the first run: full, the signatures written
+    assert stored(adapter) == {k: v for k, v in full(adapter, project, T1).items() if v}
+    assert stored(adapter)["recent"] == {"5"} and stored(adapter)["buyers"] == {"6"}
+
+    users = [u for u in users if u["user_id"] != 3] + [user(4, "pro")]
+    users[1]["plan"] = "pro"
+    events.append({"user_id": 1, "event_name": "buy", "ts": T2 - HOUR})
+    load(adapter, project, users, events)
+    run_segments(adapter, project, segments, T2)
+    narrowing = spied[-1]
+    assert narrowing.affected is not None and narrowing.previous == T1
+    # each way in, none of the untouched users (8, 9)
+    assert affected(adapter, narrowing) == {"1", "2", "3", "4", "5", "6", "7"}
+    assert modes(adapter, T2) == {"incremental"}
+    expected = full(adapter, project, T2)
+    assert stored(adapter) == {k: v for k, v in expected.items() if v}
+    assert expected["pros"] == {"2", "4", "7", "8"} and expected["buyers"] == {"1"}
+    assert expected["recent"] == set()
+
+
+def test_a_lost_signature_table_or_a_run_of_some_segments_evaluates_in_full(adapter, spied):
+    project = project_of(SEGMENTS, adapter.dialect.name)
+    segments = list(project.segments.values())
+    users = [user(1, "pro"), user(2)]
+    load(adapter, project, users, [])
+    for day in range(3):
+        run_segments(adapter, project, segments, T1 + timedelta(days=day))
+    assert spied[-1].affected is not None
+    adapter.execute(exp.Drop(tables=[adapter.table(SIGNATURES)], kind="TABLE"))
+    users[1]["plan"] = "pro"
+    load(adapter, project, users, [])
+    T = T1 + timedelta(days=3)
+    run_segments(adapter, project, segments, T)
+    assert spied[-1].affected is None  # all signatures lost: every entity changed
+    assert stored(adapter)["pros"] == {"1", "2"}
+    # a run of one segment: the others did not last run with the new signatures
+    run_segments(adapter, project, segments[:1], T + HOUR)
+    users[0]["plan"] = "free"
+    load(adapter, project, users, [])
+    run_segments(adapter, project, segments, T + 2 * HOUR)
+    assert spied[-1].affected is None
+    assert stored(adapter)["pros"] == {"2"} == full(adapter, project, T + 2 * HOUR)["pros"]
+    run_segments(adapter, project, segments, T + 3 * HOUR)
+    assert spied[-1].affected is not None
+
+
+@pytest.mark.parametrize(
+    ("where", "extra", "why"),
+    [
+        ({"property": "plan", "eq": "pro"}, {"min_membership": "1d"}, "run rules"),
+        (
+            {"event": "buy", "where": {"property": "expires_at", "within": "3d"}},
+            {},
+            "event property is compared with a time relative to T",
+        ),
+        ({"sql": "plan = 'pro'"}, {}, "sql condition"),
+    ],
+)
+def test_what_narrowing_cannot_see_is_evaluated_in_full(where, extra, why):
+    project = project_of([{"name": "s", "entity": "user", "where": where, **extra}], "duckdb")
+    found = edges(project, "user", list(project.segments.values()))
+    assert isinstance(found, str) and why in found
+
+
+def test_the_edges_are_every_duration_of_the_conditions():
+    project = project_of(SEGMENTS, "duckdb")
+    found = edges(project, "user", list(project.segments.values()))
+    assert found.shifts == (0, 2 * 86400, 3 * 86400)
+    assert [cond.prop.column for cond in found.timed] == ["signup_at"]
+
+
+def test_engines_without_transactions_do_not_narrow():
+    class NoTransactions:
+        SUPPORTS_TRANSACTIONS = False
+
+    project = project_of(SEGMENTS, "clickhouse")
+    segments = list(project.segments.values())
+    found = narrow.prepare_narrowing(
+        NoTransactions(), project, "user", segments, T1, last_runs={}, full=lambda s: False
+    )
+    assert found is None
