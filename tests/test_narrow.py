@@ -217,3 +217,18 @@ def test_engines_without_transactions_do_not_narrow():
         NoTransactions(), project, "user", segments, T1, last_runs={}, full=lambda s: False
     )
     assert found is None
+
+
+def test_a_segment_that_cannot_be_narrowed_is_evaluated_in_a_batch_of_its_own(adapter, spied):
+    held = {"name": "held", "entity": "user", "where": {"property": "plan", "eq": "pro"}}
+    project = project_of([*SEGMENTS, {**held, "min_membership": "1h"}], adapter.dialect.name)
+    segments = list(project.segments.values())
+    users = [user(1, "pro"), user(2)]
+    load(adapter, project, users, [])
+    run_segments(adapter, project, segments, T1)
+    users[0]["plan"], users[1]["plan"] = "free", "pro"
+    load(adapter, project, users, [])
+    results = run_segments(adapter, project, segments, T2)
+    assert {r.segment: r.batch for r in results} == {"buyers": 3, "pros": 3, "recent": 3, "held": 1}
+    assert spied[-2].affected is not None and spied[-1] is None  # the batch, then `held`
+    assert stored(adapter)["pros"] == {"2"} and stored(adapter)["held"] == {"2"}

@@ -249,8 +249,8 @@ def from_evaluation(project: Project, w: FeatureWrite) -> bool:
 
 
 def prepare_tables(adapter: Adapter) -> bool:
-    """Create the state tables. If either is missing or unusable (other columns), both
-    are made again, empty: commit rows must never outlive the rows they commit (safe:
+    """Create the state tables. If any is missing or unusable (other columns), all are
+    made again, empty: commit rows must never outlive the rows they commit (safe:
     every feature is then rebuilt from all events). False if that fails: no state."""
     try:
         found = {n: adapter.relation_columns((adapter.schema, n)) for n in FEATURE_TABLES}

@@ -89,15 +89,22 @@ def prepare_narrowing(
     last_runs: dict[str, str],
     full: Callable[[Segment], bool],
 ) -> Narrowing | None:
-    """The narrowing of `segments` (of type `entity`) at T; None where there is none to
-    keep signatures for (an engine without transactions, or conditions it cannot see
-    through). `last_runs`: segment -> the run_id of its last success."""
+    """The narrowing of `segments` (of type `entity`) at T: the changed signatures, and
+    the affected entities if the evaluation can be narrowed; None where there are no
+    signatures to keep (an engine without transactions, or no segment of the type that
+    could be narrowed). `last_runs`: segment -> the run_id of its last success."""
     if not adapter.SUPPORTS_TRANSACTIONS:
         return None  # the signatures need the memberships' transaction
-    found = edges(project, entity, segments)
-    if isinstance(found, str):
-        log.debug("%s: evaluated in full: %s", entity, found)
+    blocked = {s.name: why for s in segments if isinstance(why := edges(project, entity, [s]), str)}
+    # the edges of every segment of the type that can be narrowed: the same in every run
+    # (the signatures' basis), whichever of them are due
+    every = [s for s in project.enabled.values() if s.entity == entity] + segments
+    ours = [s for s in dict.fromkeys(every) if not isinstance(edges(project, entity, [s]), str)]
+    if not ours or len(blocked) == len(segments):  # (a batch of those that cannot be)
+        log.debug("%s: evaluated in full: %s", entity, next(iter(blocked.values()), ""))
         return None
+    found = edges(project, entity, ours)
+    assert not isinstance(found, str)
     src = project.entity_source(entity)
     columns = adapter.relation_columns(src.table)
     if not columns:
@@ -115,7 +122,9 @@ def prepare_narrowing(
     )
     out = Narrowing(entity, changed, horizons)
     kept = read_log(adapter.fetch(log_query(adapter.table(LOG), entity))).get(SIGNATURES_FEATURE)
-    why = _not_narrowed(segments, kept, as_of, last_runs, full)
+    why = next((f"{n}: {w}" for n, w in blocked.items()), None) or _not_narrowed(
+        segments, kept, as_of, last_runs, full
+    )
     if why is not None or kept is None:
         log.debug("%s: evaluated in full: %s", entity, why)
         return out

@@ -26,6 +26,7 @@ from ..errors import UsageError, one_line
 from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
+from ..plan.narrow import edges
 from ..state.reasons import SOURCE, Reasons
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.views import VIEW_TABLE
@@ -335,12 +336,12 @@ class Run:
         }
         order = {name: i for i, name in enumerate(topological([s.name for s in due], self.project))}
         due = sorted(due, key=lambda s: order[s.name])
-        by_entity: dict[str, list[Segment]] = {}
+        batches: dict[tuple[str, bool], list[Segment]] = {}
         for seg in due:
-            by_entity.setdefault(seg.entity, []).append(seg)
-        due = [seg for segments in by_entity.values() for seg in segments]  # order of work
+            batches.setdefault((seg.entity, self.narrowable(seg)), []).append(seg)
+        due = [seg for segments in batches.values() for seg in segments]  # order of work
         done = 0
-        for entity, segments in by_entity.items():
+        for (entity, _), segments in batches.items():
             for k, seg in enumerate(segments, start=done + 1):  # before its batch's work
                 report("start", SegmentResult(seg.name, "running"), k, len(due))
             start = time.perf_counter()
@@ -373,6 +374,14 @@ class Run:
                     return list(results.values())
         return list(results.values())
 
+    def narrowable(self, seg: Segment) -> bool:
+        """Can the segment's evaluation be narrowed in this run (runner/narrow.py)? Where
+        the engine can, the segments that cannot are evaluated in a batch of their own,
+        so that they do not keep the others of their entity type from it."""
+        if not (self.keep_state and self.adapter.SUPPORTS_TRANSACTIONS) or self.must_be_full(seg):
+            return False  # (a full refresh stays one batch: one scan of the events)
+        return not isinstance(edges(self.project, seg.entity, [seg]), str)
+
     def evaluate(self, entity: str, segments: list[Segment]) -> exp.Table | None:
         """All due segments of one entity type in one query, into a temp table; None when
         it fails (each segment is then evaluated on its own, so one bad segment fails
@@ -388,6 +397,7 @@ class Run:
                 usable=self.stateful,
             )
             self.increments[entity] = increment
+            self.narrowings.pop(entity, None)  # another batch's, of the same entity type
             narrowing = (
                 prepare_narrowing(
                     self.adapter,

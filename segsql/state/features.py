@@ -1,6 +1,7 @@
 """The kept features of incremental refresh (SPEC section 10; docs/tables.md).
 
-Two tables in the target schema, both append-only:
+Two tables in the target schema, both append-only (a third, the entity signatures of
+narrowing, is made with them: state/signatures.py):
 - `segsql_feature_values`: per kept feature, rows (entity_id, n | num | ts) that each
   carry the id of the run that wrote them and the *generation* they belong to (the run
   that rebuilt the feature from all events). A feature's kept value for an entity is the
