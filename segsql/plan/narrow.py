@@ -67,7 +67,7 @@ def edges(project: Project, entity: str, segments: list[Segment]) -> Edges | str
         why = _blocker(node)
         if why is not None:
             return why
-        if isinstance(node, PropertyCond) and _relative(node):
+        if isinstance(node, PropertyCond) and _relative_tests(node.tests):
             timed.append(node)
     shifts = sorted({0} | _durations(nodes, set()))
     sources = [project.entity_source(entity), *project.event_sources(entity)]
@@ -108,12 +108,8 @@ def _relative_tests(tests) -> bool:
     return any(isinstance(t.value, Duration) for t in tests)
 
 
-def _relative(node: PropertyCond) -> bool:
-    return _relative_tests(node.tests)
-
-
 def _relative_filter(cond: Condition) -> bool:
-    return any(isinstance(n, PropertyCond) and _relative(n) for n in walk(cond))
+    return any(isinstance(n, PropertyCond) and _relative_tests(n.tests) for n in walk(cond))
 
 
 def _durations(value, found: set[int]) -> set[int]:

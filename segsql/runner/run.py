@@ -325,7 +325,8 @@ class Run:
             )
         self.stateful = self.keep_state and prepare_tables(adapter)
         self.hashes = last_hashes(adapter)
-        self.last_runs = last_hashes(adapter, "run_id")
+        if adapter.SUPPORTS_TRANSACTIONS:  # only narrowing reads them (runner/narrow.py)
+            self.last_runs = last_hashes(adapter, "run_id")
         results = {
             s.name: SegmentResult(
                 s.name,
