@@ -16,7 +16,7 @@ from sqlglot import exp
 from segsql.compiler import evaluation_query
 from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
-from segsql.plan.narrow import edges
+from segsql.plan.narrow import Edge, edges
 from segsql.runner import narrow, run
 from segsql.runner.fixtures import load_tables
 from segsql.runner.run import run_segments
@@ -129,10 +129,12 @@ def test_each_way_an_entity_changes_is_seen(adapter, spied):
         user(7, "pro", created=T1 + HOUR),  # exists only after T1
         user(8, "pro"),  # untouched
         user(9),  # bought long ago, untouched
+        user(10),  # views, which no condition reads, at an edge and after T1
     ]
     events = [
         {"user_id": 6, "event_name": "buy", "ts": T1 - timedelta(days=2, hours=12)},
         {"user_id": 9, "event_name": "buy", "ts": T1 - timedelta(days=20)},
+        {"user_id": 10, "event_name": "view", "ts": T1 - timedelta(days=2, hours=12)},
     ]
     load(adapter, project, users, events)
     run_segments(adapter, project, segments, T1)
@@ -143,11 +145,12 @@ def test_each_way_an_entity_changes_is_seen(adapter, spied):
     users = [u for u in users if u["user_id"] != 3] + [user(4, "pro")]
     users[1]["plan"] = "pro"
     events.append({"user_id": 1, "event_name": "buy", "ts": T2 - HOUR})
+    events.append({"user_id": 10, "event_name": "view", "ts": T2 - HOUR})
     load(adapter, project, users, events)
     run_segments(adapter, project, segments, T2)
     narrowing = spied[-1]
     assert narrowing.affected is not None and narrowing.previous == T1
-    # each way in, none of the untouched users (8, 9)
+    # each way in, none of the untouched users (8, 9, 10)
     assert affected(adapter, narrowing) == {"1", "2", "3", "4", "5", "6", "7"}
     assert modes(adapter, T2) == {"incremental"}
     expected = full(adapter, project, T2)
@@ -200,11 +203,39 @@ def test_what_narrowing_cannot_see_is_evaluated_in_full(where, extra, why):
     assert isinstance(found, str) and why in found
 
 
-def test_the_edges_are_every_duration_of_the_conditions():
+def test_the_edges_are_each_condition_durations_for_the_events_it_reads():
+    day = 86400
     project = project_of(SEGMENTS, "duckdb")
     found = edges(project, "user", list(project.segments.values()))
-    assert found.shifts == (0, 2 * 86400, 3 * 86400)
+    # the property's 2d is a test relative to T (`timed`), not an edge of any event
+    assert found.shifts == (Edge("events", 0, ("buy",)), Edge("events", 3 * day, ("buy",)))
     assert [cond.prop.column for cond in found.timed] == ["signup_at"]
+    more = [
+        {"name": "idle", "entity": "user", "where": {"not": {"event": "*", "within": "7d"}}},
+        {
+            "name": "opens",
+            "entity": "user",
+            "where": {"event": "open", "since_nth_last": {"event": "send", "n": 2}},
+        },
+        {
+            "name": "abandoned",
+            "entity": "user",
+            "where": {
+                "sequence": {
+                    "within": "1h",
+                    "steps": [{"event": "cart"}, {"event": "buy", "absent": True}],
+                }
+            },
+        },
+    ]
+    project = project_of(SEGMENTS + more, "duckdb")
+    found = edges(project, "user", list(project.segments.values()))
+    assert found.shifts == (
+        Edge("events", 0, None),
+        Edge("events", 3600, ("buy", "cart")),
+        Edge("events", 3 * day, ("buy",)),
+        Edge("events", 7 * day, None),
+    )
 
 
 def test_engines_without_transactions_do_not_narrow():

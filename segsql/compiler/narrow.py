@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from sqlglot import exp
 
 from ..dialects.base import Dialect
-from ..model.types import Project
+from ..model.types import Project, Source
 from ..plan.incremental import Horizon
 from ..plan.narrow import Edges
 from .incremental import unsettled
-from .nodes import ENTITY, and_, coalesce, or_, present, select, table_alias
+from .nodes import ENTITY, and_, coalesce, isin, or_, present, select, table_alias
 from .render import Renderer
 
 AFFECTED_ID = "entity_id"  # the column of the affected ids (text)
 SIGNATURE = "signature"
-NULL_MARK = "-"  # a NULL column in a signature (a value is spelled as length:text)
 
 
 def affected_query(
@@ -39,17 +38,26 @@ def affected_query(
     at_p, at_t = Renderer(d, previous), Renderer(d, as_of)
     parts: list[exp.Query] = []
     for src in project.event_sources(entity):
+        ours = [e for e in edges.shifts if e.source == src.name]
+        if not ours:
+            continue  # no condition reads its rows
         ts = at_t.read(src, src.timestamp)  # type: ignore[arg-type]
         hits = [
-            exp.Between(
-                this=ts.copy(),
-                low=d.timestamp(previous - _s(s)),
-                high=d.timestamp(as_of - _s(s)),
+            and_(
+                exp.Between(
+                    this=ts.copy(),
+                    low=d.timestamp(previous - _s(e.seconds)),
+                    high=d.timestamp(as_of - _s(e.seconds)),
+                ),
+                _of(at_t, src, e.events),
             )
-            for s in edges.shifts
+            for e in ours
         ]
+        read = next(e.events for e in ours if e.seconds == 0)  # every event read at all
         new = and_(
-            unsettled(at_t, src, horizons.get(src.name)), exp.LTE(this=ts, expression=at_t.T)
+            unsettled(at_t, src, horizons.get(src.name)),
+            exp.LTE(this=ts, expression=at_t.T),
+            _of(at_t, src, read),
         )
         parts.append(_ids(at_t, d, src.table, src.key, None, or_(*hits, new)))
     src = project.entity_source(entity)
@@ -76,6 +84,10 @@ def affected_query(
     return out
 
 
+def _of(r: Renderer, src: Source, events: tuple[str, ...] | None) -> exp.Expression | None:
+    return None if events is None else isin(r.col(src.event), events)  # type: ignore[arg-type]
+
+
 def _s(seconds: int) -> timedelta:
     return timedelta(seconds=seconds)
 
@@ -98,29 +110,15 @@ def _ids(
 
 
 def signature_rows(project: Project, entity: str, d: Dialect, columns: list[str], basis: str):
-    """(entity_id text, signature) per keyed row of the entity table: an md5 of `basis`
-    (the definitions the signatures depend on) and every column in `columns`, each
-    spelled length:text or NULL_MARK, so that different rows never spell alike."""
+    """(entity_id text, signature) per keyed row of the entity table: the dialect's
+    `row_signature` of `basis` (the definitions the signatures depend on) and every column
+    in `columns`."""
     src = project.entity_source(entity)
     r = Renderer(d, None)
-    spelled: exp.Expression = exp.Literal.string(f"{len(basis)}:{basis}")
-    for name in columns:
-        text = d.to_text(r.col(name, ENTITY))
-        value = exp.DPipe(
-            this=exp.DPipe(
-                this=d.to_text(exp.Length(this=text)),
-                expression=exp.Literal.string(":"),
-                safe=True,
-            ),
-            expression=text.copy(),
-            safe=True,
-        )
-        spelled = exp.DPipe(
-            this=spelled, expression=coalesce(value, exp.Literal.string(NULL_MARK)), safe=True
-        )
     key = r.col(src.key, ENTITY)
+    signature = d.row_signature(basis, [r.col(name, ENTITY) for name in columns])
     return (
-        select(r.alias(d.to_text(key), AFFECTED_ID), r.alias(d.md5_hex(spelled), SIGNATURE))
+        select(r.alias(d.to_text(key), AFFECTED_ID), r.alias(signature, SIGNATURE))
         .from_(table_alias(d.table(*src.table), ENTITY), copy=False)
         .where(present(key.copy()), copy=False)
     )

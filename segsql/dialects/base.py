@@ -230,6 +230,29 @@ class Dialect:
     def md5_hex(self, text: exp.Expression) -> exp.Expression:
         return exp.MD5(this=text)
 
+    def row_signature(self, basis: str, values: list[exp.Expression]) -> exp.Expression:
+        """A text that differs, but for hash collisions, between two rows whose `values`
+        differ, or with another `basis`: an md5 of each value spelled length:text, or `-`
+        for NULL (so that different rows never spell alike)."""
+        spelled: exp.Expression = exp.Literal.string(f"{len(basis)}:{basis}")
+        for value in values:
+            text = self.to_text(value)
+            part = exp.DPipe(
+                this=exp.DPipe(
+                    this=self.to_text(exp.Length(this=text)),
+                    expression=exp.Literal.string(":"),
+                    safe=True,
+                ),
+                expression=text.copy(),
+                safe=True,
+            )
+            spelled = exp.DPipe(
+                this=spelled,
+                expression=exp.Coalesce(this=part, expressions=[exp.Literal.string("-")]),
+                safe=True,
+            )
+        return self.md5_hex(spelled)
+
     def holdout_bucket(self, text: exp.Expression) -> exp.Expression:
         prefix = exp.Substring(
             this=self.md5_hex(text), start=exp.Literal.number(1), length=exp.Literal.number(7)

@@ -3,10 +3,11 @@ can a run at T after one at P evaluate only the entities that can have changed, 
 which rows say that an entity can have changed.
 
 Between P and T an entity's membership can change only through
-- its event rows with a timestamp in [P - s, T - s], for s = 0 and every duration the
-  conditions name (a row that crossed a window's edge), and those at or before T that
-  the run at P may not have seen: later than P - `lookback`, or, for a source with
-  `loaded_at`, loaded after the latest row that run saw (SPEC section 10's contract);
+- its event rows with a timestamp in [P - s, T - s], for s = 0 and every duration of a
+  condition that reads rows of that event (a row that crossed a window's edge), and the
+  rows of the events the conditions read at or before T that the run at P may not have
+  seen: later than P - `lookback`, or, for a source with `loaded_at`, loaded after the
+  latest row that run saw (SPEC section 10's contract);
 - its entity-table row: a changed property (a signature of the row, kept between runs),
   a new or deleted row, or a test relative to T (`signup_at within 30d`, a `created_at`
   after P) whose value differs at P and at T.
@@ -35,6 +36,7 @@ from ..model.types import (
     PropertyCond,
     Segment,
     SequenceCond,
+    SinceNthLast,
     SqlCond,
 )
 from ..model.walk import walk
@@ -44,10 +46,20 @@ TIME_MEASURES = ("first", "last")  # measures whose value is an event's timestam
 
 
 @dataclass(frozen=True)
+class Edge:
+    """The rows of `events` (None: any event) of source `source` whose timestamp is in
+    [P - seconds, T - seconds] can change a membership."""
+
+    source: str
+    seconds: int
+    events: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
 class Edges:
     """What tells the entities that can have changed (see the module's docstring)."""
 
-    shifts: tuple[int, ...]  # seconds: 0 and every duration of the conditions
+    shifts: tuple[Edge, ...]  # per source read: 0 and each duration of the conditions
     timed: tuple[PropertyCond, ...]  # entity property tests relative to T
     basis: str  # the definitions the kept signatures depend on (a change: all entities)
 
@@ -69,10 +81,37 @@ def edges(project: Project, entity: str, segments: list[Segment]) -> Edges | str
             return why
         if isinstance(node, PropertyCond) and _relative_tests(node.tests):
             timed.append(node)
-    shifts = sorted({0} | _durations(nodes, set()))
+    shifts = _shifts(nodes)
     sources = [project.entity_source(entity), *project.event_sources(entity)]
-    basis = repr((tuple(shifts), tuple(source_signature(project, s.name) for s in sources)))
-    return Edges(tuple(shifts), tuple(dict.fromkeys(timed)), basis)
+    basis = repr((shifts, tuple(source_signature(project, s.name) for s in sources)))
+    return Edges(shifts, tuple(dict.fromkeys(timed)), basis)
+
+
+def _shifts(nodes: list[Condition]) -> tuple[Edge, ...]:
+    """Per (source, shift), the events whose rows matter: for each condition that reads
+    events, the rows it reads at 0 and at each of its durations."""
+    found: dict[tuple[str, int], set[str] | None] = {}
+
+    def add(reads: list[tuple[tuple[str, ...], tuple[str, ...] | None]], seconds: set[int]):
+        for sources, events in reads:
+            for key in ((src, s) for src in sources for s in seconds | {0}):
+                if events is None or found.get(key, set()) is None:
+                    found[key] = None
+                else:
+                    found.setdefault(key, set()).update(events)  # type: ignore[union-attr]
+
+    for node in nodes:
+        if isinstance(node, EventCond):
+            reads = [(node.sources, node.events)]
+            if isinstance(node.window, SinceNthLast):  # its anchor: the nth last of these
+                reads.append((node.window.sources, node.window.events))
+            add(reads, _durations(node, set()))
+        elif isinstance(node, SequenceCond):
+            add([(step.sources, step.events) for step in node.steps], _durations(node, set()))
+    return tuple(
+        Edge(src, s, None if events is None else tuple(sorted(events)))
+        for (src, s), events in sorted(found.items())
+    )
 
 
 def _nodes(project: Project, cond: Condition, seen: set[str]) -> list[Condition]:
