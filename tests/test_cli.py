@@ -94,6 +94,12 @@ def test_compile_plan_is_explained(project):
     assert "scan 1: checkout_completed" in result.output
     # buyers' feature is computed once although repeat_buyers references it
     assert result.output.count("count of checkout_completed in the last 30d") == 1
+    # what a run after another reads to find the users that can have changed
+    assert "narrowing (DuckDB, Postgres): 3 segment(s) evaluate only the users" in result.output
+    assert "rows of checkout_completed in events since the last run, and at T-30d" in (
+        result.output
+    )
+    assert "the user's row: a changed property; an added or deleted row\n" in result.output
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from sqlglot import exp
 from segsql.compiler import evaluation_query
 from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
+from segsql.plan.explain import explain_narrowing
 from segsql.plan.narrow import Edge, edges
 from segsql.runner import narrow, run
 from segsql.runner.fixtures import load_tables
@@ -263,3 +264,17 @@ def test_a_segment_that_cannot_be_narrowed_is_evaluated_in_a_batch_of_its_own(ad
     assert {r.segment: r.batch for r in results} == {"buyers": 3, "pros": 3, "recent": 3, "held": 1}
     assert spied[-2].affected is not None and spied[-1] is None  # the batch, then `held`
     assert stored(adapter)["pros"] == {"2"} and stored(adapter)["held"] == {"2"}
+
+
+def test_compile_plan_says_what_is_narrowed_and_what_is_not():
+    more = [{"name": "q", "entity": "user", "where": {"sql": "plan = 'pro'"}}]
+    project = project_of(SEGMENTS + more, "duckdb")
+    lines = explain_narrowing(project, "user", list(project.segments.values()))
+    assert lines == [
+        "  narrowing (DuckDB, Postgres): 3 segment(s) evaluate only the users that can have "
+        "changed since their last run, found from:",
+        "    rows of buy in events since the last run, and at T-3d",
+        "    the user's row: a changed property; an added or deleted row; created_at after "
+        "the last run; signup_at within 2d",
+        "  evaluated in full every run: q (a sql condition can read anything)",
+    ]

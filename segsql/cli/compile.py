@@ -29,7 +29,7 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
     from ..dialects import get_dialect
     from ..model.guards import guarded
     from ..model.select import select as pick
-    from ..plan import explain
+    from ..plan import explain, explain_narrowing
     from .artifacts import write_artifacts
 
     stateless = False  # the plan of a target with `incremental: false` says so
@@ -43,9 +43,11 @@ def compile(ctx: Context, select, dialect, show_plan, quiet) -> None:
         by_entity: dict[str, dict] = {}
         for seg in segments:
             by_entity.setdefault(seg.entity, {})[seg.name] = guarded(project, seg)
-        plans = [
-            explain(plan_for(project, entity, outputs, d)) for entity, outputs in by_entity.items()
-        ]
+        plans = []
+        for entity, outputs in by_entity.items():
+            ours = [s for s in segments if s.entity == entity]
+            narrowing = [] if stateless else explain_narrowing(project, entity, ours)
+            plans.append("\n".join([explain(plan_for(project, entity, outputs, d)), *narrowing]))
         if stateless:
             plans.insert(
                 0,

@@ -1,6 +1,6 @@
 """Planning: from the due segments to the features each entity type needs."""
 
-from .explain import explain
+from .explain import explain, explain_narrowing
 from .planner import (
     Aggregate,
     EntityPlan,
@@ -19,5 +19,6 @@ __all__ = [
     "ScanKind",
     "SubPlan",
     "explain",
+    "explain_narrowing",
     "plan_entity",
 ]

@@ -26,7 +26,9 @@ from ..model.types import (
     MembersCond,
     Not,
     ParentCond,
+    Project,
     PropertyCond,
+    Segment,
     SequenceCond,
     SinceNthLast,
     SinceProperty,
@@ -37,6 +39,7 @@ from ..model.types import (
 )
 from ..model.walk import through_references
 from .incremental import how_kept, not_kept_because
+from .narrow import edges
 from .planner import Aggregate, EntityPlan, Scan, ScanKind, aggregate_of
 
 
@@ -48,6 +51,44 @@ def explain(plan: EntityPlan) -> str:
     owners = {name: [name] for name in plan.outputs}
     _parts(plan, owners, "  ", defaultdict(int), lines)
     return "\n".join(lines)
+
+
+def explain_narrowing(project: Project, entity: str, segments: list[Segment]) -> list[str]:
+    """What a run after another reads to find the `entity` entities that can have changed
+    (plan/narrow.py), and which of `segments` are evaluated in full and why."""
+    full = {s.name: why for s in segments if isinstance(why := edges(project, entity, [s]), str)}
+    ours = [s for s in segments if s.name not in full]
+    lines = []
+    if ours:
+        found = edges(project, entity, ours)
+        assert not isinstance(found, str)
+        lines.append(
+            f"  narrowing (DuckDB, Postgres): {len(ours)} segment(s) evaluate only the "
+            f"{entity}s that can have changed since their last run, found from:"
+        )
+        at: dict[tuple[str, tuple[str, ...] | None], list[int]] = {}
+        for e in found.shifts:
+            at.setdefault((e.source, e.events), []).append(e.seconds)
+        for (source, events), shifts in at.items():
+            when = ["since the last run"] if 0 in shifts else []
+            if edges_at := [f"T-{_seconds_text(s)}" for s in shifts if s]:
+                when.append("at " + ", ".join(edges_at))
+            lines.append(f"    rows of {_events_text(events)} in {source} {', and '.join(when)}")
+        rows = ["a changed property", "an added or deleted row"]
+        created = project.entity_source(entity).created_at
+        rows += [f"{created} after the last run"] if created else []
+        rows += [_condition_text(cond) for cond in found.timed]
+        lines.append(f"    the {entity}'s row: {'; '.join(rows)}")
+    lines += [f"  evaluated in full every run: {name} ({why})" for name, why in full.items()]
+    return lines
+
+
+def _seconds_text(seconds: int) -> str:
+    """86400 -> 1d, 5400 -> 90m: the largest unit that divides it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _parts(
