@@ -174,12 +174,12 @@ def test_statements_do_not_grow_with_segments(engine, open_adapter, monkeypatch)
 
     write = type(a).write_segments
 
-    def counting_write(self, runs, members, now):
+    def counting_write(self, runs, members, now, scope=None):
         calls[0] = 0
         monkeypatch.setattr(type(a), "execute", count(execute))
         monkeypatch.setattr(type(a), "fetch", count(fetch))
         try:
-            return write(self, runs, members, now)
+            return write(self, runs, members, now, scope)
         finally:
             monkeypatch.setattr(type(a), "execute", execute)
             monkeypatch.setattr(type(a), "fetch", fetch)
@@ -224,9 +224,9 @@ def test_failed_batch_falls_back_and_the_bad_segment_fails_alone(engine, open_ad
     batches = []
     write = type(a).write_segments
 
-    def spy(self, runs, members, now):
+    def spy(self, runs, members, now, scope=None):
         try:
-            return write(self, runs, members, now)
+            return write(self, runs, members, now, scope)
         except Exception as err:
             batches.append(("failed", [r.segment for r in runs], str(err)))
             raise

@@ -290,17 +290,24 @@ class Adapter:
         return counts
 
     def write_segments(
-        self, runs: list[SegmentRun], members: dict[str, exp.Select], now: Callable[[], datetime]
+        self,
+        runs: list[SegmentRun],
+        members: dict[str, exp.Select],
+        now: Callable[[], datetime],
+        scope: exp.Table | None = None,
     ) -> dict[str, tuple[int, int, int]]:
         """Record the new membership of several segments (of one run) in one transaction,
         with the same few statements however many segments; returns segment -> (members,
-        entered, exited). members[segment] selects (entity_id text, holdout). Without
-        transactions: each segment's swap its own commit point (see swap.py).
+        entered, exited). members[segment] selects (entity_id text, holdout); with
+        `scope` (a table of `entity_id`), the members among those ids, the others'
+        being as stored (a narrowed evaluation). Without transactions: each segment's
+        swap its own commit point (see swap.py).
         `self.state_write()`, when set, writes the kept state of incremental refresh: inside
         the transaction, or, without one, first (it has its own commit point, see
         state/features.py)."""
         state = self.state_write
         if not self.SUPPORTS_TRANSACTIONS:
+            assert scope is None, "narrowing needs transactions"
             if state is not None:
                 state()
             return swap.write_segments(self, runs, members, now)
@@ -310,7 +317,7 @@ class Adapter:
         memberships, changes = self.table(MEMBERSHIPS), self.table(CHANGES)
         with self.transaction():
             changed = self.temp_table(
-                "segsql_batch_changes", batch_changes(runs, members, memberships)
+                "segsql_batch_changes", batch_changes(runs, members, memberships, scope)
             )
             faults.checkpoint("staged")
             firsts = [run.segment for run in runs if run.first_run]

@@ -219,26 +219,32 @@ class Run:
     # per entity type, its narrowing (runner/narrow.py), and the table it was evaluated into
     narrowings: dict[str, tuple[Narrowing, exp.Table]] = field(default_factory=dict)
     stateful: bool = False  # the state tables are usable
-    _guarded: dict[tuple[str, str], exp.Select] = field(default_factory=dict)
+    _guarded: dict[tuple[str, str, bool], exp.Select] = field(default_factory=dict)
 
-    def members(self, seg: Segment, source: exp.Table) -> exp.Query:
+    def members(self, seg: Segment, source: exp.Table, whole: bool = True) -> exp.Query:
         """The members the run writes for `seg`: evaluated, then its cooldown and dwell
-        applied (runner/guardrails.py). Those of a segment with both run rules and a
-        brake are read twice (the brake's count, the write), so they are computed once,
-        into a temp table."""
-        key = (seg.name, source.sql())
+        applied (runner/guardrails.py); in a narrowed evaluation, with the stored members
+        of the entities not evaluated unless not `whole` (`narrowed_scope`). Those of a
+        segment with both run rules and a brake are read twice (the brake's count, the
+        write), so they are computed once, into a temp table."""
+        key = (seg.name, source.sql(), whole)
         if key in self._guarded:
             return self._guarded[key].copy()
         members: exp.Query = _members(self.adapter, seg, source)
-        narrowing, evaluated = self.narrowings.get(seg.entity, (None, None))
-        if narrowing is not None and evaluated == source:
-            members = narrowing.members(self.adapter, seg, members)
+        if whole and self.narrowed_scope(seg.entity, source) is not None:
+            members = self.narrowings[seg.entity][0].members(self.adapter, seg, members)
         query = guarded_members(self.adapter, seg, members, self.as_of)
         if has_run_rules(seg) and exit_share_limit(self.adapter, seg) is not None:
             table = self.adapter.temp_table(f"segsql_guarded_{len(self._guarded) + 1}", query)
             query = exp.select(c("entity_id"), c("holdout")).from_(table)
             self._guarded[key] = query
         return query.copy()
+
+    def narrowed_scope(self, entity: str, source: exp.Table) -> exp.Table | None:
+        """The ids evaluated, where `source` is a narrowed evaluation of `entity`: the
+        other entities' members are as stored."""
+        narrowing, evaluated = self.narrowings.get(entity, (None, None))
+        return narrowing.affected if narrowing is not None and evaluated == source else None
 
     def refusals(self, segments: list[Segment], evaluated: exp.Table | None) -> dict[str, str]:
         """segment -> why `max_exit_share` refuses it (segments it lets through: absent);
@@ -447,8 +453,9 @@ class Run:
             return {}
         start = time.perf_counter()
         runs = [self.segment_run(seg, evaluated) for seg in segments]
-        members = {seg.name: self.members(seg, evaluated) for seg in segments}
         entity = segments[0].entity
+        scope = self.narrowed_scope(entity, evaluated)  # only these can enter or exit
+        members = {seg.name: self.members(seg, evaluated, scope is None) for seg in segments}
         increment = self.increments.get(entity)
         narrowing, _ = self.narrowings.get(entity, (None, None))
 
@@ -461,7 +468,7 @@ class Run:
         if increment is not None or narrowing is not None:
             self.adapter.state_write = write_state
         try:
-            counts = self.adapter.write_segments(runs, members, utcnow)
+            counts = self.adapter.write_segments(runs, members, utcnow, scope)
         except Exception as err:  # noqa: BLE001 - retried one by one, where errors are reported
             log.warning("writing %d segments together failed; writing them one by one", len(runs))
             log.debug("the batch failed with: %s", one_line(err))

@@ -55,11 +55,15 @@ def _same_member(a: str, b: str | exp.Table) -> exp.Expression:
 
 
 def batch_changes(
-    runs: list[SegmentRun], members: dict[str, exp.Select], memberships: exp.Table
+    runs: list[SegmentRun],
+    members: dict[str, exp.Select],
+    memberships: exp.Table,
+    scope: exp.Table | None = None,
 ) -> exp.Select:
     """(segment, entity_type, entity_id, change, holdout) for each member who `entered`
     or `exited` one of the segments of `runs`; members[segment] selects (entity_id,
-    holdout). Those who stay keep the flag of their `entered` row (docs/tables.md)."""
+    holdout), of the ids in `scope` (a table of `entity_id`) if given: only those are
+    compared. Those who stay keep the flag of their `entered` row (docs/tables.md)."""
     new = union_all(
         [
             exp.select(
@@ -76,6 +80,8 @@ def batch_changes(
         .from_(memberships.copy(), copy=False)
         .where(_in_batch([run.segment for run in runs]), copy=False)
     )
+    if scope is not None:
+        old = old.where(c("entity_id").isin(query=exp.select(c("entity_id")).from_(scope.copy())))
 
     def either(name: str) -> exp.Expression:
         return exp.alias_(exp.func("COALESCE", c(name, "n"), c(name, "o")), name, quoted=True)
