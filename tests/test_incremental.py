@@ -3,18 +3,19 @@ stored members equal a full evaluation at the same T and the reference evaluator
 
 Each sequence: a small generated warehouse (users, events with `loaded_at`, events with
 `lookback`, events with neither: their rebuilt state is read from the evaluation's own
-scans), then >= 5 runs at random steps of T (1 minute to 40 days); between runs,
-events are appended within the contract (on time, late within `lookback`, late by
-`loaded_at`), user properties change, a definition is edited mid-way (sometimes), and
-`--full-refresh` is mixed in. Each generated warehouse runs several segments, each
-its own run sequence (its definition, edits and members; the runs of one warehouse share
-T and the data): 60 warehouses of 5 segments (300 sequences) on DuckDB and Postgres, 10 of
-5 (50) on ClickHouse, 5 of 10 (50) on Spark. On Spark a run costs a few seconds however
-many segments it has (its parquet jobs are shared by the segments of one batch, see
-adapters/swap.py) plus ~0.5 s per segment (its swap), so more segments per warehouse is
-the cheap way to more sequences: the Spark sequences take ~6-8 minutes on 2 cores
-(SEGSQL_INCREMENTAL_WAREHOUSES=N overrides the number of warehouses). Seeded, so CI is
-reproducible.
+scans), then >= 5 runs at random steps of T (1 minute to 40 days); between runs, events
+are appended within the contract (on time, late within `lookback`, late by `loaded_at`),
+user properties change, accounts (the users' parents, some created during the runs)
+change, go or come, a definition is edited mid-way (sometimes), and `--full-refresh` is
+mixed in; some segments have a `parent` condition. Each generated warehouse runs several
+segments, each its own run sequence (its definition, edits and members; the runs of one
+warehouse share T and the data): 60 warehouses of 5 segments (300 sequences) on DuckDB
+and Postgres, 10 of 5 (50) on ClickHouse, 5 of 10 (50) on Spark. On Spark a run costs a
+few seconds however many segments it has (its parquet jobs are shared by the segments of
+one batch, see adapters/swap.py) plus ~0.5 s per segment (its swap), so more segments
+per warehouse is the cheap way to more sequences: the Spark sequences take ~6-8 minutes
+on 2 cores (SEGSQL_INCREMENTAL_WAREHOUSES=N overrides the number of warehouses). Seeded,
+so CI is reproducible.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ SOURCES = {
         "table": "users",
         "entity": "user",
         "key": "user_id",
+        "parents": {"account": "account_id"},
+    },
+    "accounts": {
+        "table": "accounts",
+        "entity": "account",
+        "key": "account_id",
+        "created_at": "created_at",
     },
     "events": {
         "table": "events",
@@ -80,7 +88,8 @@ SOURCES = {
     },
 }
 TYPES = {
-    "users": {"user_id": "BIGINT", "plan": "TEXT"},
+    "users": {"user_id": "BIGINT", "plan": "TEXT", "account_id": "BIGINT"},
+    "accounts": {"account_id": "BIGINT", "tier": "TEXT", "created_at": "TIMESTAMP"},
     "events": {
         "user_id": "BIGINT",
         "event_name": "TEXT",
@@ -102,6 +111,21 @@ TYPES = {
     },
 }
 EVENT_TABLES = ("events", "late_events", "ontime_events")
+PARENT_CONDITIONS = [
+    {"parent": "account"},
+    {"parent": "account", "where": {"property": "tier", "eq": "enterprise"}},
+    {"not": {"parent": "account", "where": {"property": "tier", "in": ["pro", "enterprise"]}}},
+]
+
+
+def with_parents(prng: random.Random, segments: list[dict]) -> list[dict]:
+    """Some of the segments combined with a condition on the user's account (drawn from
+    `prng`, so that the sequences drawn from the main generator stay as they were)."""
+    for seg in segments:
+        if prng.random() < 0.3:
+            parent = prng.choice(PARENT_CONDITIONS)
+            seg["where"] = {prng.choice(["all", "any"]): [parent, seg["where"]]}
+    return segments
 
 
 def conditions(rng: random.Random, count: int) -> list[dict]:
@@ -168,15 +192,45 @@ def to_project(segments: list[dict], dialect: str):
 class Warehouse:
     """The generated tables; rows are only ever appended within the contract."""
 
-    def __init__(self, rng: random.Random, users: int):
-        self.rng = rng
+    def __init__(self, rng: random.Random, users: int, prng: random.Random):
+        self.rng, self.prng = rng, prng  # prng: the accounts (see `with_parents`)
         self.users = [
             {"user_id": i, "plan": rng.choice(["free", "pro", None])} for i in range(1, users + 1)
         ]
-        self.tables = {"users": self.users, **{t: [] for t in EVENT_TABLES}}
+        self.accounts = [self.account(i) for i in range(1, 4)]
+        for user in self.users:
+            user["account_id"] = prng.choice([1, 2, 3, 4, None])  # 4: no such account
+        self.tables = {"users": self.users, "accounts": self.accounts}
+        self.tables |= {t: [] for t in EVENT_TABLES}
         self.loaded = T0 - timedelta(days=60)
         self.new: dict[str, list[dict]] = {t: [] for t in EVENT_TABLES}  # since loaded
-        self.users_changed = False
+        self.users_changed = self.accounts_changed = False
+
+    def account(self, i: int) -> dict:
+        """Some created during the runs (a `created_at` after T0: a parent from then on)."""
+        created = self.prng.choice([None, T0 - timedelta(days=1), T0 + timedelta(days=2)])
+        tier = self.prng.choice(["free", "pro", "enterprise", None])
+        return {"account_id": i, "tier": tier, "created_at": created}
+
+    def change_accounts(self) -> None:
+        """An account's tier changes, an account is deleted or added, or a user moves."""
+        prng = self.prng
+        r = prng.random()
+        if r < 0.2 and self.accounts:
+            prng.choice(self.accounts)["tier"] = prng.choice(["free", "pro", "enterprise"])
+        elif r < 0.3 and self.accounts:
+            self.accounts.remove(prng.choice(self.accounts))
+        elif r < 0.4:
+            self.accounts.append(
+                self.account(max([0, *(a["account_id"] for a in self.accounts)]) + 1)
+            )
+        elif r < 0.5:
+            prng.choice(self.users)["account_id"] = prng.choice([1, 2, 3, 4, None])
+            self.users_changed = True
+            return
+        else:
+            return
+        self.accounts_changed = True
 
     def event(self, ts: datetime, loaded: datetime | None = None) -> dict:
         row = {
@@ -215,6 +269,8 @@ class Warehouse:
             user = rng.choice(self.users)
             user["plan"] = rng.choice(["free", "pro", None])
             self.users_changed = True
+        if not history:
+            self.change_accounts()
 
     def load(self, adapter, project, segments: list[dict]) -> None:
         """Bring the warehouse up to date: the first time every table, then only the new
@@ -227,19 +283,23 @@ class Warehouse:
         else:
             for name, rows in self.new.items():
                 insert(adapter, name, rows)
-            if self.users_changed:
-                for seg in segments:  # the views read the table that is reloaded (Postgres)
-                    adapter.execute(
-                        exp.Drop(tables=[adapter.table(seg["name"])], kind="VIEW", exists=True)
-                    )
-                table = adapter.dialect.table("users")
-                adapter.create_table(table, list(TYPES["users"].items()), replace=True)
-                insert(adapter, "users", self.users)
+            changed = {"users": self.users_changed, "accounts": self.accounts_changed}
+            for seg in segments if any(changed.values()) else ():
+                # the views read the tables that are reloaded (Postgres)
+                adapter.execute(
+                    exp.Drop(tables=[adapter.table(seg["name"])], kind="VIEW", exists=True)
+                )
+            for name in (name for name, yes in changed.items() if yes):
+                table = adapter.dialect.table(name)
+                adapter.create_table(table, list(TYPES[name].items()), replace=True)
+                insert(adapter, name, self.tables[name])
         self.new = {t: [] for t in EVENT_TABLES}
-        self.users_changed = False
+        self.users_changed = self.accounts_changed = False
 
 
 def insert(adapter, name: str, rows: list[dict]) -> None:
+    if not rows:
+        return
     columns = list(TYPES[name])
     adapter.insert_rows(
         adapter.dialect.table(name),
@@ -294,9 +354,9 @@ def run_sequence(
 ) -> list[str]:
     """One generated warehouse and its runs; with `fault`, the third run fails at that
     fault point (it is then written segment by segment, without state)."""
-    rng = random.Random(seed)
-    segments = conditions(rng, count)
-    house = Warehouse(rng, users=rng.randint(3, 6))
+    rng, prng = random.Random(seed), random.Random(f"accounts {seed}")
+    segments = with_parents(prng, conditions(rng, count))
+    house = Warehouse(rng, users=rng.randint(3, 6), prng=prng)
     T = T0
     house.append(T, T, history=True)
     edit_at = rng.choice([None, 2, 3])
@@ -306,7 +366,7 @@ def run_sequence(
             prev, T = T, T + timedelta(seconds=rng.choice(STEPS))
             house.append(prev, T)
         if step == edit_at:
-            segments[0] = conditions(rng, 1)[0]  # a definition edited mid-way
+            segments[0] = with_parents(prng, conditions(rng, 1))[0]  # edited mid-way
         project = to_project(segments, adapter.dialect.name)
         house.load(adapter, project, segments)
         full_refresh = step > 0 and rng.random() < 0.15
@@ -422,7 +482,7 @@ def test_state_from_the_evaluation_equals_state_from_the_events(adapter, engine,
         {"name": f"seg_{i}", "where": {"event": name, "source": "ontime_events", **measure}}
         for i, (name, measure) in enumerate(measures)
     ]
-    house = Warehouse(rng, users=6)
+    house = Warehouse(rng, users=6, prng=random.Random(0))
     house.append(T0, T0, history=True)
     project = to_project(segments, adapter.dialect.name)
     house.load(adapter, project, segments)

@@ -278,3 +278,77 @@ def test_compile_plan_says_what_is_narrowed_and_what_is_not():
         "the last run; signup_at within 2d",
         "  evaluated in full every run: q (a sql condition can read anything)",
     ]
+
+
+PARENTS = {
+    "users": {**SOURCES["users"], "parents": {"account": "account_id"}},
+    "accounts": {
+        "table": "accounts",
+        "entity": "account",
+        "key": "account_id",
+        "created_at": "created_at",
+    },
+    "events": SOURCES["events"],
+}
+PARENT_TYPES = {
+    "users": {**TYPES["users"], "account_id": "BIGINT"},
+    "accounts": {"account_id": "BIGINT", "tier": "TEXT", "created_at": "TIMESTAMP"},
+    "events": TYPES["events"],
+}
+
+
+def test_a_parent_condition_on_the_parents_row_is_narrowed(adapter, spied):
+    """A user's membership follows its account's row (part of the user's signature) and
+    the account's `created_at`: only the users of a changed, deleted or new account are
+    evaluated."""
+    segments = [
+        {
+            "name": "enterprise",
+            "entity": "user",
+            "where": {"parent": "account", "where": {"property": "tier", "eq": "enterprise"}},
+        },
+        {"name": "solo", "entity": "user", "where": {"not": {"parent": "account"}}},
+    ]
+    text = yaml.safe_dump({"sources": PARENTS, "segments": segments}, sort_keys=False)
+    project = project_from_docs(".", [("case.yml", load_text(text, "case.yml"))], "duckdb")
+    found = edges(project, "user", list(project.segments.values()))
+    assert found.parents == (("account", "account_id"),)
+    recent = {"parent": "account", "where": {"property": "created_at", "within": "3d"}}
+    blocked = [{"name": "recent", "entity": "user", "where": recent}]
+    text_b = yaml.safe_dump({"sources": PARENTS, "segments": blocked}, sort_keys=False)
+    project_b = project_from_docs(".", [("case.yml", load_text(text_b, "case.yml"))], "duckdb")
+    why = edges(project_b, "user", list(project_b.segments.values()))
+    assert why == "a parent's property is compared with a time relative to T"
+    project = project_from_docs(
+        ".", [("case.yml", load_text(text, "case.yml"))], adapter.dialect.name
+    )
+
+    def account(i, tier, created=None):
+        return {"account_id": i, "tier": tier, "created_at": created}
+
+    accounts = [
+        account(1, "enterprise"),
+        account(2, "free"),  # becomes enterprise
+        account(3, "enterprise"),  # deleted
+        account(4, "enterprise", T1 + HOUR),  # exists only after T1
+    ]
+    users = [{**user(i), "account_id": a} for i, a in [(1, 1), (2, 2), (3, 3), (4, 4), (5, None)]]
+    users.append({**user(6), "account_id": 1})
+
+    def load_all():
+        for name in project.segments:
+            adapter.execute(exp.Drop(tables=[adapter.table(name)], kind="VIEW", exists=True))
+        tables = {"users": users, "accounts": accounts, "events": []}
+        load_tables(adapter, project, tables, types=PARENT_TYPES)
+
+    load_all()
+    run_segments(adapter, project, list(project.segments.values()), T1)
+    assert stored(adapter) == {"enterprise": {"1", "3", "6"}, "solo": {"4", "5"}}
+    accounts[1]["tier"] = "enterprise"
+    del accounts[2]
+    load_all()
+    run_segments(adapter, project, list(project.segments.values()), T2)
+    narrowing = spied[-1]
+    assert narrowing.affected is not None
+    assert affected(adapter, narrowing) == {"2", "3", "4"}
+    assert stored(adapter) == {"enterprise": {"1", "2", "4", "6"}, "solo": {"3", "5"}}

@@ -13,7 +13,7 @@ from ..model.types import Project, Source
 from ..plan.incremental import Horizon
 from ..plan.narrow import Edges
 from .incremental import unsettled
-from .nodes import ENTITY, and_, coalesce, isin, or_, present, select, table_alias
+from .nodes import ENTITY, KEY, and_, coalesce, isin, or_, present, select, table_alias
 from .render import Renderer
 
 AFFECTED_ID = "entity_id"  # the column of the affected ids (text)
@@ -71,11 +71,19 @@ def affected_query(
                 for r in (at_p, at_t)
             )
         ]
-    if flips:
-        differ = [
-            exp.NEQ(this=coalesce(a, exp.false()), expression=coalesce(b, exp.false()))
-            for a, b in flips
-        ]
+    differ = [
+        exp.NEQ(this=coalesce(a, exp.false()), expression=coalesce(b, exp.false()))
+        for a, b in flips
+    ]
+    for parent, column in edges.parents:  # children of a parent that exists at T only
+        up = project.entity_source(parent)
+        if up.created_at:  # (its ENTITY alias shadows the child's)
+            created = exp.NEQ(this=at_p.exists(up), expression=at_t.exists(up))
+            of = select(at_t.col(up.key, ENTITY)).from_(
+                table_alias(d.table(*up.table), ENTITY), copy=False
+            )
+            differ.append(at_t.col(column, ENTITY).isin(query=of.where(created, copy=False)))
+    if differ:
         parts.append(_ids(at_t, d, src.table, src.key, ENTITY, or_(*differ)))
     parts.append(select(exp.column(d.ident(AFFECTED_ID))).from_(changed.copy(), copy=False))
     out = parts[0]
@@ -109,18 +117,52 @@ def _ids(
     )
 
 
-def signature_rows(project: Project, entity: str, d: Dialect, columns: list[str], basis: str):
+def signature_rows(
+    project: Project,
+    entity: str,
+    d: Dialect,
+    columns: dict[str, list[str]],
+    edges: Edges,
+) -> exp.Select:
     """(entity_id text, signature) per keyed row of the entity table: the dialect's
-    `row_signature` of `basis` (the definitions the signatures depend on) and every column
-    in `columns`."""
+    `row_signature` of the edges' basis (the definitions the signatures depend on), every
+    column of the row, and, per `parent` condition, every column of the parent's rows
+    with the row's parent key. `columns`: entity type -> the columns of its table."""
     src = project.entity_source(entity)
     r = Renderer(d, None)
     key = r.col(src.key, ENTITY)
-    signature = d.row_signature(basis, [r.col(name, ENTITY) for name in columns])
+    values: list[exp.Expression] = [r.col(name, ENTITY) for name in columns[entity]]
+    query = select().from_(table_alias(d.table(*src.table), ENTITY), copy=False)
+    for i, (parent, column) in enumerate(edges.parents, 1):
+        alias = f"_p{i}"
+        query = query.join(
+            table_alias(_parent_rows(project, parent, d, columns[parent]), alias),
+            on=exp.EQ(this=r.col(KEY, alias), expression=r.col(column, ENTITY)),
+            join_type="left",
+            copy=False,
+        )
+        values.append(r.col(SIGNATURE, alias))
+    signature = d.row_signature(edges.basis, values)
+    return query.select(
+        r.alias(d.to_text(key), AFFECTED_ID), r.alias(signature, SIGNATURE), copy=False
+    ).where(present(key.copy()), copy=False)
+
+
+def _parent_rows(project: Project, parent: str, d: Dialect, columns: list[str]) -> exp.Select:
+    """(KEY, signature) per parent key: the row signatures of its rows, in order."""
+    src = project.entity_source(parent)
+    r = Renderer(d, None)
+    row = d.row_signature("", [r.col(name, ENTITY) for name in columns])
+    ordered = exp.Order(this=row, expressions=[exp.Ordered(this=row.copy())])
+    key = r.col(src.key, ENTITY)
     return (
-        select(r.alias(d.to_text(key), AFFECTED_ID), r.alias(signature, SIGNATURE))
+        select(
+            r.alias(key, KEY),
+            r.alias(exp.GroupConcat(this=ordered, separator=exp.Literal.string(",")), SIGNATURE),
+        )
         .from_(table_alias(d.table(*src.table), ENTITY), copy=False)
         .where(present(key.copy()), copy=False)
+        .group_by(key.copy(), copy=False)
     )
 
 

@@ -78,6 +78,11 @@ def explain_narrowing(project: Project, entity: str, segments: list[Segment]) ->
         created = project.entity_source(entity).created_at
         rows += [f"{created} after the last run"] if created else []
         rows += [_condition_text(cond) for cond in found.timed]
+        for parent, column in found.parents:
+            up = project.entity_source(parent).created_at
+            rows.append(
+                f"its {parent}'s row ({column})" + (f", {up} after the last run" if up else "")
+            )
         lines.append(f"    the {entity}'s row: {'; '.join(rows)}")
     lines += [f"  evaluated in full every run: {name} ({why})" for name, why in full.items()]
     return lines

@@ -10,11 +10,14 @@ Between P and T an entity's membership can change only through
   latest row that run saw (SPEC section 10's contract);
 - its entity-table row: a changed property (a signature of the row, kept between runs),
   a new or deleted row, or a test relative to T (`signup_at within 30d`, a `created_at`
-  after P) whose value differs at P and at T.
+  after P) whose value differs at P and at T;
+- for a `parent` condition on the parent's properties only: its parent's row (part of
+  the entity's signature), and the parent's `created_at` after P.
 Every comparison with T in the language is one of those: an event's timestamp (or a
 first/last time) against T - d, or an entity property against T - d. Where a condition
 compares something else with T (an event property `within` a duration, the min of an
-amount `older_than`...), reads other entities (parents, members), or is SQL, the reason
+amount `older_than`...), reads other entities' events or segments (`members`, a `parent`
+condition on more than the parent's properties), or is SQL, the reason
 is returned and the entity type is evaluated in full, as are segments with run rules
 (their stored members are not their evaluated ones).
 """
@@ -26,11 +29,14 @@ from dataclasses import dataclass
 
 from ..model.guards import guarded, guarded_where
 from ..model.types import (
+    All,
+    AnyOf,
     Condition,
     Duration,
     EventCond,
     InSegment,
     MembersCond,
+    Not,
     ParentCond,
     Project,
     PropertyCond,
@@ -61,6 +67,7 @@ class Edges:
 
     shifts: tuple[Edge, ...]  # per source read: 0 and each duration of the conditions
     timed: tuple[PropertyCond, ...]  # entity property tests relative to T
+    parents: tuple[tuple[str, str], ...]  # (parent type, column) of `parent` conditions
     basis: str  # the definitions the kept signatures depend on (a change: all entities)
 
 
@@ -82,9 +89,11 @@ def edges(project: Project, entity: str, segments: list[Segment]) -> Edges | str
         if isinstance(node, PropertyCond) and _relative_tests(node.tests):
             timed.append(node)
     shifts = _shifts(nodes)
+    parents = tuple(sorted({(n.parent, n.column) for n in nodes if isinstance(n, ParentCond)}))
     sources = [project.entity_source(entity), *project.event_sources(entity)]
-    basis = repr((shifts, tuple(source_signature(project, s.name) for s in sources)))
-    return Edges(shifts, tuple(dict.fromkeys(timed)), basis)
+    sources += [project.entity_source(parent) for parent, _ in parents]
+    basis = repr((shifts, parents, tuple(source_signature(project, s.name) for s in sources)))
+    return Edges(shifts, tuple(dict.fromkeys(timed)), parents, basis)
 
 
 def _shifts(nodes: list[Condition]) -> tuple[Edge, ...]:
@@ -118,7 +127,7 @@ def _nodes(project: Project, cond: Condition, seen: set[str]) -> list[Condition]
     """Every node the evaluation renders for `cond`, through references (to the referenced
     segment's guarded condition, as the compiler reads it)."""
     out = []
-    for node in walk(cond):
+    for node in walk(cond, nested=False):  # a parent's condition: see `_blocker`
         out.append(node)
         if isinstance(node, InSegment) and node.segment not in seen:
             seen.add(node.segment)
@@ -126,9 +135,18 @@ def _nodes(project: Project, cond: Condition, seen: set[str]) -> list[Condition]
     return out
 
 
+PARENT_ROW = (All, AnyOf, Not, PropertyCond)  # what a parent condition may read
+
+
 def _blocker(node: Condition) -> str | None:
-    if isinstance(node, (ParentCond, MembersCond)):
+    if isinstance(node, MembersCond):
         return "a condition reads another entity type's rows"
+    if isinstance(node, ParentCond) and node.where is not None:
+        for n in walk(node.where, nested=False):
+            if not isinstance(n, PARENT_ROW):
+                return "a parent condition reads more than the parent's row"
+            if isinstance(n, PropertyCond) and _relative_tests(n.tests):
+                return "a parent's property is compared with a time relative to T"
     if isinstance(node, SqlCond):
         return "a sql condition can read anything"
     if isinstance(node, EventCond):

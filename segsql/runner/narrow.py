@@ -2,7 +2,8 @@
 can have changed since the segments' last run, and take the others' members as stored.
 
 Each run on an engine with transactions computes which entity-table rows changed since
-the signatures it keeps (state/signatures.py), before it evaluates, and writes them with
+the signatures it keeps (state/signatures.py; a row's signature includes its parent's
+rows where a `parent` condition reads them), before it evaluates, and writes them with
 the memberships. A run narrows an entity type's evaluation when every due segment of it
 last succeeded in the run that wrote the signatures, none is refreshed in full, and
 `plan.narrow.edges` finds nothing that it cannot see; otherwise it evaluates in full (the
@@ -105,9 +106,11 @@ def prepare_narrowing(
         return None
     found = edges(project, entity, ours)
     assert not isinstance(found, str)
-    src = project.entity_source(entity)
-    columns = adapter.relation_columns(src.table)
-    if not columns:
+    columns = {
+        name: sorted(adapter.relation_columns(project.entity_source(name).table))
+        for name in [entity, *(parent for parent, _ in found.parents)]
+    }
+    if not all(columns.values()):
         return None
     d = adapter.dialect
     sources = project.event_sources(entity)
@@ -116,7 +119,7 @@ def prepare_narrowing(
         s.name: Horizon(as_of, s.lookback.seconds if s.lookback else 0, loaded.get(s.name))
         for s in sources
     }
-    rows = signature_rows(project, entity, d, sorted(columns), found.basis)
+    rows = signature_rows(project, entity, d, columns, found)
     changed = adapter.temp_table(
         f"segsql_changed_{entity}", changed_signatures(rows, adapter.table(SIGNATURES), entity)
     )
