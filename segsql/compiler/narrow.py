@@ -59,7 +59,8 @@ def affected_query(
             exp.LTE(this=ts, expression=at_t.T),
             _of(at_t, src, read),
         )
-        parts.append(_ids(at_t, d, src.table, src.key, None, or_(*hits, new)))
+        # a query per edge: a range each engine can skip to (an OR of them is a full scan)
+        parts += [_ids(at_t, d, src.table, src.key, None, hit) for hit in [*hits, new]]
     src = project.entity_source(entity)
     flips = []
     if src.created_at:  # entities that exist at T but not at P
