@@ -258,6 +258,10 @@ class Adapter:
         )
         return table
 
+    def lookup_table(self, name: str, query: exp.Select, key: str) -> exp.Table:
+        """A temp table that other queries probe by `key` (`key IN (SELECT key FROM it)`)."""
+        return self.temp_table(name, query)
+
     # -- the write strategy of one segment's run (transactional engines)
     def write_segment(self, run: SegmentRun, members: exp.Select, now) -> tuple[int, int, int]:
         """Record the segment's new membership atomically; returns (members, entered,

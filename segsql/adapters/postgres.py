@@ -48,6 +48,23 @@ class PostgresAdapter(Adapter):
     def _set(self, name: str, value: Any) -> None:
         self.execute(set_statement(name, value))
 
+    def lookup_table(self, name: str, query: exp.Select, key: str) -> exp.Table:
+        """With an index on `key`, and analyzed: Postgres never analyzes a temp table by
+        itself, and planned the semi-joins of a narrowed evaluation on one as nested loops
+        that scan it for each outer row (a one-day step of the benchmark, 100k users and
+        5M events: 290 s against 10 s for a full refresh)."""
+        table = super().lookup_table(name, query, key)
+        index = exp.Index(
+            this=self.dialect.ident(f"{name}_{key}"),
+            table=table.copy(),
+            params=exp.IndexParameters(
+                columns=[exp.Ordered(this=exp.column(self.dialect.ident(key)))]
+            ),
+        )
+        self.execute(exp.Create(this=index, kind="INDEX"))
+        self.execute(exp.Analyze(tables=[table.copy()]))
+        return table
+
     def _execute(self, sql: str) -> None:
         self.con.execute(sql)  # no parameters: psycopg sends the text as is (% stays %)
 

@@ -133,7 +133,7 @@ def prepare_narrowing(
         return out
     out.previous = kept.as_of
     query = affected_query(project, entity, d, found, kept.horizons, kept.as_of, as_of, changed)
-    out.affected = adapter.temp_table(f"segsql_affected_{entity}", query)
+    out.affected = adapter.lookup_table(f"segsql_affected_{entity}", query, AFFECTED_ID)
     return out
 
 
