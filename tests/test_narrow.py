@@ -153,6 +153,13 @@ def test_each_way_an_entity_changes_is_seen(adapter, spied):
     assert narrowing.affected is not None and narrowing.previous == T1
     # each way in, none of the untouched users (8, 9, 10)
     assert affected(adapter, narrowing) == {"1", "2", "3", "4", "5", "6", "7"}
+    if adapter.dialect.name == "postgres":  # probed by the semi-joins: indexed (lookup_table)
+        indexes = (
+            exp.select("indexname")
+            .from_("pg_indexes")
+            .where(exp.column("tablename").eq(exp.Literal.string("segsql_affected_user")))
+        )
+        assert adapter.fetch(indexes) == [("segsql_affected_user_entity_id",)]
     assert modes(adapter, T2) == {"incremental"}
     expected = full(adapter, project, T2)
     assert stored(adapter) == {k: v for k, v in expected.items() if v}
