@@ -223,10 +223,10 @@ class Run:
 
     def members(self, seg: Segment, source: exp.Table, whole: bool = True) -> exp.Query:
         """The members the run writes for `seg`: evaluated, then its cooldown and dwell
-        applied (runner/guardrails.py); in a narrowed evaluation, with the stored members
-        of the entities not evaluated unless not `whole` (`narrowed_scope`). Those of a
-        segment with both run rules and a brake are read twice (the brake's count, the
-        write), so they are computed once, into a temp table."""
+        applied (runner/guardrails.py); of a narrowed evaluation, with the stored members
+        of the entities it did not evaluate, unless `whole` is false (`narrowed_scope`).
+        Those of a segment with both run rules and a brake are read twice (the brake's
+        count, the write), so they are computed once, into a temp table."""
         key = (seg.name, source.sql(), whole)
         if key in self._guarded:
             return self._guarded[key].copy()
