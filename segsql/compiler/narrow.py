@@ -66,12 +66,10 @@ def affected_query(
     if src.created_at:  # entities that exist at T but not at P
         flips.append((at_p.exists(src), at_t.exists(src)))
     for cond in edges.timed:
-        flips += [
-            tuple(
-                r.property_tests(cond.prop, cond.tests, ENTITY, src.zone_aware)
-                for r in (at_p, at_t)
-            )
-        ]
+        a, b = (
+            r.property_tests(cond.prop, cond.tests, ENTITY, src.zone_aware) for r in (at_p, at_t)
+        )
+        flips.append((a, b))
     differ = [
         exp.NEQ(this=coalesce(a, exp.false()), expression=coalesce(b, exp.false()))
         for a, b in flips
@@ -87,10 +85,7 @@ def affected_query(
     if differ:
         parts.append(_ids(at_t, d, src.table, src.key, ENTITY, or_(*differ)))
     parts.append(select(exp.column(d.ident(AFFECTED_ID))).from_(changed.copy(), copy=False))
-    out = parts[0]
-    for part in parts[1:]:
-        out = exp.Union(this=out, expression=part, distinct=True)
-    return out
+    return exp.union(*parts, distinct=True, copy=False)
 
 
 def _of(r: Renderer, src: Source, events: tuple[str, ...] | None) -> exp.Expression | None:

@@ -39,7 +39,7 @@ from ..model.types import (
 )
 from ..model.walk import through_references
 from .incremental import how_kept, not_kept_because
-from .narrow import edges
+from .narrow import edges, why_not
 from .planner import Aggregate, EntityPlan, Scan, ScanKind, aggregate_of
 
 
@@ -56,7 +56,7 @@ def explain(plan: EntityPlan) -> str:
 def explain_narrowing(project: Project, entity: str, segments: list[Segment]) -> list[str]:
     """What a run after another reads to find the `entity` entities that can have changed
     (plan/narrow.py), and which of `segments` are evaluated in full and why."""
-    full = {s.name: why for s in segments if isinstance(why := edges(project, entity, [s]), str)}
+    full = {s.name: why for s in segments if (why := why_not(project, s)) is not None}
     ours = [s for s in segments if s.name not in full]
     lines = []
     if ours:

@@ -96,6 +96,12 @@ def edges(project: Project, entity: str, segments: list[Segment]) -> Edges | str
     return Edges(shifts, tuple(dict.fromkeys(timed)), parents, basis)
 
 
+def why_not(project: Project, seg: Segment) -> str | None:
+    """Why the segment cannot be narrowed; None if it can."""
+    found = edges(project, seg.entity, [seg])
+    return found if isinstance(found, str) else None
+
+
 def _shifts(nodes: list[Condition]) -> tuple[Edge, ...]:
     """Per (source, shift), the events whose rows matter: for each condition that reads
     events, the rows it reads at 0 and at each of its durations."""

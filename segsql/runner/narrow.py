@@ -26,7 +26,7 @@ from ..compiler.narrow import AFFECTED_ID, affected_query, restrict, signature_r
 from ..dialects.base import lit
 from ..model.types import Project, Segment
 from ..plan.incremental import Horizon
-from ..plan.narrow import edges
+from ..plan.narrow import edges, why_not
 from ..state.features import LOG, SIGNATURES, VALUES, log_query, read_log
 from ..state.signatures import SIGNATURES_FEATURE, changed_signatures, commit_row, signature_writes
 from ..state.tables import MEMBERSHIPS, c
@@ -96,11 +96,11 @@ def prepare_narrowing(
     could be narrowed). `last_runs`: segment -> the run_id of its last success."""
     if not adapter.SUPPORTS_TRANSACTIONS:
         return None  # the signatures need the memberships' transaction
-    blocked = {s.name: why for s in segments if isinstance(why := edges(project, entity, [s]), str)}
+    blocked = {s.name: why for s in segments if (why := why_not(project, s)) is not None}
     # the edges of every segment of the type that can be narrowed: the same in every run
     # (the signatures' basis), whichever of them are due
     every = [s for s in project.enabled.values() if s.entity == entity] + segments
-    ours = [s for s in dict.fromkeys(every) if not isinstance(edges(project, entity, [s]), str)]
+    ours = [s for s in dict.fromkeys(every) if why_not(project, s) is None]
     if not ours or len(blocked) == len(segments):  # (a batch of those that cannot be)
         log.debug("%s: evaluated in full: %s", entity, next(iter(blocked.values()), ""))
         return None

@@ -26,7 +26,7 @@ from ..errors import UsageError, one_line
 from ..model.guards import applied_suppressions
 from ..model.types import Project, Segment
 from ..model.walk import dependencies
-from ..plan.narrow import edges
+from ..plan.narrow import why_not
 from ..state.reasons import SOURCE, Reasons
 from ..state.tables import RUNS, TABLES, SegmentRun, c, insert
 from ..state.views import VIEW_TABLE
@@ -387,7 +387,7 @@ class Run:
         so that they do not keep the others of their entity type from it."""
         if not (self.keep_state and self.adapter.SUPPORTS_TRANSACTIONS) or self.must_be_full(seg):
             return False  # (a full refresh stays one batch: one scan of the events)
-        return not isinstance(edges(self.project, seg.entity, [seg]), str)
+        return why_not(self.project, seg) is None
 
     def evaluate(self, entity: str, segments: list[Segment]) -> exp.Table | None:
         """All due segments of one entity type in one query, into a temp table; None when
