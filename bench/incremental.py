@@ -277,7 +277,8 @@ def _pg(e: exp.Expression) -> str:
 
 def copy_schema(pg, source: str, target: str) -> None:
     """`target` made again with a copy of every table of `source` (not its views: a run
-    makes those)."""
+    makes those), each analyzed as its original was (by the run that wrote it, or by
+    autovacuum a minute later): a copy has no statistics until then."""
     tables = (
         exp.select(exp.column("table_name"))
         .from_(exp.table_("tables", db="information_schema"))
@@ -295,6 +296,7 @@ def copy_schema(pg, source: str, target: str) -> None:
         for (name,) in con.execute(_pg(tables)).fetchall():
             copy = exp.select(exp.Star()).from_(_table(name, source))
             con.execute(_pg(exp.Create(this=_table(name, target), kind="TABLE", expression=copy)))
+            con.execute(_pg(exp.Analyze(tables=[_table(name, target)])))
 
 
 def pg_state_size(pg) -> dict:

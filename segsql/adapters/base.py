@@ -262,6 +262,10 @@ class Adapter:
         """A temp table that other queries probe by `key` (`key IN (SELECT key FROM it)`)."""
         return self.temp_table(name, query)
 
+    def analyze(self, table: exp.Table) -> None:
+        """Bring the planner's statistics of `table` up to date after a write that grew
+        it many times over; nothing where the engine keeps them itself."""
+
     # -- the write strategy of one segment's run (transactional engines)
     def write_segment(self, run: SegmentRun, members: exp.Select, now) -> tuple[int, int, int]:
         """Record the segment's new membership atomically; returns (members, entered,

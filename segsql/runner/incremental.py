@@ -217,6 +217,8 @@ class EntityIncrement:
         )
         faults.checkpoint("state")
         self._drop_old_generations(adapter, run_id)
+        if any(w.generation(run_id) == run_id for w in self.writes):  # rows of every entity
+            adapter.analyze(adapter.table(VALUES))
 
     def _drop_old_generations(self, adapter: Adapter, run_id: str) -> None:
         """Delete the rows of the generations that this run's rebuilt and compacted
