@@ -7,6 +7,7 @@ returns sqlglot expressions; text is produced once, by `sql()`.
 from __future__ import annotations
 
 import functools
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,11 @@ def lit(value: object) -> exp.Expression:
     if isinstance(value, (int, float)):
         return exp.Literal.number(repr(value) if isinstance(value, float) else value)
     return exp.Literal.string(str(value))
+
+
+def basis_digest(basis: str) -> str:
+    """A short, fixed-length stand-in for a row signature's basis (`row_signature`)."""
+    return hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
 class Dialect:
@@ -232,9 +238,11 @@ class Dialect:
 
     def row_signature(self, basis: str, values: list[exp.Expression]) -> exp.Expression:
         """A text that differs, but for hash collisions, between two rows whose `values`
-        differ, or with another `basis`: an md5 of each value spelled length:text, or `-`
-        for NULL (so that different rows never spell alike)."""
-        spelled: exp.Expression = exp.Literal.string(f"{len(basis)}:{basis}")
+        differ, or with another `basis`: an md5 of the basis's digest and each value
+        spelled length:text, or `-` for NULL (so that different rows never spell alike).
+        The digest, not the basis: Postgres spent 0.75 of 0.8 s on 100k users hashing the
+        2 KB basis of the benchmark's catalogue into every row."""
+        spelled: exp.Expression = exp.Literal.string(basis_digest(basis))
         for value in values:
             text = self.to_text(value)
             part = exp.DPipe(

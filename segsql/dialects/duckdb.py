@@ -2,7 +2,7 @@
 
 from sqlglot import exp
 
-from .base import Dialect
+from .base import Dialect, basis_digest
 
 
 class DuckDB(Dialect):
@@ -23,7 +23,7 @@ class DuckDB(Dialect):
     def row_signature(self, basis: str, values: list[exp.Expression]) -> exp.Expression:
         """DuckDB's 64-bit `hash` of the values themselves: on 1M users of 9 columns 0.05 s
         against 0.75 s for the md5 of their text."""
-        return self.to_text(exp.func("HASH", exp.Literal.string(basis), *values))
+        return self.to_text(exp.func("HASH", exp.Literal.string(basis_digest(basis)), *values))
 
     def share_json(self, query: exp.Select, table: str) -> None:
         """`json_extract_string(col, [p1, p2, ...])` parses the document once for all the
