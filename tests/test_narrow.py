@@ -377,3 +377,38 @@ def test_a_parent_condition_on_the_parents_row_is_narrowed(adapter, spied):
     assert narrowing.affected is not None
     assert affected(adapter, narrowing) == {"2", "3", "4"}
     assert stored(adapter) == {"enterprise": {"1", "2", "4", "6"}, "solo": {"3", "5"}}
+
+
+def test_an_event_table_without_an_index_on_its_timestamp_is_named(adapter, caplog):
+    """On Postgres, a run that keeps state warns of each event table whose timestamp no
+    index leads (each incremental run would scan all of it), with the statement that
+    makes one; an index led by another column does not count, a BRIN one does; never on
+    an engine that skips blocks by itself."""
+    project = project_of(SEGMENTS, adapter.dialect.name)
+    segments = list(project.segments.values())
+    load(adapter, project, [user(1)], [{"user_id": 1, "event_name": "buy", "ts": T1}])
+
+    def warned(T) -> list[str]:
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="segsql.run"):
+            run_segments(adapter, project, segments, T)
+        return [r.getMessage() for r in caplog.records if "has no index on" in r.getMessage()]
+
+    def index(*columns: str, using: str | None = None) -> None:
+        ordered = [exp.Ordered(this=exp.column(name)) for name in columns]
+        params = exp.IndexParameters(columns=ordered, using=using and exp.var(using))
+        table = adapter.dialect.table("events")
+        adapter.execute(exp.Create(this=exp.Index(table=table, params=params), kind="INDEX"))
+
+    if adapter.dialect.name != "postgres":
+        assert warned(T1) == []
+        return
+    expected = [
+        "events has no index on ts: each incremental run scans all of it for the rows "
+        'since the last run; create one (CREATE INDEX ON "events"("ts"))'
+    ]
+    assert warned(T1) == expected
+    index("user_id", "ts")
+    assert warned(T1 + HOUR) == expected
+    index("ts", using="BRIN")
+    assert warned(T2) == []

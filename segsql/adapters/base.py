@@ -262,6 +262,12 @@ class Adapter:
         """A temp table that other queries probe by `key` (`key IN (SELECT key FROM it)`)."""
         return self.temp_table(name, query)
 
+    def unindexed(self, parts: tuple[str, ...], column: str) -> bool:
+        """`parts` is a table with no index led by `column`, so that reading a time range
+        of it scans it whole. False where the engine skips the blocks outside a range
+        by itself (zone maps, min/max statistics of its files), and for a view."""
+        return False
+
     def analyze(self, table: exp.Table) -> None:
         """Bring the planner's statistics of `table` up to date after a write that grew
         it many times over; nothing where the engine keeps them itself."""

@@ -116,6 +116,41 @@ class PostgresAdapter(Adapter):
         )
         return {column: kind for column, kind in self.fetch(query)} or None
 
+    def unindexed(self, parts: tuple[str, ...], column: str) -> bool:
+        """A table (or a partitioned one) none of whose indexes (b-tree, BRIN, ...) has
+        `column` as its first key."""
+        *rest, name = parts
+        t, i = exp.to_identifier("t"), exp.to_identifier("i")
+        led = (
+            exp.select(exp.Literal.number(1))
+            .from_(exp.table_("pg_index", db="pg_catalog", alias="i"))
+            .where(
+                exp.and_(
+                    exp.column("indrelid", table=i).eq(exp.column("oid", table=t)),
+                    exp.func(
+                        "pg_get_indexdef", exp.column("indexrelid", table=i), 1, exp.true()
+                    ).eq(exp.func("quote_ident", lit(column))),
+                )
+            )
+        )
+        query = (
+            exp.select(exp.column("relkind", table=t), exp.Exists(this=led))
+            .from_(exp.table_("pg_class", db="pg_catalog", alias="t"))
+            .join(
+                exp.table_("pg_namespace", db="pg_catalog", alias="n"),
+                on=exp.column("relnamespace", table=t).eq(exp.column("oid", table="n")),
+            )
+            .where(
+                exp.and_(
+                    exp.column("nspname", table="n").eq(
+                        lit(rest[-1] if rest else self.default_schema)
+                    ),
+                    exp.column("relname", table=t).eq(lit(name)),
+                )
+            )
+        )
+        return any(kind in ("r", "p") and not indexed for kind, indexed in self.fetch(query))
+
     def replace_view(self, name: str, query: exp.Select) -> None:
         """CREATE OR REPLACE VIEW refuses to change a view's columns: drop and create in
         one transaction instead."""

@@ -364,6 +364,31 @@ def _lookback(project: Project, source: str) -> int:
     return lookback.seconds if lookback is not None else 0
 
 
+def warn_unindexed(adapter: Adapter, project: Project, segments: list[Segment]) -> None:
+    """A warning for each event table of the segments' entity types whose `timestamp`
+    (or `loaded_at`) no index leads, where that makes a run scan the whole table to find
+    the rows since the last run and those at each window's edge (Postgres)."""
+    d = adapter.dialect
+    for src in dict.fromkeys(s for seg in segments for s in project.event_sources(seg.entity)):
+        for column in dict.fromkeys(col for col in (src.timestamp, src.loaded_at) if col):
+            if not adapter.unindexed(src.table, column):
+                continue
+            index = exp.Create(
+                this=exp.Index(
+                    table=d.table(*src.table),
+                    params=exp.IndexParameters(columns=[exp.Ordered(this=d.ident(column))]),
+                ),
+                kind="INDEX",
+            )
+            log.warning(
+                "%s has no index on %s: each incremental run scans all of it for the rows "
+                "since the last run; create one (%s)",
+                ".".join(src.table),
+                column,
+                d.sql(index),
+            )
+
+
 def loaded_max(adapter: Adapter, project: Project, sources: set[str]) -> dict[str, datetime]:
     """The greatest `loaded_at` of each source that declares one (read before the
     evaluation: rows landing after it are not settled by this run)."""

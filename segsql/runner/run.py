@@ -41,7 +41,13 @@ from .guardrails import (
     target_exit_share,
 )
 from .history import replace_state_views
-from .incremental import EntityIncrement, last_hashes, prepare_entity, prepare_tables
+from .incremental import (
+    EntityIncrement,
+    last_hashes,
+    prepare_entity,
+    prepare_tables,
+    warn_unindexed,
+)
 from .narrow import Narrowing, prepare_narrowing
 from .views import replace_changed_views
 
@@ -330,6 +336,8 @@ class Run:
                 "views", replace_views, adapter, self.project, selected, self.full_refresh
             )
         self.stateful = self.keep_state and prepare_tables(adapter)
+        if self.stateful and self.setup:
+            warn_unindexed(adapter, self.project, due)
         self.hashes = last_hashes(adapter)
         if adapter.SUPPORTS_TRANSACTIONS:  # only narrowing reads them (runner/narrow.py)
             self.last_runs = last_hashes(adapter, "run_id")
