@@ -118,18 +118,29 @@ class PostgresAdapter(Adapter):
 
     def unindexed(self, parts: tuple[str, ...], column: str) -> bool:
         """A table (or a partitioned one) none of whose indexes (b-tree, BRIN, ...) has
-        `column` as its first key."""
+        `column` as its first key. From the catalog's rows only: `pg_get_indexdef` reads
+        every index the planner scans, and failed on a temp table's index that another
+        session dropped meanwhile ("could not open relation with OID")."""
         *rest, name = parts
-        t, i = exp.to_identifier("t"), exp.to_identifier("i")
+        t, i, a = (exp.to_identifier(alias) for alias in ("t", "i", "a"))
+        # indkey is an int2vector, numbered from 0 (offset=1: written as Postgres spells it)
+        first = exp.Bracket(
+            this=exp.column("indkey", table=i), expressions=[exp.Literal.number(0)], offset=1
+        )
         led = (
             exp.select(exp.Literal.number(1))
             .from_(exp.table_("pg_index", db="pg_catalog", alias="i"))
+            .join(
+                exp.table_("pg_attribute", db="pg_catalog", alias="a"),
+                on=exp.and_(
+                    exp.column("attrelid", table=a).eq(exp.column("indrelid", table=i)),
+                    exp.column("attnum", table=a).eq(first),
+                ),
+            )
             .where(
                 exp.and_(
                     exp.column("indrelid", table=i).eq(exp.column("oid", table=t)),
-                    exp.func(
-                        "pg_get_indexdef", exp.column("indexrelid", table=i), 1, exp.true()
-                    ).eq(exp.func("quote_ident", lit(column))),
+                    exp.column("attname", table=a).eq(lit(column)),
                 )
             )
         )
