@@ -7,9 +7,11 @@
 Measured in one run, each `--repeat` times (median, min-max):
 - floor: one scan of the widest window (365 days) of each entity type's event sources,
   grouped by entity (COUNT(*)), in this process;
-- refresh: `segsql run --all` through the runner API in a child process (peak RSS from
-  wait4), split into views, evaluation and diff (the batched writes); each at a new T
-  five minutes later than the previous one, after a first run that enters everybody;
+- refresh: `segsql run --all --full-refresh` through the runner API in a child process
+  (peak RSS from wait4), split into views, evaluation and diff (the batched writes); each
+  at a new T five minutes later than the previous one, after a first run that enters
+  everybody (without `--full-refresh` a run keeps state and evaluates only what changed:
+  bench/incremental.py measures that);
 - naive: each segment's own view (at the same T) materialized one after another;
 - compile: 1000 generated segments to the evaluation queries and to 1000 views;
 - `segsql --help` start-up.
@@ -131,8 +133,8 @@ def measure_floor(adapter, project, as_of: datetime) -> dict:
 
 # --------------------------------------------------------------------------- refresh (child)
 def child_refresh(target: str, as_of: datetime) -> None:
-    """Runs in a child process: one `segsql run --all` through the runner API, timed in
-    parts by the runner's `timings` hook; prints JSON."""
+    """Runs in a child process: one `segsql run --all --full-refresh` through the runner
+    API, timed in parts by the runner's `timings` hook; prints JSON."""
     from segsql.definitions.project import load_project
     from segsql.runner.run import run_segments
 
@@ -148,7 +150,13 @@ def child_refresh(target: str, as_of: datetime) -> None:
     cpu0 = cpu_self()
     start = time.perf_counter()
     results = run_segments(
-        adapter, project, list(project.enabled.values()), as_of, force=True, timings=timings
+        adapter,
+        project,
+        list(project.enabled.values()),
+        as_of,
+        force=True,
+        full_refresh=True,
+        timings=timings,
     )
     total = time.perf_counter() - start
     cpu = cpu_self() - cpu0
@@ -465,7 +473,7 @@ def report(args, engine: str, result: dict, compile_: dict | None, help_: dict |
         lines.append(f"| - of which {entity} | {fmt(s)} | |")
     ratio = result["refresh"]["median"] / floor
     lines += [
-        f"| full refresh (`run --all`, runner API) | {fmt(result['refresh'])} | "
+        f"| full refresh (`run --all --full-refresh`, runner API) | {fmt(result['refresh'])} | "
         f"<= 2x floor: **{ratio:.2f}x** |",
         f"| - views | {fmt(result['views'])} | |",
         f"| - evaluation (one query per entity type) | {fmt(result['evaluate'])} | "
