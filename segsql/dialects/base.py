@@ -240,8 +240,8 @@ class Dialect:
         """A text that differs, but for hash collisions, between two rows whose `values`
         differ, or with another `basis`: an md5 of the basis's digest and each value
         spelled length:text, or `-` for NULL (so that different rows never spell alike).
-        The digest, not the basis: Postgres spent 0.75 of 0.8 s on 100k users hashing the
-        2 KB basis of the benchmark's catalogue into every row."""
+        The digest, not the basis: hashing the 2 KB basis of the benchmark's catalogue into
+        every row made Postgres's signature diff of 100k users 0.93 s, against 0.46 s."""
         spelled: exp.Expression = exp.Literal.string(basis_digest(basis))
         for value in values:
             text = self.to_text(value)
