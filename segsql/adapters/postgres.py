@@ -81,11 +81,24 @@ class PostgresAdapter(Adapter):
     def close(self) -> None:
         self.con.close()
 
+    def _named(self, query: exp.Select, parts: tuple[str, ...]) -> exp.Select:
+        """`query`, which reads pg_class as `t`, kept to the row of the relation `parts`."""
+        *rest, name = parts
+        t, n = exp.to_identifier("t"), exp.to_identifier("n")
+        return query.join(
+            exp.table_("pg_namespace", db="pg_catalog", alias="n"),
+            on=exp.column("relnamespace", table=t).eq(exp.column("oid", table=n)),
+        ).where(
+            exp.and_(
+                exp.column("nspname", table=n).eq(lit(rest[-1] if rest else self.default_schema)),
+                exp.column("relname", table=t).eq(lit(name)),
+            )
+        )
+
     def relation_columns(self, parts: tuple[str, ...]) -> dict[str, str] | None:
         """From pg_catalog, which lists the columns of tables the role may not read
         (information_schema hides them): reading them then fails with the engine's
         "permission denied", for the segments that read them only."""
-        *rest, name = parts
 
         def attr(alias: str, column: str) -> exp.Column:
             return exp.column(column, table=alias)
@@ -100,18 +113,10 @@ class PostgresAdapter(Adapter):
                 exp.table_("pg_class", db="pg_catalog", alias="t"),
                 on=attr("a", "attrelid").eq(attr("t", "oid")),
             )
-            .join(
-                exp.table_("pg_namespace", db="pg_catalog", alias="n"),
-                on=attr("t", "relnamespace").eq(attr("n", "oid")),
-            )
-            .where(
-                exp.and_(
-                    attr("n", "nspname").eq(lit(rest[-1] if rest else self.default_schema)),
-                    attr("t", "relname").eq(lit(name)),
-                    attr("a", "attnum") > 0,
-                    exp.not_(attr("a", "attisdropped")),
-                )
-            )
+        )
+        query = (
+            self._named(query, parts)
+            .where(exp.and_(attr("a", "attnum") > 0, exp.not_(attr("a", "attisdropped"))))
             .order_by(attr("a", "attnum"))
         )
         return {column: kind for column, kind in self.fetch(query)} or None
@@ -121,7 +126,6 @@ class PostgresAdapter(Adapter):
         `column` as its first key. From the catalog's rows only: `pg_get_indexdef` reads
         every index the planner scans, and failed on a temp table's index that another
         session dropped meanwhile ("could not open relation with OID")."""
-        *rest, name = parts
         t, i, a = (exp.to_identifier(alias) for alias in ("t", "i", "a"))
         # indkey is an int2vector, numbered from 0 (offset=1: written as Postgres spells it)
         first = exp.Bracket(
@@ -144,23 +148,11 @@ class PostgresAdapter(Adapter):
                 )
             )
         )
-        query = (
-            exp.select(exp.column("relkind", table=t), exp.Exists(this=led))
-            .from_(exp.table_("pg_class", db="pg_catalog", alias="t"))
-            .join(
-                exp.table_("pg_namespace", db="pg_catalog", alias="n"),
-                on=exp.column("relnamespace", table=t).eq(exp.column("oid", table="n")),
-            )
-            .where(
-                exp.and_(
-                    exp.column("nspname", table="n").eq(
-                        lit(rest[-1] if rest else self.default_schema)
-                    ),
-                    exp.column("relname", table=t).eq(lit(name)),
-                )
-            )
+        query = exp.select(exp.column("relkind", table=t), exp.Exists(this=led)).from_(
+            exp.table_("pg_class", db="pg_catalog", alias="t")
         )
-        return any(kind in ("r", "p") and not indexed for kind, indexed in self.fetch(query))
+        rows = self.fetch(self._named(query, parts))
+        return any(kind in ("r", "p") and not indexed for kind, indexed in rows)
 
     def replace_view(self, name: str, query: exp.Select) -> None:
         """CREATE OR REPLACE VIEW refuses to change a view's columns: drop and create in
