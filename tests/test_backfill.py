@@ -1,6 +1,8 @@
 """`segsql backfill` writes exactly what `run --all --select S --as-of T` at each T would
 (compared table by table, modulo run_id, started_at and finished_at), on DuckDB and
-Postgres end to end; segments that already ran are refused with nothing written."""
+Postgres end to end, with its steps written together (`batched`: their runs' `mode` is
+`full`, they are evaluated from all events) and one by one; segments that already ran
+are refused with nothing written."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlglot import exp
 
 from segsql.adapters import connect
 from segsql.model.types import Duration
+from segsql.runner import backfill
 from segsql.runner.backfill import steps
 from segsql.runner.run import run_segments
 from segsql.state.tables import CHANGES, MEMBERSHIPS, RUNS, TABLES, columns_of
@@ -28,10 +31,10 @@ def engine(request):
     return request.param
 
 
-def tables(adapter) -> dict[str, list]:
+def tables(adapter, ignored=IGNORED) -> dict[str, list]:
     out = {}
     for name in TABLES:
-        cols = [n for n in columns_of(name) if n not in IGNORED]
+        cols = [n for n in columns_of(name) if n not in ignored]
         rows = adapter.fetch(
             exp.select(*(exp.column(exp.to_identifier(n, quoted=True)) for n in cols)).from_(
                 adapter.table(name)
@@ -56,7 +59,12 @@ def test_steps():
     assert steps(FROM, FROM, day) == [FROM]
 
 
-def test_backfill_equals_step_by_step_runs(adapter, engine, request, tmp_path):
+@pytest.mark.parametrize("batched", [True, False], ids=["batched", "one_by_one"])
+def test_backfill_equals_step_by_step_runs(
+    adapter, engine, request, tmp_path, batched, monkeypatch
+):
+    if not batched:
+        monkeypatch.setattr(backfill, "batchable", lambda *_: False)
     reload(adapter, run_data(10))
     root = project_for(adapter, tmp_path / "project")
     result = invoke(
@@ -82,14 +90,18 @@ def test_backfill_equals_step_by_step_runs(adapter, engine, request, tmp_path):
         segments = [PROJECT.segments[n] for n in RUN_SEGMENTS]
         for T in times:
             run_segments(other, PROJECT, segments, T, force=True)
-        expected = tables(other)
+        expected = tables(other, IGNORED | ({"mode"} if batched else set()))
+        modes = tables(other, set())[RUNS]
     finally:
         if engine != "duckdb":
             other.drop_schema(other.schema)
         other.close()
-    got = tables(adapter)
+    got = tables(adapter, IGNORED | ({"mode"} if batched else set()))
     for name in TABLES:
         assert got[name] == expected[name], name
+    if batched:  # evaluated whole at every step: the last one builds the kept state
+        assert {r[-1] for r in tables(adapter, set())[RUNS]} == {"full"}
+        assert "incremental" in {r[-1] for r in modes}
     assert len(got[CHANGES]) > 20 and len(got[RUNS]) == 10 * len(RUN_SEGMENTS)
     initial = [r for r in got[CHANGES] if r[columns_of(CHANGES).index("initial") - 1]]
     assert initial  # the first step's entries are `initial`
@@ -126,3 +138,14 @@ def test_backfill_equals_step_by_step_runs(adapter, engine, request, tmp_path):
         "1x",
     )
     assert bad.exit_code == 2 and "--every" in bad.output
+
+
+def test_rules_of_the_step_before_keep_backfill_step_by_step(adapter):
+    """Cooldown, dwell and the exit brake depend on the step before: not batched."""
+    from dataclasses import replace
+
+    seg = PROJECT.segments["ev_count"]
+    assert backfill.batchable(adapter, [seg])
+    assert not backfill.batchable(adapter, [seg, replace(seg, reentry_cooldown=Duration(1, "d"))])
+    assert not backfill.batchable(adapter, [replace(seg, min_membership=Duration(2, "h"))])
+    assert not backfill.batchable(adapter, [replace(seg, max_exit_share=50.0)])

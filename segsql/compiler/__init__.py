@@ -85,7 +85,7 @@ def evaluation_query(
     entity: str,
     segments: list[Segment],
     d: Dialect,
-    as_of: datetime,
+    as_of: datetime | exp.Expression,
     reasons: bool = False,
     states: dict | None = None,
     stored: dict[str, exp.Table] | None = None,
@@ -96,7 +96,7 @@ def evaluation_query(
     `reasons`, the columns that the change rows' `reason` is built from (reasons.py).
     `states`: the kept features to start from (an incremental run, runner/incremental.py);
     `stored`: scan alias -> a table holding that scan of the plan at T (`scan_queries`),
-    read instead of the events."""
+    read instead of the events. `as_of` may be an expression: T as a column (steps.py)."""
     d.check_text(project, segments)
     plan = evaluation_plan(project, entity, segments, d, states)
     renderer = Renderer(d, as_of)

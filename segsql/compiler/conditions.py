@@ -130,9 +130,14 @@ class Conditions(Names):
     EVENT_BOOLEANS: ClassVar[dict[type, Callable[..., exp.Expression]]]
     TESTS: ClassVar[dict[str, Callable[..., exp.Expression]]]
 
-    def __init__(self, dialect: Dialect, as_of: datetime | None = None):
+    def __init__(self, dialect: Dialect, as_of: datetime | exp.Expression | None = None):
+        """`as_of`: T as a datetime (a literal), an expression (a column: a backfill's
+        steps, compiler/steps.py) or None (the current time)."""
         self.d = dialect
-        self._T = dialect.timestamp(as_of) if as_of is not None else dialect.now()
+        if isinstance(as_of, exp.Expression):
+            self._T = as_of
+        else:
+            self._T = dialect.timestamp(as_of) if as_of is not None else dialect.now()
 
     @property
     def T(self) -> exp.Expression:

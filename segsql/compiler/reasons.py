@@ -176,7 +176,7 @@ class _Recomputed(Conditions):
     stored measure (a column of the evaluation table `table`) as the evaluation compares
     the aggregate (the same `tests`)."""
 
-    def __init__(self, dialect: Dialect, as_of: datetime, table: str):
+    def __init__(self, dialect: Dialect, as_of: datetime | exp.Expression, table: str):
         super().__init__(dialect, as_of)
         self.table = table
 
@@ -221,7 +221,11 @@ def _measure_json(d: Dialect, value: exp.Expression, kind: str) -> exp.Expressio
 
 
 def reason_expr(
-    d: Dialect, project: Project, segment: Segment, table: str, as_of: datetime
+    d: Dialect,
+    project: Project,
+    segment: Segment,
+    table: str,
+    as_of: datetime | exp.Expression,
 ) -> exp.Expression:
     """The `reason` JSON text of one segment's change row at T = `as_of`, from the columns
     of the evaluation table aliased `table` (see `reason_columns` and guards.py); the

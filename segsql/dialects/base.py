@@ -46,6 +46,9 @@ class Dialect:
     text_allows_nul = True  # False: text cannot hold \x00 (refused at compile time)
     name_bytes: int | None = None  # the longest name (a segment's view and column) it keeps
     materialized_ctes = False  # WITH x AS MATERIALIZED (...): computed once, however often read
+    # FROM t, LATERAL (a query over t's columns), at any depth of it: a backfill evaluates
+    # all its steps in one query (compiler/steps.py)
+    lateral_queries = False
     # a UNION of three or more SELECTs is typed pair by pair, left to right: NULL UNION
     # NULL is text, and text does not unite with a number later (Postgres)
     pairwise_union_types = False

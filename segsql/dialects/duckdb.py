@@ -8,6 +8,7 @@ from .base import Dialect, basis_digest
 class DuckDB(Dialect):
     name = "duckdb"
     materialized_ctes = True
+    lateral_queries = True  # decorrelated: the steps evaluated set-based
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         """A JSON Pointer path (`/a/b`, `~` and `/` escaped as `~0`, `~1`): sqlglot's

@@ -14,6 +14,7 @@ class Postgres(Dialect):
     text_allows_nul = False  # and libpq cuts a statement at one (Redshift: the same)
     name_bytes = 63  # NAMEDATALEN - 1: longer names are cut, silently
     materialized_ctes = True  # (12 and later)
+    lateral_queries = True  # run once per row of t, within the one statement
     pairwise_union_types = True
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
@@ -51,6 +52,7 @@ class Redshift(Postgres):
     text_type = "VARCHAR(65535)"
     name_bytes = 127
     materialized_ctes = False
+    lateral_queries = False
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
         # exp.func would map this to a two-argument node and drop every key after the first

@@ -28,12 +28,19 @@ class Reasons:
     expression: exp.Expression  # JSON text over the columns of SOURCE
 
 
-def add_reason(query: exp.Select, alias: str, runs: list, by_segment: bool = True) -> exp.Select:
+def add_reason(
+    query: exp.Select,
+    alias: str,
+    runs: list,
+    by_segment: bool = True,
+    also: exp.Expression | None = None,
+) -> exp.Select:
     """Append `reason` to a select of change rows over `alias` (which has entity_type,
     entity_id and, `by_segment`, segment): the reason of the row's segment among `runs`
     (SegmentRuns of one entity type), ENTITY_MISSING for an entity without an evaluation
     row (deleted, hidden by `created_at`, or of the segment's former entity type), NULL
-    for segments written without reasons."""
+    for segments written without reasons. `also`: one more condition on the evaluation
+    row (a backfill's step, state/steps.py)."""
     with_reasons = [run for run in runs if run.reasons is not None]
     if not with_reasons:
         return query.select(exp.null(), copy=False)
@@ -41,6 +48,7 @@ def add_reason(query: exp.Select, alias: str, runs: list, by_segment: bool = Tru
     on = exp.and_(
         exp.EQ(this=c(EVALUATION_ID, SOURCE), expression=c("entity_id", alias)),
         exp.EQ(this=c("entity_type", alias), expression=lit(first.entity_type)),
+        *([also] if also is not None else []),
     )
     query.join(
         exp.alias_(first.evaluated.copy(), SOURCE, table=True),
