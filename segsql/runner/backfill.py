@@ -79,14 +79,16 @@ def backfill(
     segments: list[Segment],
     times: list[datetime],
     step_done: Callable[[int, datetime, list[SegmentResult]], None] | None = None,
+    batch: bool = True,
 ) -> list[list[SegmentResult]]:
     """Run `segments` at each of `times` in order (each step a forced run); stops after
     a step in which a segment failed (its later history would have a hole). Returns the
     results per step done. Where `batchable`, the steps between the first and the last
     are written together (`batched`); the first and the last are ordinary runs, the last
-    one writing the kept state that later runs start from."""
+    one writing the kept state that later runs start from. `batch=False`: every step an
+    ordinary run (bench/backfill.py measures both)."""
     refuse_ran(adapter, segments)
-    batch = len(times) > 2 and batchable(adapter, segments)
+    batch = batch and len(times) > 2 and batchable(adapter, segments)
     done: list[list[SegmentResult]] = []
 
     def record(i: int, results: list[SegmentResult]) -> bool:
