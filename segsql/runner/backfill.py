@@ -186,7 +186,14 @@ class _Staged:
     last: int
 
     @classmethod
-    def of(cls, adapter, project, segments, times, started) -> _Staged:
+    def of(
+        cls,
+        adapter: Adapter,
+        project: Project,
+        segments: list[Segment],
+        times: list[datetime],
+        started: datetime,
+    ) -> _Staged:
         d = adapter.dialect
         ids = [f"{started:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}-{i}" for i in range(len(times))]
         steps = adapter.temp_table(
@@ -211,7 +218,14 @@ class _Staged:
         counts = adapter.temp_table("segsql_step_counts", step_counts(members, changes))
         return cls(steps, evaluated, members, changes, counts, last)
 
-    def write(self, adapter, project, segments, first: datetime, started: datetime) -> None:
+    def write(
+        self,
+        adapter: Adapter,
+        project: Project,
+        segments: list[Segment],
+        first: datetime,
+        started: datetime,
+    ) -> None:
         """The change rows, the last step's memberships (replacing step 0's), the
         `success` rows."""
         d = adapter.dialect
