@@ -3,6 +3,7 @@
     python bench/backfill.py                         # demo project, 10k users, 1M events, 90 days
     python bench/backfill.py --users 2000 --events 100000 --days 10   # a smoke test
     python bench/backfill.py --one-by-one           # every step an ordinary run
+    python bench/backfill.py --engine postgres      # a throw-away Postgres cluster
 
 The demo warehouse (`segsql demo`'s data, ending at END) is generated once into
 bench/out/. Each measurement starts from a fresh copy of it: *refresh* is one
@@ -18,6 +19,7 @@ the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import statistics
 import sys
@@ -52,7 +54,20 @@ def warehouse(users: int, events: int) -> Path:
     return path
 
 
-def fresh(source: Path, tmp: Path, name: str):
+def fresh(source: Path, tmp: Path, name: str, pg=None):
+    """A warehouse of its own for one measurement: a copy of the DuckDB file, or on
+    Postgres (`pg`, the demo tables loaded into its schema `main`) a schema of its own
+    for segsql's tables."""
+    if pg is not None:
+        options = {"host": pg.host, "port": pg.port, "user": pg.user, "dbname": pg.dbname}
+        target = Target(
+            name="bench",
+            type="postgres",
+            schema=f"segsql_{name}",
+            project_dir=str(tmp),
+            options=options,
+        )
+        return connect(target)
     copy = tmp / f"{name}.duckdb"
     shutil.copy(source, copy)
     options = {"type": "duckdb", "path": str(copy), "threads": 2}
@@ -68,21 +83,30 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--repeat", type=int, default=3, help="refreshes measured (median)")
     parser.add_argument("--one-by-one", action="store_true", help="no batched steps")
+    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb")
     args = parser.parse_args()
     source = warehouse(args.users, args.events)
     project = load_project(ROOT)
     segments = [s for s in project.segments.values() if s.enabled]
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        pg = None
+        if args.engine == "postgres":  # a throw-away cluster, loaded by bench/run.py's loader
+            from pgcluster import postgres_cluster
+            from run import load_postgres
+
+            pg = stack.enter_context(postgres_cluster())
+            load_postgres(pg, source)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         refreshes = []
         for i in range(args.repeat):
-            adapter = fresh(source, Path(tmp), f"refresh{i}")
+            adapter = fresh(source, Path(tmp), f"refresh{i}", pg)
             start = time.perf_counter()
             results = run_segments(adapter, project, segments, END, force=True)
             refreshes.append(time.perf_counter() - start)
             adapter.close()
             assert {r.status for r in results} == {"success"}, results
         times = steps(END - timedelta(days=args.days - 1), END, Duration(1, "d"))
-        adapter = fresh(source, Path(tmp), "backfill")
+        adapter = fresh(source, Path(tmp), "backfill", pg)
         stamps = [time.perf_counter()]
         done = backfill(
             adapter,
@@ -97,7 +121,10 @@ def main() -> None:
         adapter.close()
         assert len(done) == len(times)
     refresh = statistics.median(refreshes)
-    print(f"demo project: {len(segments)} segments, {args.users} users, {args.events} events")
+    print(
+        f"demo project on {args.engine}: {len(segments)} segments, {args.users} users, "
+        f"{args.events} events"
+    )
     each = [round(r, 2) for r in refreshes]
     print(f"full refresh (median of {args.repeat}): {refresh:.2f} s  {each}")
     print(
