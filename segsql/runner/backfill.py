@@ -1,10 +1,14 @@
 """`segsql backfill`: a new segment's history from before it existed (SPEC section 11).
 
 It refreshes the selected segments at T = from, from + every, ... while T < to, then at
-`to`, in order, each step exactly `segsql run --all --select S --as-of T` (the same
-`run_segments`), evaluated on the warehouse as it is now. Its first step is the
-segments' first successful run, so its entries are `initial`. Only segments without a
-successful run can be backfilled: anything else is refused before anything is written.
+`to`, in order, each step writing exactly what `segsql run --all --select S --as-of T`
+writes, evaluated on the warehouse as it is now. Its first step is the segments' first
+successful run, so its entries are `initial`. Only segments without a successful run can
+be backfilled: anything else is refused before anything is written.
+
+The first and the last step are ordinary runs (`run_segments`). Where the engine and the
+segments allow it (`batchable`), the steps between are evaluated in one query per entity
+type and written in one transaction (`batched`, state/steps.py); else each is a run.
 """
 
 from __future__ import annotations
@@ -231,6 +235,7 @@ class _Staged:
         d = adapter.dialect
         step_T = c(STEP_T, SOURCE)  # the T of a change row's step
         for entity, (table, segs) in self.evaluated.items():
+            # (the change rows read only the segment and the Reasons of these)
             reasons = [
                 SegmentRun(
                     "",
