@@ -116,3 +116,36 @@ def test_zone_aware_sources(adapter, engine, tmp_path, machine_zone):
         for zone in ZONES:
             adapter.execute(set_statement(SESSION_ZONE[engine], zone))
             assert {name: view_members(adapter, name) for name in EXPECTED} == EXPECTED, zone
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_zone_aware_sources_in_a_batched_backfill(adapter, engine, tmp_path, machine_zone):
+    """The steps a backfill writes together read zone-aware columns as a run does: the
+    members of every step (the change log replayed) equal a run's evaluation at its T."""
+    from segsql.runner.backfill import backfill, batchable
+
+    project = load_project(write_project(tmp_path, SEGMENTS))
+    T = utcnow().replace(microsecond=0) - timedelta(minutes=1)
+    types = {name: {"ts": "INSTANT"} for name in ("tz_logins", "tz_clicks")}
+    types["tz_users"] = {"signup_at": "INSTANT"}
+    load_tables(adapter, project, data(T), types=types)
+    segments = list(project.segments.values())
+    assert batchable(adapter, segments)
+    times = [T - timedelta(hours=h) for h in (50, 26, 5, 2)] + [T]
+    machine_zone("Asia/Kolkata")
+    done = backfill(adapter, project, segments, times)
+    assert [{r.status for r in step} for step in done] == [{"success"}] * len(times)
+    checked = check_sources(adapter, project, segments)
+    changes = adapter.fetch(
+        exp.select(c("segment"), c("entity_id"), c("change"), c("changed_at"))
+        .from_(adapter.table("segsql_membership_changes"))
+        .order_by(c("changed_at"))
+    )
+    members: dict[str, set[str]] = {name: set() for name in EXPECTED}
+    for t in times:
+        for seg, entity, change, at in changes:
+            if at == t:
+                (members[seg].add if change == "entered" else members[seg].discard)(entity)
+        expected = {name: members_at(adapter, checked, name, t) for name in EXPECTED}
+        assert members == expected, t
+    assert members == EXPECTED

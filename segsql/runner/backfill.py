@@ -39,6 +39,7 @@ from ..state.steps import (
     steps_rows,
 )
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, SegmentRun, c, insert
+from .checks import check_sources
 from .guardrails import exit_share_limit, has_run_rules
 from .run import SegmentResult, definition_hash, read_last_success, run_segments
 
@@ -148,6 +149,7 @@ def batched(
     last = len(times) - 1
     try:
         with adapter.run_lock():
+            project = check_sources(adapter, project, segments)  # its zone-aware columns
             started = utcnow()
             staged = _Staged.of(adapter, project, segments, times, started)
             with adapter.transaction():
