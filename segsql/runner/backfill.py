@@ -41,7 +41,14 @@ from ..state.steps import (
 from ..state.tables import CHANGES, MEMBERSHIPS, RUNS, SegmentRun, c, insert
 from .checks import check_sources
 from .guardrails import exit_share_limit, has_run_rules
-from .run import SegmentResult, definition_hash, read_last_success, run_segments
+from .run import (
+    SegmentResult,
+    definition_hash,
+    prepare,
+    read_last_success,
+    replace_views,
+    run_segments,
+)
 
 log = logging.getLogger("segsql.backfill")
 
@@ -88,43 +95,29 @@ def backfill(
 ) -> list[list[SegmentResult]]:
     """Run `segments` at each of `times` in order (each step a forced run); stops after
     a step in which a segment failed (its later history would have a hole). Returns the
-    results per step done. Where `batchable`, the steps between the first and the last
-    are written together (`batched`); the first and the last are ordinary runs, the last
-    one writing the kept state that later runs start from. `batch=False`: every step an
-    ordinary run (bench/backfill.py measures both)."""
+    results per step done. Where `batchable`, all the steps but the last are written
+    together (`batched`); the last is an ordinary run, which writes the kept state that
+    later runs start from. `batch=False`: every step an ordinary run (bench/backfill.py
+    measures both)."""
     refuse_ran(adapter, segments)
-    batch = batch and len(times) > 2 and batchable(adapter, segments)
     done: list[list[SegmentResult]] = []
-
-    def record(i: int, results: list[SegmentResult]) -> bool:
+    first = 0
+    if batch and len(times) > 1 and batchable(adapter, segments):
+        steps = batched(adapter, project, segments, times[:-1])
+        if steps is not None:
+            done.extend(steps)
+            first = len(steps)
+    if step_done is not None:
+        for i, results in enumerate(done):
+            step_done(i, times[i], results)
+    for i in range(first, len(times)):
+        # the views and state tables are the same at every T: made at the first step only
+        results = run_segments(adapter, project, segments, times[i], force=True, setup=i == 0)
         done.append(results)
         if step_done is not None:
             step_done(i, times[i], results)
-        return any(r.status == "error" for r in results)
-
-    i = 0
-    while i < len(times):
-        if batch and i == 1:
-            steps = batched(adapter, project, segments, times[:-1])
-            if steps is not None:
-                for k, results in enumerate(steps, start=1):
-                    record(k, results)
-                i = len(times) - 1
-                continue
-        # the views and state tables are the same at every T: made at the first step only;
-        # a batched first step keeps no state (the steps after it are evaluated whole)
-        results = run_segments(
-            adapter,
-            project,
-            segments,
-            times[i],
-            force=True,
-            setup=i == 0,
-            state=not (batch and i == 0),
-        )
-        if record(i, results):
+        if any(r.status == "error" for r in results):
             break
-        i += 1
     return done
 
 
@@ -142,18 +135,25 @@ def batchable(adapter: Adapter, segments: list[Segment]) -> bool:
 def batched(
     adapter: Adapter, project: Project, segments: list[Segment], times: list[datetime]
 ) -> list[list[SegmentResult]] | None:
-    """Steps 1.. of `times` (step 0 written already, by an ordinary run) in one
-    transaction: each step's change rows and `success` rows, then the membership rows of
-    the last (state/steps.py). Returns the results per step; None, with nothing written,
-    when it fails (the caller goes on step by step, where errors are reported)."""
-    last = len(times) - 1
+    """The steps at `times` in one transaction, the first being the segments' first run:
+    after the setup of a run (state tables, live views), each step's change rows and
+    `success` rows, then the membership rows of the last (state/steps.py). Returns the
+    results per step; None, with nothing written but the views, when a view or the
+    batch fails (the caller runs the steps one by one, where errors are reported)."""
     try:
         with adapter.run_lock():
             project = check_sources(adapter, project, segments)  # its zone-aware columns
+            prepare(adapter, project)
+            for run_id, segment, way in adapter.recover():
+                log.warning(
+                    "recovered interrupted refresh of %s (run %s): rolled %s", segment, run_id, way
+                )
+            if replace_views(adapter, project, segments):
+                return None
             started = utcnow()
             staged = _Staged.of(adapter, project, segments, times, started)
             with adapter.transaction():
-                staged.write(adapter, project, segments, times[0], started)
+                staged.write(adapter, project, segments, started)
             found: dict[tuple[int, str], dict[str, int]] = {}
             for step, segment, kind, n in adapter.fetch(
                 exp.select(exp.Star()).from_(staged.counts)
@@ -163,7 +163,7 @@ def batched(
         log.warning("writing the backfill's steps together failed; running them one by one")
         log.debug("the batch failed with: %s", one_line(err))
         return None
-    seconds = (utcnow() - started).total_seconds() / (last * len(segments))
+    seconds = (utcnow() - started).total_seconds() / (len(times) * len(segments))
     return [
         [
             SegmentResult(
@@ -175,7 +175,7 @@ def batched(
             )
             for seg in segments
         ]
-        for i in range(1, last + 1)
+        for i in range(len(times))
     ]
 
 
@@ -225,15 +225,9 @@ class _Staged:
         return cls(steps, evaluated, members, changes, counts, last)
 
     def write(
-        self,
-        adapter: Adapter,
-        project: Project,
-        segments: list[Segment],
-        first: datetime,
-        started: datetime,
+        self, adapter: Adapter, project: Project, segments: list[Segment], started: datetime
     ) -> None:
-        """The change rows, the last step's memberships (replacing step 0's), the
-        `success` rows."""
+        """The change rows, the last step's memberships, the `success` rows."""
         d = adapter.dialect
         step_T = c(STEP_T, SOURCE)  # the T of a change row's step
         for entity, (table, segs) in self.evaluated.items():
@@ -243,7 +237,7 @@ class _Staged:
                     "",
                     seg.name,
                     entity,
-                    first,
+                    started,
                     started,
                     "",
                     reasons=Reasons(table, entity, reason_expr(d, project, seg, SOURCE, step_T)),
@@ -253,9 +247,9 @@ class _Staged:
             rows = step_change_rows(self.changes, self.steps, entity, reasons)
             adapter.execute(insert(adapter.table(CHANGES), rows, CHANGES))
         memberships = adapter.table(MEMBERSHIPS)
-        names = [lit(seg.name) for seg in segments]
+        names = [lit(seg.name) for seg in segments]  # (a segment that never ran has none)
         adapter.execute(exp.delete(memberships.copy(), where=c("segment").isin(*names)))
-        rows = last_memberships(self.members, self.changes, self.steps, self.last, d.instant(first))
+        rows = last_memberships(self.members, self.changes, self.steps, self.last)
         adapter.execute(insert(memberships, rows, MEMBERSHIPS))
         hashes = {seg.name: definition_hash(project, seg) for seg in segments}
         rows = step_run_rows(d, self.steps, self.counts, hashes, started, utcnow())

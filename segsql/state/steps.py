@@ -2,13 +2,14 @@
 however many steps there are, from one evaluation of all the steps per entity type
 (compiler/steps.py).
 
-Step 0 is the backfill's first run, written before by an ordinary run; the steps here
-are 1..last. Each writes what a run at its T writes after the step before: the
-`entered` and `exited` rows of the members that changed between the two, a `success`
-row per segment, and, after the last, the membership rows. The staged tables:
+The steps here are 0..last; step 0 is the segments' first run (its entries are
+`initial`). Each writes what a run at its T writes after the step before: the `entered`
+and `exited` rows of the members that changed between the two (at step 0, every member
+entered), a `success` row per segment, and, after the last, the membership rows. The
+staged tables:
 - steps: STEP, STEP_T, `run_id` and `at` (T as an instant: `changed_at` and `as_of`);
 - members: (STEP, segment, entity_type, entity_id, holdout), a row per member and step;
-- changes: the same columns and `change`, a row per entry and exit of steps 1..last.
+- changes: the same columns and `change`, a row per entry and exit.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ def members_rows(d: Dialect, evaluated: dict[str, tuple[exp.Table, list[Segment]
 
 
 def step_changes(members: exp.Table, last: int) -> exp.Select:
-    """The changes table: a member at a step and not at the one before entered there; a
-    member at a step before `last` and not at the next exited at the next."""
+    """The changes table: a member at a step and not at the one before (none before step
+    0) entered there; a member at a step before `last` and not at the next exited at the
+    next."""
 
     def either(name: str) -> exp.Expression:
         return exp.alias_(exp.func("COALESCE", c(name, "n"), c(name, "o")), name, quoted=True)
@@ -76,13 +78,11 @@ def step_changes(members: exp.Table, last: int) -> exp.Select:
         exp.EQ(this=c(STEP, "o"), expression=exp.Sub(this=c(STEP, "n"), expression=lit(1))),
     )
     step = exp.func("COALESCE", c(STEP, "n"), exp.Add(this=c(STEP, "o"), expression=lit(1)))
-    entered = exp.and_(
-        c("segment", "o").is_(exp.null()), exp.GTE(this=c(STEP, "n"), expression=lit(1))
-    )
+    entered = c("segment", "o").is_(exp.null())
     exited = exp.and_(
         c("segment", "n").is_(exp.null()), exp.LT(this=c(STEP, "o"), expression=lit(last))
     )
-    change = exp.case().when(c("segment", "o").is_(exp.null()), lit("entered")).else_(lit("exited"))
+    change = exp.case().when(entered.copy(), lit("entered")).else_(lit("exited"))
     return (
         exp.select(
             exp.alias_(step, STEP, quoted=True),
@@ -102,8 +102,12 @@ def step_change_rows(
     changes: exp.Table, steps: exp.Table, entity: str, runs: list[SegmentRun]
 ) -> exp.Select:
     """The change rows of one entity type (in CHANGES column order), each with its step's
-    run_id and T; `reason` from the evaluation row of its step (runs: of that entity
-    type, their Reasons over the steps' evaluation table)."""
+    run_id and T; `initial` on the entries of step 0 (the first run); `reason` from the
+    evaluation row of its step (runs: of that entity type, their Reasons over the steps'
+    evaluation table)."""
+    initial = exp.and_(
+        exp.EQ(this=c(STEP, "x"), expression=lit(0)), c("change", "x").eq(lit("entered"))
+    )
     query = (
         exp.select(
             c("run_id", "s"),
@@ -113,7 +117,7 @@ def step_change_rows(
             c("change", "x"),
             c(AT, "s"),
             c("holdout", "x"),
-            exp.alias_(exp.false(), "initial", quoted=True),
+            exp.alias_(initial, "initial", quoted=True),
         )
         .from_(exp.alias_(changes.copy(), "x", table=True), copy=False)
         .join(
@@ -127,10 +131,10 @@ def step_change_rows(
 
 
 def last_memberships(
-    members: exp.Table, changes: exp.Table, steps: exp.Table, last: int, since: exp.Expression
+    members: exp.Table, changes: exp.Table, steps: exp.Table, last: int
 ) -> exp.Select:
     """The membership rows after the last step (in MEMBERSHIPS column order): `entered_at`
-    is the T of a member's last entry, `since` (step 0's T) for those in since step 0."""
+    is the T of a member's last entry."""
     entries = (
         exp.select(
             c("segment", "x"),
@@ -160,11 +164,11 @@ def last_memberships(
             c("entity_type", "m"),
             c("entity_id", "m"),
             c("holdout", "m"),
-            exp.func("COALESCE", c(AT, "e"), since),
+            c(AT, "e"),
             exp.Subquery(this=run_id),
         )
         .from_(exp.alias_(members.copy(), "m", table=True), copy=False)
-        .join(entries.subquery("e", copy=False), join_type="left", on=same, copy=False)
+        .join(entries.subquery("e", copy=False), on=same, copy=False)
         .where(exp.EQ(this=c(STEP, "m"), expression=lit(last)), copy=False)
     )
 
@@ -193,7 +197,7 @@ def step_run_rows(
     started: datetime,
     finished: datetime,
 ) -> exp.Select:
-    """The `success` rows of steps 1.. (in RUNS column order), one per step and segment
+    """The `success` rows (in RUNS column order), one per step and segment
     of `hashes` (segment -> definition_hash), counted in `counts` (`step_counts`)."""
     segments = exp.values(
         [(lit(name), lit(h)) for name, h in hashes.items()],
@@ -226,6 +230,5 @@ def step_run_rows(
         .from_(exp.alias_(steps.copy(), "s", table=True), copy=False)
         .join(segments, join_type="cross", copy=False)
         .join(exp.alias_(counts.copy(), "k", table=True), join_type="left", on=on, copy=False)
-        .where(exp.GTE(this=c(STEP, "s"), expression=lit(1)), copy=False)
         .group_by(*keys, copy=False)
     )
