@@ -59,12 +59,19 @@ def test_steps():
     assert steps(FROM, FROM, day) == [FROM]
 
 
-@pytest.mark.parametrize("batched", [True, False], ids=["batched", "one_by_one"])
-def test_backfill_equals_step_by_step_runs(
-    adapter, engine, request, tmp_path, batched, monkeypatch
-):
-    if not batched:
+@pytest.mark.parametrize("way", ["batched", "one_by_one", "batch_fails"])
+def test_backfill_equals_step_by_step_runs(adapter, engine, request, tmp_path, way, monkeypatch):
+    batched = way == "batched"
+    if way == "one_by_one":
         monkeypatch.setattr(backfill, "batchable", lambda *_: False)
+    if way == "batch_fails":  # after its change rows, in its transaction: all rolled back
+        write = backfill._Staged.write
+
+        def failing(self, adapter, *args):
+            write(self, adapter, *args)
+            raise RuntimeError("the warehouse went away")
+
+        monkeypatch.setattr(backfill._Staged, "write", failing)
     reload(adapter, run_data(10))
     root = project_for(adapter, tmp_path / "project")
     result = invoke(
