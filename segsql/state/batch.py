@@ -43,7 +43,7 @@ def _in_batch(segments: list[str]) -> exp.Expression:
     return c("segment").isin(*(lit(s) for s in segments))
 
 
-def _same_member(a: str, b: str | exp.Table) -> exp.Expression:
+def same_member(a: str, b: str | exp.Table) -> exp.Expression:
     """Rows of a and b are about the same member: equal segment, entity_type and entity_id
     (a segment whose `entity:` changed holds other entities under the same ids)."""
     return exp.and_(
@@ -99,7 +99,7 @@ def batch_changes(
             either("holdout"),
         )
         .from_(new.subquery("n", copy=False), copy=False)
-        .join(old.subquery("o"), join_type="full", on=_same_member("o", "n"), copy=False)
+        .join(old.subquery("o"), join_type="full", on=same_member("o", "n"), copy=False)
         .where(
             exp.or_(missing("o"), missing("n")),
             copy=False,
@@ -142,7 +142,7 @@ def batch_drop_exited(memberships: exp.Table, changed: exp.Table) -> exp.Delete:
         exp.select(exp.Literal.number(1))
         .from_(exp.alias_(changed.copy(), "x", table=True), copy=False)
         .where(
-            exp.and_(c("change", "x").eq(lit("exited")), _same_member("x", memberships)),
+            exp.and_(c("change", "x").eq(lit("exited")), same_member("x", memberships)),
             copy=False,
         )
     )

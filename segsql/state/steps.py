@@ -22,7 +22,7 @@ from ..compiler import EVALUATION_ID, holdout_expr
 from ..compiler.steps import STEP, STEP_T
 from ..dialects.base import Dialect, lit
 from ..model.types import Segment
-from .batch import union_all
+from .batch import same_member, union_all
 from .reasons import SOURCE, add_reason
 from .tables import SegmentRun, c
 
@@ -71,10 +71,7 @@ def step_changes(members: exp.Table, last: int) -> exp.Select:
         return exp.alias_(exp.func("COALESCE", c(name, "n"), c(name, "o")), name, quoted=True)
 
     same = exp.and_(
-        *(
-            exp.EQ(this=c(n, "o"), expression=c(n, "n"))
-            for n in ("segment", "entity_type", "entity_id")
-        ),
+        same_member("o", "n"),
         exp.EQ(this=c(STEP, "o"), expression=exp.Sub(this=c(STEP, "n"), expression=lit(1))),
     )
     step = exp.func("COALESCE", c(STEP, "n"), exp.Add(this=c(STEP, "o"), expression=lit(1)))
@@ -151,12 +148,7 @@ def last_memberships(
         .where(c("change", "x").eq(lit("entered")), copy=False)
         .group_by(c("segment", "x"), c("entity_type", "x"), c("entity_id", "x"), copy=False)
     )
-    same = exp.and_(
-        *(
-            exp.EQ(this=c(n, "e"), expression=c(n, "m"))
-            for n in ("segment", "entity_type", "entity_id")
-        )
-    )
+    same = same_member("e", "m")
     run_id = exp.select(c("run_id")).from_(steps.copy()).where(c(STEP).eq(lit(last)))
     return (
         exp.select(
