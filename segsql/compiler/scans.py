@@ -237,31 +237,35 @@ class Scans(Relations):
 
     # ------------------------------------------------------------------ anchors
     def anchor(self, plan: EntityPlan, anchor: SinceNthLast) -> exp.Select:
-        """Per entity, the timestamp of the n-th most recent anchor event at or before T."""
+        """Per entity, the timestamp of the n-th most recent anchor event at or before T:
+        of its anchor events ranked oldest first, the one ranked c - n + 1, c the count of
+        those at or before T. The ranking does not depend on T: a backfill's steps
+        (compiler/steps.py) rank each entity's events once, not once per step."""
         single = self._single(plan, anchor.sources)
-        rel = self.relation(plan, anchor.sources, set())
-        filters = [exp.LTE(this=self.rel_cols(single).ts, expression=self.T)]
-        filters += self.event_filter(plan, anchor.sources, anchor.events, None, single)
+
+        def rows(*columns: exp.Expression, at_t: bool = False) -> exp.Select:
+            cols = self.rel_cols(single)
+            where = self.event_filter(plan, anchor.sources, anchor.events, None, single)
+            if at_t:
+                where.append(exp.LTE(this=cols.ts, expression=self.T))
+            query = select(self.alias(cols.key, KEY), *columns)
+            query.from_(self.relation(plan, anchor.sources, set()), copy=False)
+            return query.where(and_(*where), copy=False) if where else query
+
         cols = self.rel_cols(single)
-        rank = exp.Window(
-            this=exp.RowNumber(),
-            partition_by=[cols.key],
-            order=exp.Order(expressions=[exp.Ordered(this=cols.ts, desc=True)]),
+        oldest_first = exp.Order(expressions=[exp.Ordered(this=cols.ts)])
+        rank = exp.Window(this=exp.RowNumber(), partition_by=[cols.key], order=oldest_first)
+        ranked = rows(self.alias(self.rel_cols(single).ts, "ts"), self.alias(rank, "rn"))
+        counts = rows(self.alias(exp.Count(this=exp.Star()), "n"), at_t=True)
+        counts.group_by(self.rel_cols(single).key, copy=False)
+        nth = exp.Sub(this=self.col("n", "c"), expression=exp.Literal.number(anchor.n - 1))
+        on = and_(
+            exp.EQ(this=self.col(KEY, "r"), expression=self.col(KEY, "c")),
+            exp.EQ(this=self.col("rn", "r"), expression=nth),
         )
-        out = self.rel_cols(single)
-        ranked = (
-            select(self.alias(out.key, KEY), self.alias(out.ts, "ts"), self.alias(rank, "rn"))
-            .from_(rel, copy=False)
-            .where(and_(*filters), copy=False)
-        )
-        return (
-            select(self.col(KEY, "r"), self.alias(self.col("ts", "r"), "anchor"))
-            .from_(table_alias(ranked, "r"), copy=False)
-            .where(
-                exp.EQ(this=self.col("rn", "r"), expression=exp.Literal.number(anchor.n)),
-                copy=False,
-            )
-        )
+        query = select(self.col(KEY, "r"), self.alias(self.col("ts", "r"), "anchor"))
+        query.from_(table_alias(ranked, "r"), copy=False)
+        return join(query, table_alias(counts, "c"), on)
 
     def anchor_scan(self, plan: EntityPlan, scan: Scan) -> exp.Select:
         """Entities with n anchors (the n-th most recent computed once), LEFT JOINed with

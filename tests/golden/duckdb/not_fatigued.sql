@@ -14,7 +14,7 @@ LEFT JOIN (
       SELECT
         ev."segsql_k" AS "segsql_k",
         ev."segsql_ts" AS "ts",
-        ROW_NUMBER() OVER (PARTITION BY ev."segsql_k" ORDER BY ev."segsql_ts" DESC) AS "rn"
+        ROW_NUMBER() OVER (PARTITION BY ev."segsql_k" ORDER BY ev."segsql_ts") AS "rn"
       FROM (
         SELECT
           "user_id" AS "segsql_k",
@@ -29,11 +29,32 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
-        AND ev."segsql_event" IN ('email_delivered')
+        ev."segsql_event" IN ('email_delivered')
     ) AS r
-    WHERE
-      r."rn" = 3
+    JOIN (
+      SELECT
+        ev."segsql_k" AS "segsql_k",
+        COUNT(*) AS "n"
+      FROM (
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."events"
+        UNION ALL
+        SELECT
+          "user_id" AS "segsql_k",
+          "event_name" AS "segsql_event",
+          "ts" AS "segsql_ts"
+        FROM "main"."email_events"
+      ) AS ev
+      WHERE
+        ev."segsql_event" IN ('email_delivered')
+        AND ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+      GROUP BY
+        ev."segsql_k"
+    ) AS c
+      ON r."segsql_k" = c."segsql_k" AND r."rn" = c."n" - 2
   ) AS a
   LEFT JOIN (
     SELECT

@@ -14,7 +14,7 @@ LEFT JOIN (
       SELECT
         ev."SEGSQL_K" AS "SEGSQL_K",
         ev."SEGSQL_TS" AS "TS",
-        ROW_NUMBER() OVER (PARTITION BY ev."SEGSQL_K" ORDER BY ev."SEGSQL_TS" DESC NULLS LAST) AS "RN"
+        ROW_NUMBER() OVER (PARTITION BY ev."SEGSQL_K" ORDER BY ev."SEGSQL_TS") AS "RN"
       FROM (
         SELECT
           "USER_ID" AS "SEGSQL_K",
@@ -29,11 +29,32 @@ LEFT JOIN (
         FROM "MAIN"."EMAIL_EVENTS"
       ) AS ev
       WHERE
-        ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
-        AND ev."SEGSQL_EVENT" IN ('email_delivered')
+        ev."SEGSQL_EVENT" IN ('email_delivered')
     ) AS r
-    WHERE
-      r."RN" = 3
+    JOIN (
+      SELECT
+        ev."SEGSQL_K" AS "SEGSQL_K",
+        COUNT(*) AS "N"
+      FROM (
+        SELECT
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
+        FROM "MAIN"."EVENTS"
+        UNION ALL
+        SELECT
+          "USER_ID" AS "SEGSQL_K",
+          "EVENT_NAME" AS "SEGSQL_EVENT",
+          "TS" AS "SEGSQL_TS"
+        FROM "MAIN"."EMAIL_EVENTS"
+      ) AS ev
+      WHERE
+        ev."SEGSQL_EVENT" IN ('email_delivered')
+        AND ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+      GROUP BY
+        ev."SEGSQL_K"
+    ) AS c
+      ON r."SEGSQL_K" = c."SEGSQL_K" AND r."RN" = c."N" - 2
   ) AS a
   LEFT JOIN (
     SELECT
