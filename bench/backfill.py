@@ -90,11 +90,13 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         pg = None
         if args.engine == "postgres":  # a throw-away cluster, loaded by bench/run.py's loader
+            from incremental import index_timestamps
             from pgcluster import postgres_cluster
             from run import load_postgres
 
             pg = stack.enter_context(postgres_cluster())
             load_postgres(pg, source)
+            index_timestamps(pg)  # as the README tells Postgres users to
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         refreshes = []
         for i in range(args.repeat):

@@ -6,9 +6,9 @@ writes, evaluated on the warehouse as it is now. Its first step is the segments'
 successful run, so its entries are `initial`. Only segments without a successful run can
 be backfilled: anything else is refused before anything is written.
 
-The first and the last step are ordinary runs (`run_segments`). Where the engine and the
-segments allow it (`batchable`), the steps between are evaluated in one query per entity
-type and written in one transaction (`batched`, state/steps.py); else each is a run.
+Where the engine and the segments allow it (`batchable`), all the steps but the last are
+evaluated in one query per entity type and written in one transaction (`batched`,
+state/steps.py); the last, and every step elsewhere, is an ordinary run (`run_segments`).
 """
 
 from __future__ import annotations
