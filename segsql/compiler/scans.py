@@ -20,6 +20,7 @@ from .nodes import (
     join,
     or_,
     paren,
+    present,
     select,
     table_alias,
 )
@@ -243,20 +244,20 @@ class Scans(Relations):
         (compiler/steps.py) rank each entity's events once, not once per step."""
         single = self._single(plan, anchor.sources)
 
-        def rows(*columns: exp.Expression, at_t: bool = False) -> exp.Select:
+        def rows(at_t: bool, *columns: exp.Expression) -> exp.Select:
+            """The anchor events with a time (at or before T: `at_t`), key and `columns`."""
             cols = self.rel_cols(single)
-            where = self.event_filter(plan, anchor.sources, anchor.events, None, single)
-            if at_t:
-                where.append(exp.LTE(this=cols.ts, expression=self.T))
+            when = exp.LTE(this=cols.ts, expression=self.T) if at_t else present(cols.ts)
+            where = [when, *self.event_filter(plan, anchor.sources, anchor.events, None, single)]
             query = select(self.alias(cols.key, KEY), *columns)
             query.from_(self.relation(plan, anchor.sources, set()), copy=False)
-            return query.where(and_(*where), copy=False) if where else query
+            return query.where(and_(*where), copy=False)
 
         cols = self.rel_cols(single)
         oldest_first = exp.Order(expressions=[exp.Ordered(this=cols.ts)])
         rank = exp.Window(this=exp.RowNumber(), partition_by=[cols.key], order=oldest_first)
-        ranked = rows(self.alias(self.rel_cols(single).ts, "ts"), self.alias(rank, "rn"))
-        counts = rows(self.alias(exp.Count(this=exp.Star()), "n"), at_t=True)
+        ranked = rows(False, self.alias(self.rel_cols(single).ts, "ts"), self.alias(rank, "rn"))
+        counts = rows(True, self.alias(exp.Count(this=exp.Star()), "n"))
         counts.group_by(self.rel_cols(single).key, copy=False)
         nth = exp.Sub(this=self.col("n", "c"), expression=exp.Literal.number(anchor.n - 1))
         on = and_(

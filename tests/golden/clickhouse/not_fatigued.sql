@@ -29,7 +29,9 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_event" IN ('email_delivered')
+        NOT (
+          ev."segsql_ts" IS NULL
+        ) AND ev."segsql_event" IN ('email_delivered')
     ) AS r
     JOIN (
       SELECT
@@ -49,7 +51,7 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_event" IN ('email_delivered') AND ev."segsql_ts" <= now64(6, 'UTC')
+        ev."segsql_ts" <= now64(6, 'UTC') AND ev."segsql_event" IN ('email_delivered')
       GROUP BY
         ev."segsql_k"
     ) AS c

@@ -29,7 +29,7 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_event" IN ('email_delivered')
+        NOT ev."segsql_ts" IS NULL AND ev."segsql_event" IN ('email_delivered')
     ) AS r
     JOIN (
       SELECT
@@ -49,8 +49,8 @@ LEFT JOIN (
         FROM "main"."email_events"
       ) AS ev
       WHERE
-        ev."segsql_event" IN ('email_delivered')
-        AND ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+        ev."segsql_ts" <= CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)
+        AND ev."segsql_event" IN ('email_delivered')
       GROUP BY
         ev."segsql_k"
     ) AS c

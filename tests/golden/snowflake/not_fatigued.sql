@@ -29,7 +29,7 @@ LEFT JOIN (
         FROM "MAIN"."EMAIL_EVENTS"
       ) AS ev
       WHERE
-        ev."SEGSQL_EVENT" IN ('email_delivered')
+        NOT ev."SEGSQL_TS" IS NULL AND ev."SEGSQL_EVENT" IN ('email_delivered')
     ) AS r
     JOIN (
       SELECT
@@ -49,8 +49,8 @@ LEFT JOIN (
         FROM "MAIN"."EMAIL_EVENTS"
       ) AS ev
       WHERE
-        ev."SEGSQL_EVENT" IN ('email_delivered')
-        AND ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        ev."SEGSQL_TS" <= CAST(CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP()) AS TIMESTAMP)
+        AND ev."SEGSQL_EVENT" IN ('email_delivered')
       GROUP BY
         ev."SEGSQL_K"
     ) AS c
