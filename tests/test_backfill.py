@@ -133,6 +133,7 @@ def test_backfill_equals_step_by_step_runs(adapter, engine, request, tmp_path, w
         "1d",
     )
     assert refused.exit_code == 2 and "ev_count" in refused.output
+    assert "evaluated in one query" not in refused.output  # no batch was started
     assert "ev_zero" not in refused.output.split("nothing was written")[0].split("ran:")[1]
     assert snapshot(adapter) == before
     bad = invoke(

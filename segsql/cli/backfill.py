@@ -34,7 +34,7 @@ def backfill(ctx: Context, select, start, end, every) -> None:
     from ..errors import RunFailed, UsageError
     from ..model.select import select as pick
     from ..runner.backfill import backfill as run_backfill
-    from ..runner.backfill import batchable, steps
+    from ..runner.backfill import steps
 
     if not select:
         raise UsageError("backfill needs --select (the new segments to backfill)")
@@ -50,11 +50,6 @@ def backfill(ctx: Context, select, start, end, every) -> None:
     )
     started = time.perf_counter()
     adapter = ctx.connect()
-    if len(times) > 1 and batchable(adapter, segments):  # a pause before the first line
-        say(
-            f"steps 1-{len(times) - 1} are evaluated in one query per entity type and written "
-            "in one transaction: they are reported together once written"
-        )
     progress = Progress("backfill")
     progress.start(len(times))
     failed: list[str] = []
@@ -74,8 +69,14 @@ def backfill(ctx: Context, select, start, end, every) -> None:
         progress.current(f"{T:%Y-%m-%d %H:%M}")
         progress.advance()
 
+    def batch_started(n: int) -> None:  # a pause before the first step's line
+        say(
+            f"steps 1-{n} are evaluated in one query per entity type and written in one "
+            "transaction: they are reported together once written"
+        )
+
     try:
-        done = run_backfill(adapter, project, segments, times, step_done)
+        done = run_backfill(adapter, project, segments, times, step_done, batch_started)
     finally:
         progress.close()
         adapter.close()

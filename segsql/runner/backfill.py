@@ -91,18 +91,22 @@ def backfill(
     segments: list[Segment],
     times: list[datetime],
     step_done: Callable[[int, datetime, list[SegmentResult]], None] | None = None,
+    batch_started: Callable[[int], None] | None = None,
     batch: bool = True,
 ) -> list[list[SegmentResult]]:
     """Run `segments` at each of `times` in order (each step a forced run); stops after
     a step in which a segment failed (its later history would have a hole). Returns the
     results per step done. Where `batchable`, all the steps but the last are written
     together (`batched`); the last is an ordinary run, which writes the kept state that
-    later runs start from. `batch=False`: every step an ordinary run (bench/backfill.py
-    measures both)."""
+    later runs start from; `batch_started` is told how many steps the batch has before
+    it starts. `batch=False`: every step an ordinary run (bench/backfill.py measures
+    both)."""
     refuse_ran(adapter, segments)
     done: list[list[SegmentResult]] = []
     first = 0
     if batch and len(times) > 1 and batchable(adapter, segments):
+        if batch_started is not None:
+            batch_started(len(times) - 1)
         steps = batched(adapter, project, segments, times[:-1])
         if steps is not None:
             done.extend(steps)
