@@ -4,17 +4,21 @@
     python bench/reasons.py --users 2000 --events 100000 --repeat 1   # a smoke test
 
 On the benchmark's catalogue (bench/segments, DuckDB), each `--repeat` times, side by
-side in one run (the order alternates between repeats): `run --all --full-refresh` at
-T = the end of the generated data on a fresh copy of the warehouse (the first run:
-everybody enters, so every member's reason is built), once with reasons and once
-without (`run_segments(..., reasons=False)`: `reason` NULL), each in a child process.
+side in one run (the order alternates between repeats), `run --all --full-refresh` once
+with reasons and once without (`run_segments(..., reasons=False)`: `reason` NULL), each
+in a child process on a fresh copy of the warehouse, in two scenarios:
+- *first run*, at T = the end of the generated data: everybody enters, so a reason is
+  built for every member (the worst case: as many change rows as a run can write);
+- *refresh*, at T + 5 min on a copy where a run at T (with reasons, not timed) already
+  wrote the memberships: the small diff of an ordinary refresh, as `bench/run.py`
+  measures its full refresh.
 Measured: the whole refresh (wall and CPU, user + system, DuckDB's threads included),
 and the evaluate and write phases (the runner's `timings`). The overhead is given twice:
 with / without - 1 of the medians, and the median of each repeat's own with / without
 - 1 (the pair ran back to back, so a slow spell of the machine more often falls on
-both). Both runs must write the same members; the digest of the reasons (segment,
-entity, change, reason, sorted; float sums rounded) shows whether a change to how they
-are computed kept them byte-identical.
+both). Both runs must write the same members; the digest of the measured run's reasons
+(segment, entity, change, reason, sorted; float sums rounded) shows whether a change to
+how they are computed kept them byte-identical.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +49,8 @@ from warehouse import END, OUT, ensure_warehouse  # noqa: E402
 SCHEMA = "segsql_bench"
 KINDS = ("with", "without")
 DECIMAL = re.compile(r"-?\d+\.\d+")
+LATER = timedelta(minutes=5)  # the refresh scenario's T, after the run at END
+SCENARIOS = {"first run": END, "refresh": END + LATER}
 
 
 def log(message: str) -> None:
@@ -57,8 +63,8 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child(db: str, reasons: bool) -> None:
-    """In a child process: one `run --all --full-refresh` at END; its times as JSON.
+def child(db: str, at: datetime, reasons: bool) -> None:
+    """In a child process: one `run --all --full-refresh` at `at`; its times as JSON.
     A phase's CPU is the CPU used since the previous phase ended (or the run began)."""
     os.environ["SEGSQL_BENCH_DB"] = db
     os.environ["SEGSQL_BENCH_SCHEMA"] = SCHEMA
@@ -83,7 +89,7 @@ def child(db: str, reasons: bool) -> None:
         adapter,
         project,
         list(project.enabled.values()),
-        END,
+        at,
         force=True,
         full_refresh=True,
         timings=timings,
@@ -96,8 +102,8 @@ def child(db: str, reasons: bool) -> None:
     print(json.dumps({**out, "failed": failed}))
 
 
-def run_child(db: Path, reasons: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", str(db)]
+def run_child(db: Path, at: datetime, reasons: bool) -> dict:
+    cmd = [sys.executable, __file__, "--child", str(db), "--at", at.isoformat()]
     if not reasons:
         cmd.append("--no-reasons")
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -119,14 +125,18 @@ def _table(name: str) -> exp.Table:
 
 
 def written(db: Path) -> tuple[set[tuple], int, str, int]:
-    """The memberships, the number of change rows, a digest of their reasons, and how
-    many of them have a reason."""
+    """The memberships, the number of change rows of the last run, a digest of their
+    reasons, and how many of them have a reason."""
     import duckdb
 
     members = exp.select("segment", "entity_id", "holdout").from_(_table("segsql_memberships"))
+    runs = _table("segsql_runs")
+    latest = exp.select(exp.func("MAX", exp.column("as_of"))).from_(runs)
+    last = exp.select("run_id").from_(runs.copy()).where(exp.column("as_of").eq(latest.subquery()))
     changes = (
         exp.select("segment", "entity_id", "change", "reason")
         .from_(_table("segsql_membership_changes"))
+        .where(exp.column("run_id").isin(query=last))
         .order_by("segment", "entity_id", "change")
     )
     con = duckdb.connect(str(db), read_only=True)
@@ -149,40 +159,32 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=5_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--no-reasons", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, not args.no_reasons)
-        return
-    source = ensure_warehouse(args.users, args.events, log=log)
-    work = Path(tempfile.mkdtemp(prefix="segsql-reasons-", dir=OUT))
+def measure(base: Path, at: datetime, work: Path, repeat: int, name: str) -> tuple[dict, str]:
+    """`repeat` pairs of runs at `at`, each on a fresh copy of `base`: the runs by kind,
+    and a line on the change rows and the digest of their reasons."""
     runs: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     checks = {}
-    try:
-        for i in range(args.repeat):
-            for kind in KINDS if i % 2 == 0 else KINDS[::-1]:
-                db = work / f"{kind}.duckdb"
-                shutil.copy(source, db)
-                r = run_child(db, kind == "with")
-                runs[kind].append(r)
-                log(f"#{i + 1} {kind} reasons: {r['total']:.2f} s, evaluate {r['evaluate']:.2f} s")
-                checks[kind] = written(db)
-        (with_members, n, digest, explained), (without_members, _, _, none) = (
-            checks["with"],
-            checks["without"],
-        )
-        if with_members != without_members:
-            raise SystemExit("the runs with and without reasons wrote different members")
-        if explained != n or none:
-            raise SystemExit(f"reasons: {explained} of {n} change rows with; {none} without")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    for i in range(repeat):
+        for kind in KINDS if i % 2 == 0 else KINDS[::-1]:
+            db = work / f"{kind}.duckdb"
+            shutil.copy(base, db)
+            r = run_child(db, at, kind == "with")
+            runs[kind].append(r)
+            seconds = f"{r['total']:.2f} s, evaluate {r['evaluate']:.2f} s"
+            log(f"{name} #{i + 1} {kind} reasons: {seconds}")
+            checks[kind] = written(db)
+    (with_members, n, digest, explained), (without_members, _, _, none) = (
+        checks["with"],
+        checks["without"],
+    )
+    if with_members != without_members:
+        raise SystemExit(f"{name}: the runs with and without reasons wrote different members")
+    if explained != n or none:
+        raise SystemExit(f"{name}: reasons on {explained} of {n} change rows with; {none} without")
+    return runs, f"{n:,} change rows; reasons digest {digest}."
+
+
+def table(runs: dict[str, list[dict]]) -> list[str]:
     rows = [
         ("full refresh (wall)", "total"),
         ("full refresh (CPU)", "total_cpu"),
@@ -192,9 +194,6 @@ def main() -> None:
         ("write (CPU)", "write_cpu"),
     ]
     lines = [
-        f"Reasons on a full refresh, DuckDB, {args.users:,} users, {args.events:,} events, "
-        f"T = {END:%Y-%m-%d}, median of {args.repeat} (min-max)",
-        "",
         "| measure | with reasons | without | overhead | paired overhead |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -204,12 +203,44 @@ def main() -> None:
         paired = [w[key] / o[key] - 1 for w, o in zip(runs["with"], runs["without"], strict=True)]
         spread = f"{statistics.median(paired):+.1%} ({min(paired):+.1%} to {max(paired):+.1%})"
         lines.append(f"| {label} | {cells[0]} | {cells[1]} | {overhead:+.1%} | {spread} |")
-    lines += ["", f"{n:,} change rows; reasons digest {digest}."]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--at", help=argparse.SUPPRESS)
+    parser.add_argument("--no-reasons", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, datetime.fromisoformat(args.at), not args.no_reasons)
+        return
+    source = ensure_warehouse(args.users, args.events, log=log)
+    work = Path(tempfile.mkdtemp(prefix="segsql-reasons-", dir=OUT))
+    lines = [
+        f"Reasons on a full refresh, DuckDB, {args.users:,} users, {args.events:,} events, "
+        f"median of {args.repeat} (min-max)",
+    ]
+    all_runs = {}
+    try:
+        ran = work / "ran.duckdb"  # the refresh scenario's start: a run at END
+        shutil.copy(source, ran)
+        run_child(ran, END, True)
+        for name, at in SCENARIOS.items():
+            base = source if at == END else ran
+            runs, line = measure(base, at, work, args.repeat, name)
+            all_runs[name] = runs
+            lines += ["", f"{name}, T = {at:%Y-%m-%d %H:%M}:", "", *table(runs), "", line]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     text = "\n".join(lines)
     print(text)
     stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
     (OUT / f"reasons-{stamp}.md").write_text(text + "\n")
-    (OUT / f"reasons-{stamp}.json").write_text(json.dumps(runs))
+    (OUT / f"reasons-{stamp}.json").write_text(json.dumps(all_runs))
 
 
 if __name__ == "__main__":
