@@ -289,4 +289,27 @@ def test_recomputed_parts_equal_their_own_segments(adapter):
     assert {eid for seg, eid in rows if seg == "not_one"} == users - holds[6]
 
 
+def test_a_shared_part_has_one_column():
+    """`mixed` and `every` share the parts of MIXED_PARTS: the evaluation keeps one truth
+    value column per part that is not recomputed, not one per segment and part."""
+    from segsql.compiler import evaluation_query
+    from segsql.compiler.reasons import reason_parts, single, stored, value_column
+    from segsql.dialects import get_dialect
+
+    d = get_dialect("duckdb")
+    project = mixed_project(d.name)
+    segments = [s for s in project.segments.values() if s.enabled]
+    query = evaluation_query(project, "user", segments, d, T0, reasons=True)
+    kept = [n for n in query.named_selects if n.startswith("segsql_rv_")]
+    pairs = [
+        (s.name, c)
+        for s in segments
+        if not single(s.where)
+        for _, c in reason_parts(s.where)
+        if not stored(c)
+    ]
+    assert sorted(kept) == sorted({value_column(c) for _, c in pairs})
+    assert len(kept) < len(pairs)  # the parts of `every` are those of `mixed`
+
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -62,10 +62,11 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
-def value_column(segment: str, i: int) -> str:
-    """The evaluation column of part i's truth value (a `segsql_` name: no segment's), for
-    a part that the change-row statement cannot recompute (see `stored`)."""
-    return f"segsql_rv_{_digest(segment)}_{i}"
+def value_column(cond: Condition) -> str:
+    """The evaluation column of a part's truth value (a `segsql_` name: no segment's), for
+    a part that the change-row statement cannot recompute (see `stored`), named after the
+    condition: one column for every segment with that part (a shared "not staff", say)."""
+    return f"segsql_rv_{_digest(repr(cond))}"
 
 
 def where_column(segment: str) -> str:
@@ -161,10 +162,10 @@ def reason_columns(
     for seg in segments:
         if applied_suppressions(plan.project, seg):
             out[where_column(seg.name)] = r.boolean(plan, seg.where, two_valued=True)
-        for i, (_, cond) in enumerate(reason_parts(seg.where)):
+        for _, cond in reason_parts(seg.where):
             recomputed = not single(seg.where) and stored(cond)
-            if not single(seg.where) and not recomputed:
-                out[value_column(seg.name, i)] = r.boolean(plan, cond, two_valued=True)
+            if not single(seg.where) and not recomputed and value_column(cond) not in out:
+                out[value_column(cond)] = r.boolean(plan, cond, two_valued=True)
             for leaf in _leaves(cond) if recomputed else [cond]:
                 if isinstance(leaf, EventCond) and measure_column(leaf) not in out:
                     out[measure_column(leaf)] = measure_value(r, plan, leaf)
@@ -261,9 +262,9 @@ def reason_expr(
 
 
 def _truth(
-    r: _Recomputed, project: Project, segment: Segment, i: int, cond: Condition, table: str
+    r: _Recomputed, project: Project, segment: Segment, cond: Condition, table: str
 ) -> tuple[exp.Expression, str, str]:
-    """Part i's truth value: (a boolean, its JSON when true, when false or NULL)."""
+    """A part's truth value: (a boolean, its JSON when true, when false or NULL)."""
     if single(segment.where):  # the segment's own column: `where`, or `not` of the part
         value: exp.Expression = _col(segment.name, table)
         if isinstance(segment.where, Not):
@@ -271,7 +272,7 @@ def _truth(
     elif stored(cond):
         value = r.boolean(EntityPlan(project, segment.entity, {}), cond)
     else:
-        value = _col(value_column(segment.name, i), table)
+        value = _col(value_column(cond), table)
     return value, "true", "false"
 
 
@@ -331,7 +332,7 @@ def _parts_expr(r: _Recomputed, project: Project, segment: Segment, table: str) 
     json_text.text("[")
     for i, (path, cond) in enumerate(reason_parts(segment.where)):
         json_text.text(("," if i else "") + "{" + f'"path": {json.dumps(path)}, "value": ')
-        json_text.truth(*_truth(r, project, segment, i, cond, table))
+        json_text.truth(*_truth(r, project, segment, cond, table))
         if isinstance(cond, EventCond):
             json_text.text(', "measure": ')
             value = r.col(measure_column(cond), table)
