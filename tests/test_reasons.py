@@ -16,8 +16,11 @@ import yaml
 from hypothesis import given
 from sqlglot import exp
 
+from segsql.compiler import evaluation_query
+from segsql.compiler.reasons import reason_parts, single, stored, value_column
 from segsql.definitions.project import project_from_docs
 from segsql.definitions.yaml import load_text
+from segsql.dialects import get_dialect
 from segsql.runner.fixtures import load_tables, members_at
 from segsql.runner.run import run_segments
 from segsql.state.tables import CHANGES, RUNS, c
@@ -292,10 +295,6 @@ def test_recomputed_parts_equal_their_own_segments(adapter):
 def test_a_shared_part_has_one_column():
     """`mixed` and `every` share the parts of MIXED_PARTS: the evaluation keeps one truth
     value column per part that is not recomputed, not one per segment and part."""
-    from segsql.compiler import evaluation_query
-    from segsql.compiler.reasons import reason_parts, single, stored, value_column
-    from segsql.dialects import get_dialect
-
     d = get_dialect("duckdb")
     project = mixed_project(d.name)
     segments = [s for s in project.segments.values() if s.enabled]
