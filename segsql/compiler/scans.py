@@ -244,7 +244,7 @@ class Scans(Relations):
         (compiler/steps.py) rank each entity's events once, not once per step."""
         single = self._single(plan, anchor.sources)
 
-        def rows(at_t: bool, *columns: exp.Expression) -> exp.Select:
+        def rows(*columns: exp.Expression, at_t: bool) -> exp.Select:
             """The anchor events with a time (at or before T: `at_t`), key and `columns`."""
             cols = self.rel_cols(single)
             when = exp.LTE(this=cols.ts, expression=self.T) if at_t else present(cols.ts)
@@ -256,8 +256,9 @@ class Scans(Relations):
         cols = self.rel_cols(single)
         oldest_first = exp.Order(expressions=[exp.Ordered(this=cols.ts)])
         rank = exp.Window(this=exp.RowNumber(), partition_by=[cols.key], order=oldest_first)
-        ranked = rows(False, self.alias(self.rel_cols(single).ts, "ts"), self.alias(rank, "rn"))
-        counts = rows(True, self.alias(exp.Count(this=exp.Star()), "n"))
+        ts = self.alias(self.rel_cols(single).ts, "ts")
+        ranked = rows(ts, self.alias(rank, "rn"), at_t=False)
+        counts = rows(self.alias(exp.Count(this=exp.Star()), "n"), at_t=True)
         counts.group_by(self.rel_cols(single).key, copy=False)
         nth = exp.Sub(this=self.col("n", "c"), expression=exp.Literal.number(anchor.n - 1))
         on = and_(
