@@ -49,8 +49,8 @@ from warehouse import END, OUT, ensure_warehouse  # noqa: E402
 SCHEMA = "segsql_bench"
 KINDS = ("with", "without")
 DECIMAL = re.compile(r"-?\d+\.\d+")
-LATER = timedelta(minutes=5)  # the refresh scenario's T, after the run at END
-SCENARIOS = {"first run": END, "refresh": END + LATER}
+# name -> (T, whether it starts from a run at END)
+SCENARIOS = {"first run": (END, False), "refresh": (END + timedelta(minutes=5), True)}
 
 
 def log(message: str) -> None:
@@ -229,8 +229,8 @@ def main() -> None:
         ran = work / "ran.duckdb"  # the refresh scenario's start: a run at END
         shutil.copy(source, ran)
         run_child(ran, END, True)
-        for name, at in SCENARIOS.items():
-            base = source if at == END else ran
+        for name, (at, after_a_run) in SCENARIOS.items():
+            base = ran if after_a_run else source
             runs, line = measure(base, at, work, args.repeat, name)
             all_runs[name] = runs
             lines += ["", f"{name}, T = {at:%Y-%m-%d %H:%M}:", "", *table(runs), "", line]
